@@ -1,0 +1,150 @@
+import type { AnyProtocol, InputOf, MessageName, ReplyOf } from './defineProtocol.js';
+import { InvalidMessage } from './errors.js';
+import type { Cell } from './internal/Cell.js';
+import type { AskOptions } from './options.js';
+
+/**
+ * The address of an actor: the only way to reach its state. It stays valid across restarts
+ * (same id, new incarnation); once the actor is stopped, asks fail with `ACTOR_STOPPED` and
+ * tells become dead letters.
+ *
+ * Methods never throw: every failure of `ask` and `send` is a rejected promise, and `tell`'s
+ * failures go to the dead-letter stream.
+ *
+ * @example
+ * ```ts
+ * const counter = system.spawn(Counter, { id: 'c1', args: {} });
+ * await counter.ask('add', { key: 'a', by: 2 });          // 2
+ * counter.tell('add', { key: 'a', by: 1 });               // fire and forget
+ * await counter.ask('get', { key: 'a' }, { timeoutMs: 100 });
+ * ```
+ */
+let getCell: (ref: ActorRef) => Cell;
+
+export class ActorRef<P extends AnyProtocol = AnyProtocol> {
+  readonly #cell: Cell;
+
+  static {
+    getCell = (ref) => ref.#cell;
+  }
+
+  /** @internal Refs are made by `system.spawn`. */
+  constructor(cell: Cell) {
+    this.#cell = cell;
+  }
+
+  /** The actor's id, unique in its system. */
+  get id(): string {
+    return this.#cell.id;
+  }
+
+  /** The actor's type name. */
+  get type(): string {
+    return this.#cell.def.name;
+  }
+
+  /** The protocol the actor speaks. */
+  get protocol(): P {
+    return this.#cell.def.protocol as P;
+  }
+
+  /**
+   * Send `message` and wait for the reply. The input is checked against the protocol before it is
+   * queued (`INVALID_MESSAGE`, nothing queued). Settles exactly once: with the reply, or with
+   * `ASK_TIMEOUT`, `CANCELLED`, `ACTOR_CRASHED`, `ACTOR_STOPPED`, `REJECTED`, `MAILBOX_FULL`,
+   * `SHUTTING_DOWN` or `DEADLOCK`.
+   *
+   * @example
+   * ```ts
+   * const n: number = await counter.ask('add', { key: 'a', by: 1 }, { timeoutMs: 200 });
+   * ```
+   */
+  ask<K extends MessageName<P>>(message: K, input: InputOf<P, K>, options?: AskOptions): Promise<ReplyOf<P, K>> {
+    const cell = this.#cell;
+    const msg = cell.def.protocol.table[message];
+    if (msg === undefined) return Promise.reject(unknownMessage(cell, message));
+    let value: unknown = input;
+    if (cell.opts.validateInput) {
+      const r = msg.input.safeParse(input);
+      if (!r.success) {
+        cell.core.counters.rejectedInputs++;
+        return Promise.reject(new InvalidMessage({ actor: cell.id, message, issues: r.error.issues }));
+      }
+      value = r.data;
+    }
+    return cell.ask(msg, value, options) as Promise<ReplyOf<P, K>>;
+  }
+
+  /**
+   * Send `message` without waiting for anything. Never throws: an invalid input, a stopped actor or
+   * a full mailbox makes a dead letter (see `system.deadLetters`).
+   *
+   * @example
+   * ```ts
+   * counter.tell('reset', {});
+   * ```
+   */
+  tell<K extends MessageName<P>>(message: K, input: InputOf<P, K>): void {
+    const cell = this.#cell;
+    const msg = cell.def.protocol.table[message];
+    if (msg === undefined) return void this.#invalidTell(message, input, unknownMessage(cell, message));
+    let value: unknown = input;
+    if (cell.opts.validateInput) {
+      const r = msg.input.safeParse(input);
+      if (!r.success) return void this.#invalidTell(message, input, new InvalidMessage({ actor: cell.id, message, issues: r.error.issues }));
+      value = r.data;
+    }
+    cell.tell(msg, value);
+  }
+
+  /**
+   * Like `tell`, but resolves once the message is in the mailbox, and waits for room when the
+   * mailbox's policy is `wait` (backpressure). Rejects like `ask` does when it cannot be queued.
+   *
+   * @example
+   * ```ts
+   * for (const sample of samples) await sink.send('record', sample);
+   * ```
+   */
+  send<K extends MessageName<P>>(message: K, input: InputOf<P, K>, options?: AskOptions): Promise<void> {
+    const cell = this.#cell;
+    const msg = cell.def.protocol.table[message];
+    if (msg === undefined) return Promise.reject(unknownMessage(cell, message));
+    let value: unknown = input;
+    if (cell.opts.validateInput) {
+      const r = msg.input.safeParse(input);
+      if (!r.success) {
+        cell.core.counters.rejectedInputs++;
+        return Promise.reject(new InvalidMessage({ actor: cell.id, message, issues: r.error.issues }));
+      }
+      value = r.data;
+    }
+    return cell.send(msg, value, options);
+  }
+
+  #invalidTell(message: string, input: unknown, error: InvalidMessage): void {
+    const cell = this.#cell;
+    cell.core.counters.rejectedInputs++;
+    cell.core.deadLetter({ actor: cell.id, message, input, reason: 'invalid-message', wasAsk: false, error, at: cell.core.clock.now() });
+  }
+
+  toString(): string {
+    return `ActorRef(${this.#cell.def.name}:${this.#cell.id})`;
+  }
+
+  toJSON(): { actor: string; type: string } {
+    return { actor: this.#cell.id, type: this.#cell.def.name };
+  }
+}
+
+function unknownMessage(cell: Cell, message: string): InvalidMessage {
+  return new InvalidMessage(
+    { actor: cell.id, message: String(message), issues: [{ path: [], message: `unknown message '${String(message)}'`, code: 'unknown_message' }] },
+    `actor '${cell.id}' (${cell.def.protocol.name}) has no message '${String(message)}'`,
+  );
+}
+
+/** @internal The cell behind a ref (for the system). */
+export function cellOf(ref: ActorRef): Cell {
+  return getCell(ref);
+}

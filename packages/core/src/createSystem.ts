@@ -1,0 +1,360 @@
+import { ActorRef, cellOf } from './ActorRef.js';
+import { type Clock, systemClock } from './Clock.js';
+import type { ActorDefinition } from './defineActor.js';
+import type { AnyProtocol } from './defineProtocol.js';
+import { ActorExists, ActorNotFound, InvalidArgument, ShuttingDown, toError } from './errors.js';
+import type { DeadLetter, LifecycleEvent } from './events.js';
+import { EventStream } from './EventStream.js';
+import { type ActorSnapshot, type ActorSummary, Cell } from './internal/Cell.js';
+import { Deadlines } from './internal/Deadlines.js';
+import { Dispatcher } from './internal/Dispatcher.js';
+import type { SystemCore, SystemCounters } from './internal/SystemCore.js';
+import { type Logger, silentLogger } from './Logger.js';
+import {
+  type ActorOptions,
+  DEFAULTS,
+  type MailboxOptions,
+  type ResolvedActorOptions,
+  type RestartIntensity,
+  type RestartType,
+  type ValidationOptions,
+} from './options.js';
+
+/** Options of {@link createSystem}. */
+export interface SystemOptions {
+  /** The system's name, in logs and errors (default `holdfast`). */
+  readonly name?: string;
+  /** The clock for deadlines, timers and restart windows (default: the real one). */
+  readonly clock?: Clock;
+  /** Where actors and the system log (default: nowhere). A pino logger fits as it is. */
+  readonly logger?: Logger;
+  /** The default ask timeout in ms (default 5 000). Actor and call options override it. */
+  readonly askTimeoutMs?: number;
+  /** Which messages are checked against their schemas (see {@link ValidationOptions}). */
+  readonly validate?: ValidationOptions;
+  /** The default mailbox bound (capacity 10 000, policy `reject`). */
+  readonly mailbox?: MailboxOptions;
+  /** The default restart type of spawned actors (default `permanent`). */
+  readonly restart?: RestartType;
+  /** The default restart intensity of each spawned actor (default 3 within 5 000 ms). */
+  readonly intensity?: RestartIntensity;
+  /** How long `shutdown()` waits for queued and in-flight work (default 10 000 ms). */
+  readonly drainTimeoutMs?: number;
+}
+
+/** Options of `system.spawn`. `args` is required when the behaviour's `init` needs it. */
+export type SpawnOptions<A> = ActorOptions & { readonly id?: string } & (undefined extends A ? { readonly args?: A } : { readonly args: A });
+
+/** What `system.shutdown()` reports. */
+export interface ShutdownReport {
+  /** True when all queued and in-flight work finished before the deadline. */
+  readonly clean: boolean;
+  /** The actors that still had work at the deadline (and were abandoned). */
+  readonly unfinished: ReadonlyArray<{ readonly id: string; readonly type: string; readonly mailbox: number; readonly busy: boolean; readonly deferred: number }>;
+  /** How long the drain and stop took, in clock milliseconds. */
+  readonly durationMs: number;
+}
+
+/** What `system.stats()` returns. */
+export interface SystemStats extends Readonly<SystemCounters> {
+  readonly name: string;
+  readonly status: SystemStatus;
+  /** Actors alive now. */
+  readonly actors: number;
+  /** Asks waiting for their reply now. */
+  readonly pendingAsks: number;
+}
+
+/** The system's lifecycle. */
+export type SystemStatus = 'running' | 'draining' | 'stopped';
+
+/**
+ * A set of actors with one dispatcher, one clock, one deadline timer and one event stream.
+ * Create it with {@link createSystem}.
+ */
+export class ActorSystem {
+  /** The system's name. */
+  readonly name: string;
+  /** Lifecycle events: spawned, started, crashed, restarted, gave-up, stopped, error, late-reply. */
+  readonly events: EventStream<LifecycleEvent>;
+  /** Messages that could not be delivered or were dropped. */
+  readonly deadLetters: EventStream<DeadLetter>;
+  readonly #core: SystemCore;
+  readonly #cells = new Map<string, Cell>();
+  readonly #defaults: SystemOptions;
+  readonly #optionsCache = new WeakMap<object, ResolvedActorOptions>();
+  #status: SystemStatus = 'running';
+  #shutdown: Promise<ShutdownReport> | null = null;
+  #idleCheck: (() => void) | null = null;
+  #idleQueued = false;
+  #nextId = 0;
+
+  /** @internal Use {@link createSystem}. */
+  constructor(options: SystemOptions = {}) {
+    this.name = options.name ?? 'holdfast';
+    this.#defaults = options;
+    const clock = options.clock ?? systemClock;
+    const logger = (options.logger ?? silentLogger).child({ system: this.name });
+    const onListenerError = (err: unknown) => logger.error({ err: toError(err) }, 'event listener threw');
+    this.events = new EventStream<LifecycleEvent>(onListenerError);
+    this.deadLetters = new EventStream<DeadLetter>(onListenerError);
+    const counters: SystemCounters = {
+      asks: 0,
+      tells: 0,
+      timeouts: 0,
+      cancelled: 0,
+      lateReplies: 0,
+      deadLetters: 0,
+      crashes: 0,
+      restarts: 0,
+      rejectedInputs: 0,
+      mailboxFull: 0,
+      dropped: 0,
+      deadlocks: 0,
+    };
+    const events = this.events;
+    const deadLetters = this.deadLetters;
+    this.#core = {
+      name: this.name,
+      clock,
+      logger,
+      deadlines: new Deadlines(clock),
+      dispatcher: new Dispatcher(),
+      facade: this,
+      counters,
+      draining: false,
+      emit: (e) => events.emit(e),
+      deadLetter: (d) => {
+        counters.deadLetters++;
+        deadLetters.emit(d);
+        if (d.reason !== 'dropped') logger.debug({ actor: d.actor, message: d.message, reason: d.reason }, 'dead letter');
+      },
+      unregister: (cell, id) => {
+        if (this.#cells.get(id) === cell) this.#cells.delete(id);
+      },
+      noteIdle: () => this.#noteIdle(),
+    };
+  }
+
+  /** `running`, `draining` (shutdown began) or `stopped`. */
+  get status(): SystemStatus {
+    return this.#status;
+  }
+
+  /**
+   * Start an actor of type `definition` and return its ref. `init(args)` runs now; `onStart`
+   * runs before its first message. Throws `ACTOR_EXISTS` when the id is taken, `SHUTTING_DOWN`
+   * once shutdown began, and `ACTOR_CRASHED` when `init` throws.
+   *
+   * @example
+   * ```ts
+   * const counter = system.spawn(Counter, { id: 'c1', args: { start: 0 }, mailbox: { capacity: 100 } });
+   * ```
+   */
+  spawn<P extends AnyProtocol, S, A>(definition: ActorDefinition<P, S, A>, ...rest: undefined extends A ? [options?: SpawnOptions<A>] : [options: SpawnOptions<A>]): ActorRef<P> {
+    const options = (rest[0] ?? {}) as SpawnOptions<A> & { args?: A };
+    if (this.#status !== 'running') throw new ShuttingDown(this.name);
+    if (definition?.kind !== 'actor') throw new InvalidArgument('spawn: expected an actor definition from defineActor()');
+    const id = options.id ?? `${definition.name}-${++this.#nextId}`;
+    if (typeof id !== 'string' || id.length === 0) throw new InvalidArgument('spawn: id must be a non-empty string');
+    if (this.#cells.has(id)) throw new ActorExists(id);
+    const cell = new Cell(this.#core, definition as unknown as ActorDefinition, id, options.args, this.#resolveOptions(definition as unknown as ActorDefinition, options));
+    const ref = new ActorRef<P>(cell);
+    cell.ref = ref as unknown as ActorRef;
+    cell.start();
+    this.#cells.set(id, cell);
+    return ref;
+  }
+
+  /**
+   * The ref of the actor with `id`, or undefined. With a protocol, only an actor that speaks it
+   * is returned, typed accordingly.
+   *
+   * @example
+   * ```ts
+   * const c = system.lookup(CounterProtocol, 'c1'); // ActorRef<typeof CounterProtocol> | undefined
+   * ```
+   */
+  lookup<P extends AnyProtocol>(protocol: P, id: string): ActorRef<P> | undefined;
+  lookup(id: string): ActorRef | undefined;
+  lookup(a: AnyProtocol | string, b?: string): ActorRef | undefined {
+    if (typeof a === 'string') return this.#cells.get(a)?.ref;
+    const cell = this.#cells.get(b as string);
+    if (cell === undefined || cell.def.protocol.name !== a.name) return undefined;
+    return cell.ref;
+  }
+
+  /**
+   * Stop an actor at its next turn boundary (ahead of queued messages, which then fail with
+   * `ACTOR_STOPPED` or become dead letters), run its `onStop`, and forget its id.
+   * Rejects with `ACTOR_NOT_FOUND` for an unknown id.
+   *
+   * @example
+   * ```ts
+   * await system.stop(counter);
+   * ```
+   */
+  stop(target: ActorRef | string): Promise<void> {
+    const cell = this.#find(target);
+    if (cell === undefined) return Promise.reject(new ActorNotFound(String(typeof target === 'string' ? target : target.id)));
+    return cell.requestStop('stopped');
+  }
+
+  /**
+   * Restart an actor at its next turn boundary: `onStop`, then fresh state from `init`, keeping its
+   * id, ref and queued messages. Does not count against its restart intensity.
+   */
+  restart(target: ActorRef | string): Promise<void> {
+    const cell = this.#find(target);
+    if (cell === undefined) return Promise.reject(new ActorNotFound(String(typeof target === 'string' ? target : target.id)));
+    return cell.requestRestart();
+  }
+
+  /** The actor's summary and its state as `inspect` renders it, read between turns. */
+  inspect(target: ActorRef | string): Promise<ActorSnapshot> {
+    const cell = this.#find(target);
+    if (cell === undefined) return Promise.reject(new ActorNotFound(String(typeof target === 'string' ? target : target.id)));
+    return cell.requestInspect();
+  }
+
+  /** A summary of every live actor, in spawn order. */
+  actors(): ActorSummary[] {
+    return Array.from(this.#cells.values(), (c) => c.summary());
+  }
+
+  /** The system's counters. */
+  stats(): SystemStats {
+    return {
+      ...this.#core.counters,
+      name: this.name,
+      status: this.#status,
+      actors: this.#cells.size,
+      pendingAsks: this.#core.deadlines.live,
+    };
+  }
+
+  /**
+   * Drain and stop. New asks and tells from outside the system are refused (`SHUTTING_DOWN`, dead
+   * letters), while queued and in-flight work finishes (asks that in-flight work makes are still
+   * served). Then every actor stops, in reverse spawn order. Work still running at the deadline
+   * is abandoned (its callers get `ACTOR_STOPPED`) and named in the report. Calling it again
+   * returns the same report.
+   *
+   * @example
+   * ```ts
+   * const report = await system.shutdown({ timeoutMs: 5_000 });
+   * if (!report.clean) console.error('unfinished:', report.unfinished);
+   * ```
+   */
+  shutdown(options: { readonly timeoutMs?: number } = {}): Promise<ShutdownReport> {
+    this.#shutdown ??= this.#drainAndStop(options.timeoutMs ?? this.#defaults.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs);
+    return this.#shutdown;
+  }
+
+  async #drainAndStop(timeoutMs: number): Promise<ShutdownReport> {
+    const core = this.#core;
+    const clock = core.clock;
+    const started = clock.now();
+    this.#status = 'draining';
+    core.draining = true;
+    core.logger.info({ actors: this.#cells.size, timeoutMs }, 'draining');
+    const quiet = await new Promise<boolean>((resolve) => {
+      const timer = clock.setTimeout(() => {
+        this.#idleCheck = null;
+        resolve(false);
+      }, timeoutMs);
+      this.#idleCheck = () => {
+        if (!this.#allQuiet()) return;
+        this.#idleCheck = null;
+        clock.clearTimeout(timer);
+        resolve(true);
+      };
+      this.#noteIdle();
+    });
+    const cells = [...this.#cells.values()].reverse();
+    const unfinished = quiet
+      ? []
+      : cells.filter((c) => !c.quiet).map((c) => ({ id: c.id, type: c.def.name, mailbox: c.mailbox.length, busy: c.busy, deferred: c.summary().deferred }));
+    if (!quiet) core.logger.warn({ unfinished }, 'drain deadline passed; abandoning unfinished work');
+    for (const cell of cells) {
+      if (cell.quiet) await cell.requestStop('shutdown');
+      else await cell.abandon();
+    }
+    core.deadlines.close();
+    this.#status = 'stopped';
+    const durationMs = clock.now() - started;
+    core.logger.info({ clean: quiet, durationMs }, 'stopped');
+    return { clean: quiet, unfinished, durationMs };
+  }
+
+  #allQuiet(): boolean {
+    for (const cell of this.#cells.values()) if (!cell.quiet) return false;
+    return true;
+  }
+
+  /** Check for quiescence at most once per macrotask (the check walks every actor). */
+  #noteIdle(): void {
+    if (this.#idleCheck === null || this.#idleQueued) return;
+    this.#idleQueued = true;
+    setImmediate(() => {
+      this.#idleQueued = false;
+      this.#idleCheck?.();
+    });
+  }
+
+  #find(target: ActorRef | string): Cell | undefined {
+    if (typeof target === 'string') return this.#cells.get(target);
+    if (!(target instanceof ActorRef)) return undefined;
+    const cell = cellOf(target);
+    return this.#cells.get(cell.id) === cell ? cell : undefined;
+  }
+
+  #resolveOptions(def: ActorDefinition, o: ActorOptions): ResolvedActorOptions {
+    const plain = o.mailbox === undefined && o.askTimeoutMs === undefined && o.restart === undefined && o.intensity === undefined && o.validate === undefined && o.stopTimeoutMs === undefined;
+    if (plain) {
+      const cached = this.#optionsCache.get(def);
+      if (cached !== undefined) return cached;
+    }
+    const d = this.#defaults;
+    const t = def.behaviour.options ?? {};
+    const resolved: ResolvedActorOptions = Object.freeze({
+      capacity: o.mailbox?.capacity ?? t.mailbox?.capacity ?? d.mailbox?.capacity ?? DEFAULTS.capacity,
+      overflow: o.mailbox?.overflow ?? t.mailbox?.overflow ?? d.mailbox?.overflow ?? DEFAULTS.overflow,
+      askTimeoutMs: o.askTimeoutMs ?? t.askTimeoutMs ?? d.askTimeoutMs ?? DEFAULTS.askTimeoutMs,
+      restart: o.restart ?? t.restart ?? d.restart ?? DEFAULTS.restart,
+      maxRestarts: o.intensity?.maxRestarts ?? t.intensity?.maxRestarts ?? d.intensity?.maxRestarts ?? DEFAULTS.maxRestarts,
+      withinMs: o.intensity?.withinMs ?? t.intensity?.withinMs ?? d.intensity?.withinMs ?? DEFAULTS.withinMs,
+      validateInput: o.validate?.input ?? t.validate?.input ?? d.validate?.input ?? true,
+      validateReply: o.validate?.reply ?? t.validate?.reply ?? d.validate?.reply ?? process.env.NODE_ENV !== 'production',
+      stopTimeoutMs: o.stopTimeoutMs ?? t.stopTimeoutMs ?? DEFAULTS.stopTimeoutMs,
+    });
+    checkOptions(resolved);
+    if (plain) this.#optionsCache.set(def, resolved);
+    return resolved;
+  }
+}
+
+function checkOptions(o: ResolvedActorOptions): void {
+  if (!Number.isInteger(o.capacity) || o.capacity < 1) throw new InvalidArgument(`mailbox.capacity must be a positive integer, got ${o.capacity}`);
+  if (!['reject', 'drop-oldest', 'wait'].includes(o.overflow)) throw new InvalidArgument(`mailbox.overflow must be reject, drop-oldest or wait, got ${o.overflow}`);
+  if (!(o.askTimeoutMs > 0) || !Number.isFinite(o.askTimeoutMs)) throw new InvalidArgument(`askTimeoutMs must be a positive finite number, got ${o.askTimeoutMs}`);
+  if (!['permanent', 'transient', 'temporary'].includes(o.restart)) throw new InvalidArgument(`restart must be permanent, transient or temporary, got ${o.restart}`);
+  if (!Number.isInteger(o.maxRestarts) || o.maxRestarts < 0) throw new InvalidArgument(`intensity.maxRestarts must be an integer >= 0, got ${o.maxRestarts}`);
+  if (!(o.withinMs > 0)) throw new InvalidArgument(`intensity.withinMs must be > 0, got ${o.withinMs}`);
+  if (!(o.stopTimeoutMs > 0)) throw new InvalidArgument(`stopTimeoutMs must be > 0, got ${o.stopTimeoutMs}`);
+}
+
+/**
+ * Create an actor system: the home of actors, their dispatcher, deadlines and event streams.
+ *
+ * @example
+ * ```ts
+ * const system = createSystem({ name: 'demo', askTimeoutMs: 2_000 });
+ * const counter = system.spawn(Counter, { id: 'c1', args: {} });
+ * console.log(await counter.ask('add', { key: 'a', by: 2 })); // 2
+ * await system.shutdown();
+ * ```
+ */
+export function createSystem(options: SystemOptions = {}): ActorSystem {
+  return new ActorSystem(options);
+}

@@ -1,0 +1,86 @@
+import type { z } from 'zod';
+import { InvalidArgument } from './errors.js';
+
+/** One message of a protocol: the input schema and, for asks that answer a value, the reply schema. */
+export interface MessageSpec {
+  readonly input: z.ZodType;
+  readonly reply?: z.ZodType;
+}
+
+/** The messages of a protocol, by name. */
+export type MessageSpecs = { readonly [name: string]: MessageSpec };
+
+/** @internal The compiled form of one message, used on the hot path. */
+export interface CompiledMessage {
+  readonly name: string;
+  readonly input: z.ZodType;
+  readonly reply: z.ZodType | undefined;
+}
+
+/**
+ * The messages an actor accepts, shared by callers and the owner, on any thread or node.
+ * Create one with {@link defineProtocol}.
+ */
+export interface Protocol<N extends string = string, M extends MessageSpecs = MessageSpecs> {
+  readonly name: N;
+  readonly messages: M;
+  /** @internal name → compiled message (null prototype: no inherited names). */
+  readonly table: { readonly [name: string]: CompiledMessage | undefined };
+}
+
+/** Any protocol. */
+// biome-ignore lint/suspicious/noExplicitAny: the widest protocol type, for constraints.
+export type AnyProtocol = Protocol<string, any>;
+
+/** The message names of a protocol. */
+export type MessageName<P extends AnyProtocol> = keyof P['messages'] & string;
+
+/** What a caller passes for message `K` (the schema's input type). */
+export type InputOf<P extends AnyProtocol, K extends MessageName<P>> = z.input<P['messages'][K]['input']>;
+
+/** What the handler of message `K` receives (the schema's output type). */
+export type HandlerInputOf<P extends AnyProtocol, K extends MessageName<P>> = z.output<P['messages'][K]['input']>;
+
+/** What an ask of message `K` resolves to: the reply schema's type, or `void` when it has none. */
+export type ReplyOf<P extends AnyProtocol, K extends MessageName<P>> = P['messages'][K] extends {
+  readonly reply: infer R extends z.ZodType;
+}
+  ? z.output<R>
+  : void;
+
+const NAME = /^[A-Za-z_$][\w$.:-]*$/;
+
+/**
+ * Define a protocol: the typed messages an actor accepts. Each message has an `input` zod
+ * schema and, when an ask answers a value, a `reply` schema (no `reply`: the reply is `void`).
+ *
+ * @param name - the protocol's name; it is also the default type name of actors that speak it.
+ * @param messages - message name → `{ input, reply? }`.
+ *
+ * @example
+ * ```ts
+ * import { z } from 'zod';
+ * export const CounterProtocol = defineProtocol('counter', {
+ *   add: { input: z.object({ key: z.string(), by: z.number().int() }), reply: z.number() },
+ *   get: { input: z.object({ key: z.string() }), reply: z.number() },
+ *   reset: { input: z.object({}) },
+ * });
+ * ```
+ */
+export function defineProtocol<const N extends string, const M extends MessageSpecs>(name: N, messages: M): Protocol<N, M> {
+  if (typeof name !== 'string' || !NAME.test(name)) throw new InvalidArgument(`protocol name must be an identifier-like string, got ${JSON.stringify(name)}`);
+  if (typeof messages !== 'object' || messages === null) throw new InvalidArgument(`protocol '${name}': messages must be an object`);
+  const table: Record<string, CompiledMessage> = Object.create(null);
+  for (const [key, spec] of Object.entries(messages)) {
+    if (!NAME.test(key)) throw new InvalidArgument(`protocol '${name}': message name ${JSON.stringify(key)} is not identifier-like`);
+    if (!isZod(spec?.input)) throw new InvalidArgument(`protocol '${name}': message '${key}' needs an 'input' zod schema`);
+    if (spec.reply !== undefined && !isZod(spec.reply)) throw new InvalidArgument(`protocol '${name}': message '${key}' has a 'reply' that is not a zod schema`);
+    table[key] = { name: key, input: spec.input, reply: spec.reply };
+  }
+  if (Object.keys(table).length === 0) throw new InvalidArgument(`protocol '${name}' has no messages`);
+  return Object.freeze({ name, messages, table: Object.freeze(table) });
+}
+
+function isZod(s: unknown): s is z.ZodType {
+  return typeof s === 'object' && s !== null && typeof (s as { safeParse?: unknown }).safeParse === 'function';
+}

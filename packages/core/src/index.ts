@@ -1,0 +1,101 @@
+/**
+ * `@holdfast/core`: owner-loop actors with zod protocols, reply channels and supervision.
+ *
+ * @example
+ * ```ts
+ * import { z } from 'zod';
+ * import { createSystem, defineActor, defineProtocol } from '@holdfast/core';
+ *
+ * const CounterProtocol = defineProtocol('counter', {
+ *   add: { input: z.object({ key: z.string(), by: z.number().int() }), reply: z.number() },
+ * });
+ * const Counter = defineActor(CounterProtocol, {
+ *   init: () => new Map<string, number>(),
+ *   handlers: { add: (m, { key, by }) => { const v = (m.get(key) ?? 0) + by; m.set(key, v); return v; } },
+ * });
+ * const system = createSystem({ name: 'demo' });
+ * const counter = system.spawn(Counter, { id: 'c1' });
+ * await counter.ask('add', { key: 'a', by: 2 }); // 2
+ * await system.shutdown();
+ * ```
+ * @module
+ */
+export { ActorRef } from './ActorRef.js';
+export { type Clock, systemClock, type TimerHandle } from './Clock.js';
+export {
+  ActorSystem,
+  createSystem,
+  type ShutdownReport,
+  type SpawnOptions,
+  type SystemOptions,
+  type SystemStats,
+  type SystemStatus,
+} from './createSystem.js';
+export {
+  type ActorBehaviour,
+  type ActorContext,
+  type ActorDefinition,
+  type Become,
+  become,
+  type Cancel,
+  type DeferredReply,
+  defineActor,
+  type HandlerResult,
+  type Handlers,
+  type LifecycleContext,
+  type ScheduleWhen,
+} from './defineActor.js';
+export {
+  type AnyProtocol,
+  defineProtocol,
+  type HandlerInputOf,
+  type InputOf,
+  type MessageName,
+  type MessageSpec,
+  type MessageSpecs,
+  type Protocol,
+  type ReplyOf,
+} from './defineProtocol.js';
+export {
+  ActorCrashed,
+  ActorExists,
+  ActorNotFound,
+  ActorStopped,
+  AskTimeout,
+  Cancelled,
+  type CrashReason,
+  Deadlock,
+  ErrorCode,
+  type ErrorOfCode,
+  type ErrorsByCode,
+  errorFromJSON,
+  HoldfastError,
+  InvalidArgument,
+  InvalidMessage,
+  type InvalidMessageDetails,
+  InvalidReply,
+  isHoldfastError,
+  MailboxFull,
+  Rejected,
+  type RestartDecision,
+  reject,
+  type SerializedError,
+  ShuttingDown,
+  type StopReason,
+  toError,
+  WorkerLost,
+} from './errors.js';
+export type { DeadLetter, DeadLetterReason, LifecycleEvent } from './events.js';
+export { EventStream, type Unsubscribe } from './EventStream.js';
+export type { ActorSnapshot, ActorSummary, StatusName } from './internal/Cell.js';
+export type { SystemCounters } from './internal/SystemCore.js';
+export { fromPino, type Logger, type PinoLike, silentLogger } from './Logger.js';
+export type {
+  ActorOptions,
+  AskOptions,
+  MailboxOptions,
+  OverflowPolicy,
+  RestartIntensity,
+  RestartType,
+  ValidationOptions,
+} from './options.js';

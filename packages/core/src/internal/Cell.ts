@@ -1,0 +1,884 @@
+import type { ActorRef } from '../ActorRef.js';
+import type { TimerHandle } from '../Clock.js';
+import type { ActorDefinition, ScheduleWhen } from '../defineActor.js';
+import { isBecome } from '../defineActor.js';
+import type { CompiledMessage } from '../defineProtocol.js';
+import {
+  ActorCrashed,
+  ActorStopped,
+  AskTimeout,
+  Cancelled,
+  type CrashReason,
+  Deadlock,
+  InvalidArgument,
+  InvalidMessage,
+  InvalidReply,
+  isHoldfastError,
+  MailboxFull,
+  type RestartDecision,
+  ShuttingDown,
+  type StopReason,
+  toError,
+} from '../errors.js';
+import type { DeadLetterReason } from '../events.js';
+import type { Logger } from '../Logger.js';
+import type { AskOptions, ResolvedActorOptions } from '../options.js';
+import { type ChainTurn, currentTurn, enterSync, findCycle, leaveSync, runAsync } from './callChain.js';
+import type { Expirable, Lane } from './Deadlines.js';
+import type { Runnable } from './Dispatcher.js';
+import { Envelope, type EnvelopeHost } from './Envelope.js';
+import { RingBuffer } from './RingBuffer.js';
+import type { SystemCore } from './SystemCore.js';
+import { toJSONSafe } from './toJSONSafe.js';
+import { TurnContext } from './TurnContext.js';
+
+/** Lifecycle states, in order. */
+export const enum Status {
+  Starting = 0,
+  Running = 1,
+  Restarting = 2,
+  Stopping = 3,
+  Stopped = 4,
+}
+
+const STATUS_NAMES = ['starting', 'running', 'restarting', 'stopping', 'stopped'] as const;
+/** A status by name, as the REPL shows it. */
+export type StatusName = (typeof STATUS_NAMES)[number];
+
+type AnyHandler = (state: unknown, input: unknown, ctx: TurnContext) => unknown;
+
+/** A behaviour's handlers, compiled once per definition. `async` is learned on the first promise. */
+interface CompiledHandler {
+  readonly fn: AnyHandler;
+  async: boolean;
+}
+type HandlerTable = { readonly [name: string]: CompiledHandler | undefined };
+
+const compiled = new WeakMap<object, HandlerTable>();
+const AsyncFunction = (async () => {}).constructor;
+
+function compileHandlers(def: ActorDefinition): HandlerTable {
+  let table = compiled.get(def);
+  if (table === undefined) {
+    const t: Record<string, CompiledHandler> = Object.create(null);
+    for (const [name, fn] of Object.entries(def.behaviour.handlers as Record<string, AnyHandler>)) {
+      t[name] = { fn, async: fn instanceof AsyncFunction };
+    }
+    table = t;
+    compiled.set(def, table);
+  }
+  return table;
+}
+
+/** A `send` waiting for room in a `wait` mailbox. */
+class SendWaiter implements Expirable {
+  deadline = 0;
+  lane: Lane | null = null;
+  settled = false;
+  constructor(
+    readonly env: Envelope,
+    readonly cell: Cell,
+    readonly resolve: () => void,
+    readonly reject: (e: unknown) => void,
+    readonly timeoutMs: number,
+  ) {}
+  settle(error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.cell.core.deadlines.done(this);
+    if (error === undefined) this.resolve();
+    else this.reject(error);
+  }
+  expire(): void {
+    this.cell.core.counters.timeouts++;
+    this.settle(new AskTimeout(this.cell.id, this.env.msg.name, this.timeoutMs));
+  }
+}
+
+type Waiting = Envelope | SendWaiter;
+
+type SystemMessage =
+  | { readonly kind: 'stop'; readonly reason: StopReason; readonly done: () => void }
+  | { readonly kind: 'restart'; readonly done: () => void }
+  | { readonly kind: 'inspect'; readonly done: (snapshot: ActorSnapshot) => void };
+
+/** What `system.inspect(id)` returns, and the REPL shows. */
+export interface ActorSnapshot extends ActorSummary {
+  /** The behaviour's `inspect(state)`, or a JSON-safe rendering of the state. */
+  readonly state: unknown;
+}
+
+/** One line of `system.actors()`. */
+export interface ActorSummary {
+  readonly id: string;
+  readonly type: string;
+  readonly status: StatusName;
+  /** Messages waiting in the mailbox (and, for `wait` mailboxes, senders waiting for room). */
+  readonly mailbox: number;
+  readonly waiting: number;
+  readonly capacity: number;
+  readonly overflow: string;
+  /** Turns run since spawn, over all incarnations. */
+  readonly turns: number;
+  readonly restarts: number;
+  readonly incarnation: number;
+  /** True while a turn is in progress (an async handler awaiting). */
+  readonly busy: boolean;
+  /** Deferred replies not yet sent. */
+  readonly deferred: number;
+  /** Messages dropped by `drop-oldest`. */
+  readonly dropped: number;
+}
+
+/**
+ * The owner loop of one actor: its mailbox, its state, and the turn now running. Persists
+ * across restarts (the ref and id stay; the incarnation changes).
+ */
+export class Cell implements Runnable, EnvelopeHost {
+  readonly id: string;
+  readonly def: ActorDefinition;
+  readonly core: SystemCore;
+  readonly opts: ResolvedActorOptions;
+  readonly args: unknown;
+  readonly handlers: HandlerTable;
+  ref!: ActorRef;
+  state: unknown = undefined;
+  status: Status = Status.Starting;
+  stopReason: StopReason = 'stopped';
+  incarnation = 1;
+  scheduled = false;
+  /** A turn (async), a hook or a restart is in progress: nothing else runs. */
+  busy = false;
+  readonly mailbox = new RingBuffer<Envelope>();
+  waiters: RingBuffer<Waiting> | null = null;
+  sys: SystemMessage[] | null = null;
+  current: TurnContext | null = null;
+  turns = 0;
+  /** Progress counter: bumped at every turn start and by `ctx.heartbeat()`. */
+  beats = 0;
+  restarts = 0;
+  dropped = 0;
+  #restartTimes: number[] | null = null;
+  #timers: Set<TimerHandle> | null = null;
+  #deferred: Set<Envelope> | null = null;
+  #log: Logger | null = null;
+  #stopped: Array<() => void> | null = null;
+
+  constructor(core: SystemCore, def: ActorDefinition, id: string, args: unknown, opts: ResolvedActorOptions) {
+    this.core = core;
+    this.def = def;
+    this.id = id;
+    this.args = args;
+    this.opts = opts;
+    this.handlers = compileHandlers(def);
+  }
+
+  get ready(): boolean {
+    return !this.busy && (this.sys !== null || (this.status === Status.Running && this.mailbox.length > 0));
+  }
+
+  get statusName(): StatusName {
+    return STATUS_NAMES[this.status];
+  }
+
+  /** The logger bound to this incarnation. */
+  get log(): Logger {
+    this.#log ??= this.core.logger.child({ actor: this.id, type: this.def.name, incarnation: this.incarnation });
+    return this.#log;
+  }
+
+  // ---------------------------------------------------------------- start
+
+  /** Build the first incarnation. Throws (an `ACTOR_CRASHED`) when `init` throws. */
+  start(): void {
+    try {
+      this.state = (this.def.behaviour.init as (a: unknown) => unknown)(this.args);
+    } catch (e) {
+      this.status = Status.Stopped;
+      throw new ActorCrashed({ actor: this.id, message: null, reason: 'start-failed', decision: 'stop', incarnation: 1 }, toError(e));
+    }
+    this.core.emit({ type: 'spawned', actor: this.id, actorType: this.def.name, at: this.core.clock.now() });
+    this.#startIncarnation();
+  }
+
+  #startIncarnation(): void {
+    const onStart = this.def.behaviour.onStart;
+    if (onStart === undefined) {
+      this.#started();
+      return;
+    }
+    const ctx = new TurnContext(this, null);
+    let result: unknown;
+    try {
+      result = runHook(ctx, () => onStart.call(this.def.behaviour, this.state, ctx), onStart);
+    } catch (e) {
+      this.#crashedOutsideTurn(toError(e), 'start-failed', ctx);
+      return;
+    }
+    if (isThenable(result)) {
+      this.busy = true;
+      result.then(
+        () => {
+          if (ctx.fenced) return;
+          this.busy = false;
+          this.#started();
+        },
+        (e: unknown) => {
+          if (ctx.fenced) return;
+          this.busy = false;
+          this.#crashedOutsideTurn(toError(e), 'start-failed', ctx);
+        },
+      );
+      return;
+    }
+    this.#started();
+  }
+
+  #started(): void {
+    if (this.status >= Status.Stopping) return;
+    this.status = Status.Running;
+    this.core.emit({ type: 'started', actor: this.id, actorType: this.def.name, incarnation: this.incarnation, at: this.core.clock.now() });
+    if (this.ready) this.core.dispatcher.schedule(this);
+  }
+
+  // ---------------------------------------------------------------- enqueue (hot path)
+
+  /** Queue an ask (the input is already validated). Never throws. */
+  ask(msg: CompiledMessage, input: unknown, options: AskOptions | undefined): Promise<unknown> {
+    const core = this.core;
+    core.counters.asks++;
+    const turn = currentTurn();
+    if (this.status >= Status.Stopping) return Promise.reject(new ActorStopped(this.id, this.stopReason));
+    if (core.draining && turn === null) return Promise.reject(new ShuttingDown(core.name));
+    if (turn !== null) {
+      const cycle = findCycle(turn, this, this.id);
+      if (cycle !== null) {
+        core.counters.deadlocks++;
+        return Promise.reject(new Deadlock(cycle));
+      }
+    }
+    let timeoutMs = this.opts.askTimeoutMs;
+    let signal: AbortSignal | undefined;
+    if (options !== undefined) {
+      if (options.timeoutMs !== undefined) {
+        timeoutMs = options.timeoutMs;
+        if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
+          return Promise.reject(new InvalidArgument(`timeoutMs must be a positive finite number, got ${timeoutMs}`));
+        }
+      }
+      signal = options.signal;
+      if (signal?.aborted) {
+        core.counters.cancelled++;
+        return Promise.reject(new Cancelled(this.id, msg.name, signal.reason));
+      }
+    }
+    const mailbox = this.mailbox;
+    const full = mailbox.length >= this.opts.capacity || (this.waiters !== null && this.waiters.length > 0);
+    if (full && this.opts.overflow === 'reject') {
+      core.counters.mailboxFull++;
+      return Promise.reject(new MailboxFull(this.id, this.opts.capacity));
+    }
+    const env = new Envelope(msg, input, this, turn);
+    const promise = new Promise<unknown>((resolve, reject) => {
+      env.resolve = resolve;
+      env.rejectFn = reject;
+    });
+    env.timeoutMs = timeoutMs;
+    core.deadlines.add(env, timeoutMs);
+    if (signal !== undefined) this.#watchSignal(env, signal);
+    if (full) {
+      if (this.opts.overflow === 'wait') {
+        this.waiters ??= new RingBuffer();
+        this.waiters.push(env);
+        return promise;
+      }
+      this.#dropOldest();
+    }
+    mailbox.push(env);
+    if (!this.scheduled && !this.busy) core.dispatcher.schedule(this);
+    return promise;
+  }
+
+  /** Queue a tell (the input is already validated). Never throws; failures become dead letters. */
+  tell(msg: CompiledMessage, input: unknown): void {
+    const core = this.core;
+    core.counters.tells++;
+    if (this.status >= Status.Stopping) return this.#deadLetter(msg.name, input, 'stopped', false);
+    if (core.draining && currentTurn() === null) return this.#deadLetter(msg.name, input, 'shutting-down', false);
+    const mailbox = this.mailbox;
+    if (mailbox.length >= this.opts.capacity || (this.waiters !== null && this.waiters.length > 0)) {
+      if (this.opts.overflow !== 'drop-oldest') {
+        core.counters.mailboxFull++;
+        return this.#deadLetter(msg.name, input, 'mailbox-full', false);
+      }
+      this.#dropOldest();
+    }
+    mailbox.push(new Envelope(msg, input, this, null));
+    if (!this.scheduled && !this.busy) core.dispatcher.schedule(this);
+  }
+
+  /** Queue a tell, waiting for room in a `wait` mailbox. Resolves once queued. */
+  send(msg: CompiledMessage, input: unknown, options: AskOptions | undefined): Promise<void> {
+    const core = this.core;
+    const full = this.mailbox.length >= this.opts.capacity || (this.waiters !== null && this.waiters.length > 0);
+    if (!full || this.opts.overflow !== 'wait' || this.status >= Status.Stopping || (core.draining && currentTurn() === null)) {
+      if (this.status >= Status.Stopping) return Promise.reject(new ActorStopped(this.id, this.stopReason));
+      if (core.draining && currentTurn() === null) return Promise.reject(new ShuttingDown(core.name));
+      if (full && this.opts.overflow === 'reject') {
+        core.counters.mailboxFull++;
+        return Promise.reject(new MailboxFull(this.id, this.opts.capacity));
+      }
+      this.tell(msg, input);
+      return Promise.resolve();
+    }
+    const timeoutMs = options?.timeoutMs ?? this.opts.askTimeoutMs;
+    if (options?.signal?.aborted) return Promise.reject(new Cancelled(this.id, msg.name, options.signal.reason));
+    core.counters.tells++;
+    return new Promise<void>((resolve, reject) => {
+      const w = new SendWaiter(new Envelope(msg, input, this, null), this, resolve, reject, timeoutMs);
+      core.deadlines.add(w, timeoutMs);
+      const signal = options?.signal;
+      if (signal !== undefined) {
+        const onAbort = () => {
+          core.counters.cancelled++;
+          w.settle(new Cancelled(this.id, msg.name, signal.reason));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        const settle = w.settle.bind(w);
+        w.settle = (e) => {
+          signal.removeEventListener('abort', onAbort);
+          settle(e);
+        };
+      }
+      this.waiters ??= new RingBuffer();
+      this.waiters.push(w);
+    });
+  }
+
+  #watchSignal(env: Envelope, signal: AbortSignal): void {
+    const onAbort = () => {
+      this.core.counters.cancelled++;
+      env.failWith(new Cancelled(this.id, env.msg.name, signal.reason));
+    };
+    env.extra ??= { signal: null, onAbort: null, controller: null };
+    env.extra.signal = signal;
+    env.extra.onAbort = onAbort;
+    signal.addEventListener('abort', onAbort, { once: true });
+  }
+
+  #dropOldest(): void {
+    const old = this.mailbox.shift();
+    if (old === undefined) return;
+    this.dropped++;
+    this.core.counters.dropped++;
+    if (old.resolve !== null && !old.settled) old.failWith(new MailboxFull(this.id, this.opts.capacity, true));
+    this.#deadLetter(old.msg.name, old.input, 'dropped', old.resolve !== null);
+  }
+
+  /** Move waiting senders into the mailbox while there is room. */
+  #admit(): void {
+    const waiters = this.waiters as RingBuffer<Waiting>;
+    while (waiters.length > 0 && this.mailbox.length < this.opts.capacity) {
+      const w = waiters.shift() as Waiting;
+      if (w.settled) continue;
+      if (w instanceof SendWaiter) {
+        this.mailbox.push(w.env);
+        w.settle(undefined);
+      } else {
+        this.mailbox.push(w);
+      }
+    }
+  }
+
+  #deadLetter(message: string, input: unknown, reason: DeadLetterReason, wasAsk: boolean): void {
+    this.core.deadLetter({ actor: this.id, message, input, reason, wasAsk, at: this.core.clock.now() });
+  }
+
+  // ---------------------------------------------------------------- EnvelopeHost
+
+  settled(env: Envelope): void {
+    this.core.deadlines.done(env);
+    const extra = env.extra;
+    if (extra !== null && extra.onAbort !== null) {
+      (extra.signal as AbortSignal).removeEventListener('abort', extra.onAbort);
+      extra.onAbort = null;
+    }
+    if (env.deferred) this.#deferred?.delete(env);
+  }
+
+  expired(env: Envelope): void {
+    this.core.counters.timeouts++;
+    env.failWith(new AskTimeout(this.id, env.msg.name, env.timeoutMs));
+  }
+
+  late(env: Envelope): void {
+    this.core.counters.lateReplies++;
+    this.core.emit({ type: 'late-reply', actor: this.id, actorType: this.def.name, message: env.msg.name, at: this.core.clock.now() });
+  }
+
+  deliverDeferred(env: Envelope, value: unknown): boolean {
+    if (env.settled) {
+      this.late(env);
+      return false;
+    }
+    return this.#reply(env, value, null);
+  }
+
+  failDeferred(env: Envelope, error: unknown): boolean {
+    return env.failWith(isHoldfastError(error) ? error : toError(error));
+  }
+
+  // ---------------------------------------------------------------- turns
+
+  runSome(budget: number): number {
+    let n = 0;
+    while (n < budget) {
+      if (this.sys !== null) this.#runSystemMessages();
+      if (this.busy || this.status !== Status.Running) return n;
+      const env = this.mailbox.shift();
+      if (env === undefined) break;
+      if (this.waiters !== null && this.waiters.length > 0) this.#admit();
+      // An ask that timed out or was cancelled before its turn began is never run.
+      if (env.settled) continue;
+      n++;
+      this.#turn(env);
+    }
+    if (this.core.draining) this.core.noteIdle();
+    return n;
+  }
+
+  #turn(env: Envelope): void {
+    const turn = new TurnContext(this, env);
+    this.current = turn;
+    this.turns++;
+    this.beats++;
+    const h = this.handlers[env.msg.name] as CompiledHandler;
+    const prev = enterSync(turn);
+    let result: unknown;
+    try {
+      result = h.async ? runAsync(turn, () => h.fn(this.state, env.input, turn)) : h.fn(this.state, env.input, turn);
+    } catch (e) {
+      leaveSync(prev);
+      this.#turnThrew(turn, e);
+      return;
+    }
+    leaveSync(prev);
+    if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+      // Learn it: later turns of this handler run under AsyncLocalStorage to keep the call chain.
+      h.async = true;
+      this.busy = true;
+      (result as PromiseLike<unknown>).then(
+        (v) => this.#asyncTurnEnded(turn, v, false),
+        (e) => this.#asyncTurnEnded(turn, e, true),
+      );
+      return;
+    }
+    this.#turnReturned(turn, result);
+  }
+
+  #asyncTurnEnded(turn: TurnContext, value: unknown, threw: boolean): void {
+    // A fenced turn belongs to an incarnation that is gone: its outcome reaches no one.
+    if (turn.fenced) return;
+    this.busy = false;
+    if (threw) this.#turnThrew(turn, value);
+    else this.#turnReturned(turn, value);
+    if (this.ready) this.core.dispatcher.schedule(this);
+    else if (this.core.draining) this.core.noteIdle();
+  }
+
+  #turnReturned(turn: TurnContext, result: unknown): void {
+    turn.done = true;
+    this.current = null;
+    let reply = result;
+    if (reply !== null && typeof reply === 'object' && isBecome(reply)) {
+      this.state = reply.state;
+      reply = reply.reply;
+    }
+    if (turn.deferredTaken) return;
+    const env = turn.env as Envelope;
+    if (env.resolve !== null) this.#reply(env, reply, turn);
+  }
+
+  /** Check (when enabled) and deliver a reply. A reply that fails its schema crashes the turn. */
+  #reply(env: Envelope, value: unknown, turn: TurnContext | null): boolean {
+    const schema = env.msg.reply;
+    if (schema === undefined) return env.succeed(undefined);
+    if (this.opts.validateReply) {
+      const r = schema.safeParse(value);
+      if (!r.success) {
+        const err = new InvalidReply({ actor: this.id, message: env.msg.name, issues: r.error.issues });
+        if (turn !== null) {
+          this.#crash(env, err, 'invalid-reply', turn);
+        } else {
+          // A deferred reply comes after its turn: fail its caller, but do not restart the actor
+          // in the middle of whatever turn is running now.
+          env.failWith(err);
+          this.#reportError(`deferred reply to '${env.msg.name}'`, err);
+        }
+        return false;
+      }
+    }
+    return env.succeed(value);
+  }
+
+  #turnThrew(turn: TurnContext, thrown: unknown): void {
+    turn.done = true;
+    this.current = null;
+    const env = turn.env as Envelope;
+    if (isHoldfastError(thrown, 'REJECTED')) {
+      // A business refusal: the state is kept and the actor goes on.
+      if (env.resolve !== null) {
+        if (!env.settled) env.failWith(thrown);
+      } else {
+        this.core.emit({
+          type: 'error',
+          actor: this.id,
+          actorType: this.def.name,
+          incarnation: this.incarnation,
+          where: `tell '${env.msg.name}' rejected`,
+          error: thrown,
+          at: this.core.clock.now(),
+        });
+        this.log.warn({ message: env.msg.name, err: thrown }, 'tell rejected');
+      }
+      return;
+    }
+    this.#crash(env, toError(thrown), 'threw', turn);
+  }
+
+  // ---------------------------------------------------------------- crash, restart, stop
+
+  /** Decide the fate after a crash: restart within the intensity, else give up. */
+  #decide(): RestartDecision {
+    if (this.opts.restart === 'temporary' || this.status >= Status.Stopping) return 'stop';
+    const now = this.core.clock.now();
+    const times = (this.#restartTimes ??= []);
+    const since = now - this.opts.withinMs;
+    while (times.length > 0 && (times[0] as number) <= since) times.shift();
+    if (times.length >= this.opts.maxRestarts) return 'stop';
+    times.push(now);
+    return 'restart';
+  }
+
+  #crash(env: Envelope | null, error: Error, reason: CrashReason, turn: TurnContext | null): void {
+    if (turn !== null) {
+      turn.done = true;
+      if (this.current === turn) this.current = null;
+    }
+    const decision = this.#decide();
+    const crash = new ActorCrashed(
+      { actor: this.id, message: env?.msg.name ?? null, reason, decision, incarnation: this.incarnation },
+      error,
+    );
+    this.core.counters.crashes++;
+    if (env !== null && env.resolve !== null && !env.settled) env.failWith(crash);
+    this.core.emit({
+      type: 'crashed',
+      actor: this.id,
+      actorType: this.def.name,
+      incarnation: this.incarnation,
+      reason,
+      message: env?.msg.name ?? null,
+      error,
+      decision,
+      at: this.core.clock.now(),
+    });
+    this.log.error({ err: error, message: env?.msg.name ?? null, reason, decision }, 'actor crashed');
+    if (decision === 'restart') void this.#restart(crash);
+    else void this.#stop(this.opts.restart === 'temporary' ? 'stopped' : 'gave-up', crash);
+  }
+
+  #crashedOutsideTurn(error: Error, reason: CrashReason, ctx: TurnContext): void {
+    ctx.fenced = true;
+    this.#crash(null, error, reason, null);
+  }
+
+  /** End the current incarnation: fence its turn, cancel its timers, fail its deferred replies, run onStop. */
+  async #endIncarnation(reason: StopReason, cause: Error | null): Promise<void> {
+    const turn = this.current;
+    if (turn !== null) {
+      this.current = null;
+      const env = turn.env;
+      const err = new ActorStopped(this.id, reason, cause ?? undefined);
+      if (env !== null && env.resolve !== null && !env.settled) env.failWith(err);
+      turn.abandon(err);
+    }
+    if (this.#timers !== null) {
+      for (const t of this.#timers) this.core.clock.clearTimeout(t);
+      this.#timers = null;
+    }
+    if (this.#deferred !== null) {
+      const pending = [...this.#deferred];
+      this.#deferred = null;
+      const err = cause ?? new ActorStopped(this.id, reason);
+      for (const env of pending) env.failWith(err);
+    }
+    const onStop = this.def.behaviour.onStop;
+    if (onStop !== undefined) {
+      const ctx = new TurnContext(this, null);
+      try {
+        const r = runHook(ctx, () => onStop.call(this.def.behaviour, this.state, ctx, reason), onStop);
+        if (isThenable(r)) await this.#bounded(r, this.opts.stopTimeoutMs, 'onStop');
+      } catch (e) {
+        this.#reportError('onStop', toError(e));
+      }
+      ctx.fenced = true;
+    }
+    this.#log = null;
+  }
+
+  async #bounded(p: PromiseLike<unknown>, ms: number, what: string): Promise<void> {
+    let timer: TimerHandle | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = this.core.clock.setTimeout(() => resolve('timeout'), ms);
+    });
+    try {
+      const r = await Promise.race([Promise.resolve(p).then(() => 'ok' as const), timeout]);
+      if (r === 'timeout') this.#reportError(what, new Error(`${what} of '${this.id}' did not finish within ${ms} ms; abandoned`));
+    } catch (e) {
+      this.#reportError(what, toError(e));
+    } finally {
+      if (timer !== undefined) this.core.clock.clearTimeout(timer);
+    }
+  }
+
+  #reportError(where: string, error: Error): void {
+    this.core.emit({ type: 'error', actor: this.id, actorType: this.def.name, incarnation: this.incarnation, where, error, at: this.core.clock.now() });
+    this.log.error({ err: error, where }, `${where} failed`);
+  }
+
+  async #restart(cause: Error | null): Promise<void> {
+    this.busy = true;
+    this.status = Status.Restarting;
+    await this.#endIncarnation('restarting', cause);
+    if (this.status !== Status.Restarting) return; // stopped meanwhile
+    this.incarnation++;
+    this.restarts++;
+    this.core.counters.restarts++;
+    try {
+      this.state = (this.def.behaviour.init as (a: unknown) => unknown)(this.args);
+    } catch (e) {
+      this.busy = false;
+      this.#crash(null, toError(e), 'start-failed', null);
+      return;
+    }
+    this.busy = false;
+    this.status = Status.Starting;
+    this.core.emit({
+      type: 'restarted',
+      actor: this.id,
+      actorType: this.def.name,
+      incarnation: this.incarnation,
+      restarts: this.restarts,
+      at: this.core.clock.now(),
+    });
+    this.#startIncarnation();
+  }
+
+  /** Stop for good: fail what waits, run onStop, forget the id. */
+  async #stop(reason: StopReason, cause: Error | null): Promise<void> {
+    if (this.status >= Status.Stopping) return this.requestStop(reason);
+    this.status = Status.Stopping;
+    this.stopReason = reason;
+    this.busy = true;
+    const err = new ActorStopped(this.id, reason, cause ?? undefined);
+    for (const env of this.mailbox.drain()) this.#refuse(env, err);
+    if (this.waiters !== null) {
+      for (const w of this.waiters.drain()) {
+        if (w instanceof SendWaiter) w.settle(err);
+        else this.#refuse(w, err);
+      }
+    }
+    await this.#endIncarnation(reason, cause);
+    this.status = Status.Stopped;
+    this.busy = false;
+    this.core.unregister(this, this.id);
+    if (reason === 'gave-up') {
+      this.core.emit({
+        type: 'gave-up',
+        actor: this.id,
+        actorType: this.def.name,
+        incarnation: this.incarnation,
+        restarts: this.restarts,
+        withinMs: this.opts.withinMs,
+        at: this.core.clock.now(),
+      });
+    }
+    this.core.emit({ type: 'stopped', actor: this.id, actorType: this.def.name, incarnation: this.incarnation, reason, at: this.core.clock.now() });
+    const waiting = this.#stopped;
+    this.#stopped = null;
+    if (waiting !== null) for (const done of waiting) done();
+    if (this.sys !== null) this.#runSystemMessages();
+    if (this.core.draining) this.core.noteIdle();
+  }
+
+  #refuse(env: Envelope, err: Error): void {
+    if (env.resolve !== null) {
+      if (!env.settled) env.failWith(err);
+    } else {
+      this.#deadLetter(env.msg.name, env.input, 'stopped', false);
+    }
+  }
+
+  // ---------------------------------------------------------------- system messages (ahead of user messages)
+
+  /** Stop at the next turn boundary. Resolves once stopped (at once if stopped already). */
+  requestStop(reason: StopReason): Promise<void> {
+    if (this.status === Status.Stopped) return Promise.resolve();
+    if (this.status === Status.Stopping) return new Promise<void>((done) => (this.#stopped ??= []).push(done));
+    return new Promise<void>((done) => this.#system({ kind: 'stop', reason, done }));
+  }
+
+  /** Restart at the next turn boundary, as after a crash but without counting against the intensity. */
+  requestRestart(): Promise<void> {
+    if (this.status >= Status.Stopping) return Promise.reject(new ActorStopped(this.id, this.stopReason));
+    return new Promise<void>((done) => this.#system({ kind: 'restart', done }));
+  }
+
+  /** The state as `inspect` shows it, read between turns. */
+  requestInspect(): Promise<ActorSnapshot> {
+    if (!this.busy && this.status !== Status.Stopping) return Promise.resolve(this.snapshot());
+    return new Promise<ActorSnapshot>((done) => this.#system({ kind: 'inspect', done }));
+  }
+
+  #system(m: SystemMessage): void {
+    (this.sys ??= []).push(m);
+    if (!this.busy) this.core.dispatcher.schedule(this);
+  }
+
+  #runSystemMessages(): void {
+    while (this.sys !== null && !this.busy) {
+      const m = this.sys.shift() as SystemMessage;
+      if (this.sys.length === 0) this.sys = null;
+      switch (m.kind) {
+        case 'inspect':
+          m.done(this.snapshot());
+          break;
+        case 'stop':
+          if (this.status === Status.Stopped) m.done();
+          else {
+            (this.#stopped ??= []).push(m.done);
+            void this.#stop(m.reason, null);
+          }
+          break;
+        case 'restart':
+          if (this.status >= Status.Stopping) m.done();
+          else void this.#restart(null).then(m.done);
+          break;
+        default:
+          m satisfies never;
+      }
+    }
+  }
+
+  /** Give up on a turn that does not end (shutdown past its deadline): fence it and stop. */
+  abandon(): Promise<void> {
+    if (this.status >= Status.Stopping) return this.requestStop('shutdown');
+    const turn = this.current;
+    if (turn !== null) {
+      this.current = null;
+      const env = turn.env;
+      const err = new ActorStopped(this.id, 'shutdown');
+      if (env !== null && env.resolve !== null && !env.settled) env.failWith(err);
+      turn.abandon(err);
+    }
+    this.busy = false;
+    return this.#stop('shutdown', null);
+  }
+
+  // ---------------------------------------------------------------- timers, deferred replies
+
+  /** @internal used by TurnContext. */
+  trackDeferred(env: Envelope): void {
+    (this.#deferred ??= new Set()).add(env);
+  }
+
+  /** @internal used by TurnContext: a timer that tells this incarnation `msg`. */
+  schedule(msg: CompiledMessage, input: unknown, when: ScheduleWhen, incarnation: number): () => void {
+    const afterMs = 'everyMs' in when ? (when.afterMs ?? when.everyMs) : when.afterMs;
+    const everyMs = 'everyMs' in when ? when.everyMs : undefined;
+    if (!(afterMs >= 0) || !Number.isFinite(afterMs) || (everyMs !== undefined && (!(everyMs > 0) || !Number.isFinite(everyMs)))) {
+      throw new InvalidArgument(`schedule: afterMs must be >= 0 and everyMs > 0, got ${JSON.stringify(when)}`);
+    }
+    if (this.opts.validateInput) {
+      const r = msg.input.safeParse(input);
+      if (!r.success) throw new InvalidMessage({ actor: this.id, message: msg.name, issues: r.error.issues });
+      input = r.data;
+    }
+    if (incarnation !== this.incarnation || this.status >= Status.Stopping) return () => {};
+    const clock = this.core.clock;
+    const timers = (this.#timers ??= new Set());
+    let handle: TimerHandle;
+    let cancelled = false;
+    const fire = () => {
+      timers.delete(handle);
+      if (cancelled || incarnation !== this.incarnation) return;
+      if (this.core.draining) return this.#deadLetter(msg.name, input, 'shutting-down', false);
+      this.tell(msg, input);
+      if (everyMs !== undefined && !cancelled && this.#timers === timers) {
+        handle = clock.setTimeout(fire, everyMs);
+        timers.add(handle);
+      }
+    };
+    handle = clock.setTimeout(fire, afterMs);
+    timers.add(handle);
+    return () => {
+      if (cancelled) return;
+      cancelled = true;
+      timers.delete(handle);
+      clock.clearTimeout(handle);
+    };
+  }
+
+  // ---------------------------------------------------------------- inspection
+
+  summary(): ActorSummary {
+    return {
+      id: this.id,
+      type: this.def.name,
+      status: this.statusName,
+      mailbox: this.mailbox.length,
+      waiting: this.waiters?.length ?? 0,
+      capacity: this.opts.capacity,
+      overflow: this.opts.overflow,
+      turns: this.turns,
+      restarts: this.restarts,
+      incarnation: this.incarnation,
+      busy: this.busy,
+      deferred: this.#deferred?.size ?? 0,
+      dropped: this.dropped,
+    };
+  }
+
+  snapshot(): ActorSnapshot {
+    const inspect = this.def.behaviour.inspect;
+    let state: unknown;
+    try {
+      state = inspect === undefined ? toJSONSafe(this.state) : toJSONSafe(inspect.call(this.def.behaviour, this.state));
+    } catch (e) {
+      state = { error: `inspect failed: ${toError(e).message}` };
+    }
+    return { ...this.summary(), state };
+  }
+
+  /** True when nothing is queued, running or owed (for the drain). */
+  get quiet(): boolean {
+    return this.status === Status.Stopped || (!this.busy && this.mailbox.length === 0 && (this.waiters?.length ?? 0) === 0 && (this.#deferred?.size ?? 0) === 0);
+  }
+}
+
+/** Run a hook as part of its own turn, so that the asks it makes count as in-flight work. */
+function runHook<R>(ctx: TurnContext, fn: () => R, hook: unknown): R {
+  const prev = enterSync(ctx);
+  try {
+    return hook instanceof AsyncFunction ? runAsync(ctx, fn) : fn();
+  } finally {
+    leaveSync(prev);
+  }
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function';
+}
+
+export type { ChainTurn };

@@ -1,0 +1,138 @@
+import type { Clock, TimerHandle } from '../Clock.js';
+import { RingBuffer } from './RingBuffer.js';
+
+/** What the deadline lanes hold: anything with a deadline that settles once. */
+export interface Expirable {
+  deadline: number;
+  lane: Lane | null;
+  readonly settled: boolean;
+  /** Called once when the deadline passes before the item settled. */
+  expire(): void;
+}
+
+/**
+ * The asks with one timeout value, in the order they were made. Their deadlines are
+ * `now + timeoutMs` with a monotonic `now`, so each lane is sorted by construction: no heap, and
+ * settled items leave from the head.
+ */
+export class Lane {
+  readonly queue = new RingBuffer<Expirable>();
+  live = 0;
+  constructor(readonly timeoutMs: number) {}
+}
+
+/**
+ * Every ask's deadline with one timer for the whole system, not one per ask. The timer is set for
+ * the earliest unsettled deadline; it keeps the process alive only while some ask is pending.
+ */
+export class Deadlines {
+  readonly #clock: Clock;
+  readonly #lanes = new Map<number, Lane>();
+  #lastLane: Lane | null = null;
+  #timer: TimerHandle | null = null;
+  #timerAt = Number.POSITIVE_INFINITY;
+  #live = 0;
+  #refed = false;
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  /** Pending items. */
+  get live(): number {
+    return this.#live;
+  }
+
+  /** Track `item`, which expires `timeoutMs` from now. */
+  add(item: Expirable, timeoutMs: number): void {
+    let lane = this.#lastLane;
+    if (lane === null || lane.timeoutMs !== timeoutMs) {
+      lane = this.#lanes.get(timeoutMs) ?? null;
+      if (lane === null) {
+        lane = new Lane(timeoutMs);
+        this.#lanes.set(timeoutMs, lane);
+      }
+      this.#lastLane = lane;
+    }
+    const deadline = this.#clock.now() + timeoutMs;
+    item.deadline = deadline;
+    item.lane = lane;
+    lane.queue.push(item);
+    lane.live++;
+    if (this.#live++ === 0) this.#setRef(true);
+    if (deadline < this.#timerAt) this.#arm(deadline);
+  }
+
+  /** `item` has settled: forget it (called once, by the item's owner). */
+  done(item: Expirable): void {
+    const lane = item.lane;
+    if (lane === null) return;
+    item.lane = null;
+    lane.live--;
+    if (--this.#live === 0) this.#setRef(false);
+    const q = lane.queue;
+    if (q.peek() === item) {
+      q.shift();
+      // Drop settled items that were waiting behind it.
+      while (q.length > 0 && (q.peek() as Expirable).settled) q.shift();
+    } else if (q.length > 1024 && q.length > lane.live * 4) {
+      // Out-of-order settles left holes behind a long-pending head: compact.
+      q.retain((i) => !i.settled);
+    }
+  }
+
+  /** Forget everything and cancel the timer (the system is gone). */
+  close(): void {
+    if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    this.#lanes.clear();
+    this.#lastLane = null;
+    this.#live = 0;
+  }
+
+  #arm(at: number): void {
+    if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
+    this.#timerAt = at;
+    const delay = Math.max(0, Math.ceil(at - this.#clock.now()));
+    this.#timer = this.#clock.setTimeout(this.#sweep, delay);
+    if (!this.#refed) this.#timer.unref?.();
+  }
+
+  #setRef(on: boolean): void {
+    this.#refed = on;
+    if (this.#timer === null) return;
+    if (on) this.#timer.ref?.();
+    else this.#timer.unref?.();
+  }
+
+  readonly #sweep = (): void => {
+    this.#timer = null;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    const now = this.#clock.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const lane of this.#lanes.values()) {
+      const q = lane.queue;
+      if (q.length === 0 && lane !== this.#lastLane) {
+        // Per-call timeouts can make many lanes; an empty one costs nothing to make again.
+        this.#lanes.delete(lane.timeoutMs);
+        continue;
+      }
+      while (q.length > 0) {
+        const head = q.peek() as Expirable;
+        if (head.settled) {
+          q.shift();
+          continue;
+        }
+        if (head.deadline > now) {
+          if (head.deadline < next) next = head.deadline;
+          break;
+        }
+        q.shift();
+        // expire() settles the item, which calls done(); the item is no longer at the head.
+        head.expire();
+      }
+    }
+    if (next !== Number.POSITIVE_INFINITY && next < this.#timerAt) this.#arm(next);
+  };
+}

@@ -1,0 +1,52 @@
+import { RingBuffer } from './RingBuffer.js';
+
+/** What the dispatcher runs. */
+export interface Runnable {
+  /** In the ready queue already. */
+  scheduled: boolean;
+  /** Run up to `budget` turns; returns how many ran and whether more are ready now. */
+  runSome(budget: number): number;
+  /** True when the runnable has queued work it can start now. */
+  readonly ready: boolean;
+}
+
+const PER_CELL = 64; // turns an actor runs before others get theirs (fairness)
+const PER_TICK = 20_000; // turns per macrotask before timers and I/O get a chance
+
+/**
+ * One dispatcher per system drains the actors that have work: a flat ready queue, run from a
+ * microtask, yielding to the event loop (setImmediate) after a budget of turns so that I/O and
+ * timers are never starved by a busy system.
+ */
+export class Dispatcher {
+  readonly #ready = new RingBuffer<Runnable>();
+  #pending = false;
+
+  /** Queue `r` to run soon (no-op when it is queued already). */
+  schedule(r: Runnable): void {
+    if (r.scheduled) return;
+    r.scheduled = true;
+    this.#ready.push(r);
+    if (!this.#pending) {
+      this.#pending = true;
+      queueMicrotask(this.#drain);
+    }
+  }
+
+  readonly #drain = (): void => {
+    let budget = PER_TICK;
+    const ready = this.#ready;
+    while (budget > 0) {
+      const r = ready.shift();
+      if (r === undefined) {
+        this.#pending = false;
+        return;
+      }
+      r.scheduled = false;
+      budget -= r.runSome(PER_CELL < budget ? PER_CELL : budget) || 1;
+      if (r.ready) this.schedule(r);
+    }
+    if (ready.length > 0) setImmediate(this.#drain);
+    else this.#pending = false;
+  };
+}

@@ -1,0 +1,41 @@
+import type { Clock } from '../Clock.js';
+import type { ActorSystem } from '../createSystem.js';
+import type { DeadLetter, LifecycleEvent } from '../events.js';
+import type { Logger } from '../Logger.js';
+import type { Deadlines } from './Deadlines.js';
+import type { Dispatcher } from './Dispatcher.js';
+
+/** Counters kept by a system; read them with `system.stats()`. */
+export interface SystemCounters {
+  asks: number;
+  tells: number;
+  timeouts: number;
+  cancelled: number;
+  lateReplies: number;
+  deadLetters: number;
+  crashes: number;
+  restarts: number;
+  rejectedInputs: number;
+  mailboxFull: number;
+  dropped: number;
+  deadlocks: number;
+}
+
+/** @internal What a cell needs of its system. */
+export interface SystemCore {
+  readonly name: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly deadlines: Deadlines;
+  readonly dispatcher: Dispatcher;
+  readonly facade: ActorSystem;
+  readonly counters: SystemCounters;
+  /** True once shutdown has begun: outside callers are refused. */
+  draining: boolean;
+  emit(event: LifecycleEvent): void;
+  deadLetter(letter: DeadLetter): void;
+  /** A cell became stopped: forget its id. */
+  unregister(cell: object, id: string): void;
+  /** A cell may have become idle (drain watches for quiescence). */
+  noteIdle(): void;
+}

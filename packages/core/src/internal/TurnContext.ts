@@ -1,0 +1,106 @@
+import type { ActorRef } from '../ActorRef.js';
+import type { ActorSystem } from '../createSystem.js';
+import type { ActorContext, DeferredReply, ScheduleWhen } from '../defineActor.js';
+import { InvalidMessage } from '../errors.js';
+import type { Logger } from '../Logger.js';
+import type { ChainTurn } from './callChain.js';
+import type { Cell } from './Cell.js';
+import type { Envelope } from './Envelope.js';
+
+const neverAborted = new AbortController().signal;
+
+/** What `ctx.defer()` gives in a tell's turn: there is no caller, so sending goes nowhere. */
+const detachedReply: DeferredReply<unknown> = Object.freeze({
+  send: () => false,
+  fail: () => false,
+  settled: true,
+  signal: neverAborted,
+});
+
+/**
+ * The `ctx` of one turn (or of a hook, with no envelope). It is also the turn's link in the
+ * call chain. Once the incarnation that ran it has ended, the turn is fenced: its timers and
+ * replies no longer reach anyone.
+ */
+export class TurnContext implements ActorContext<never, unknown>, ChainTurn {
+  readonly cell: Cell;
+  readonly env: Envelope | null;
+  readonly incarnation: number;
+  done = false;
+  fenced = false;
+  deferredTaken = false;
+  #log: Logger | null = null;
+  #controller: AbortController | null = null;
+
+  constructor(cell: Cell, env: Envelope | null) {
+    this.cell = cell;
+    this.env = env;
+    this.incarnation = cell.incarnation;
+  }
+
+  get actorId(): string {
+    return this.cell.id;
+  }
+  get owner(): object {
+    return this.cell;
+  }
+  get parent(): ChainTurn | null {
+    return this.env === null ? null : this.env.chain;
+  }
+  get self(): ActorRef<never> {
+    return this.cell.ref as unknown as ActorRef<never>;
+  }
+  get system(): ActorSystem {
+    return this.cell.core.facade;
+  }
+  get message(): string {
+    return this.env === null ? '' : this.env.msg.name;
+  }
+  get log(): Logger {
+    if (this.#log === null) this.#log = this.env === null ? this.cell.log : this.cell.log.child({ message: this.env.msg.name });
+    return this.#log;
+  }
+  get signal(): AbortSignal {
+    if (this.env !== null && this.env.resolve !== null) return this.env.signal;
+    this.#controller ??= new AbortController();
+    if (this.fenced && !this.#controller.signal.aborted) this.#controller.abort();
+    return this.#controller.signal;
+  }
+
+  /** The incarnation that ran this turn is gone: fence it and abort its signal. */
+  abandon(reason: unknown): void {
+    this.fenced = true;
+    this.done = true;
+    this.env?.abortTurn(reason);
+    if (this.#controller !== null && !this.#controller.signal.aborted) this.#controller.abort(reason);
+  }
+
+  heartbeat(): void {
+    if (!this.fenced) this.cell.beats++;
+  }
+
+  defer(): DeferredReply<never> {
+    const env = this.env;
+    if (env === null || env.resolve === null) return detachedReply as DeferredReply<never>;
+    if (!this.deferredTaken) {
+      this.deferredTaken = true;
+      if (!this.fenced && !env.settled) {
+        env.deferred = true;
+        this.cell.trackDeferred(env);
+      }
+    }
+    return env as DeferredReply<never>;
+  }
+
+  schedule(message: never, input: unknown, when: ScheduleWhen): () => void {
+    const msg = this.cell.def.protocol.table[message as string];
+    if (msg === undefined) {
+      throw new InvalidMessage(
+        { actor: this.cell.id, message: String(message), issues: [{ path: [], message: `unknown message '${String(message)}'` }] },
+        `unknown message '${String(message)}' for actor '${this.cell.id}'`,
+      );
+    }
+    if (this.fenced) return () => {};
+    return this.cell.schedule(msg, input, when, this.incarnation);
+  }
+}
