@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { EventStream } from '../src/index.js';
+import { createTestSystem } from '../src/testing/index.js';
+import { Counter } from './fixtures.js';
+
+describe('EventStream', () => {
+  it('delivers to every listener in subscription order, until unsubscribed', () => {
+    const s = new EventStream<number>();
+    const got: string[] = [];
+    const offA = s.subscribe((n) => got.push(`a${n}`));
+    s.subscribe((n) => got.push(`b${n}`));
+    s.emit(1);
+    offA();
+    offA();
+    s.emit(2);
+    expect(got).toEqual(['a1', 'b1', 'b2']);
+    expect(s.count).toBe(2);
+    expect(s.listenerCount).toBe(1);
+  });
+
+  it('keeps delivering when a listener throws, and reports the error', () => {
+    const errors: unknown[] = [];
+    const s = new EventStream<number>((e) => errors.push(e));
+    const got: number[] = [];
+    s.subscribe(() => {
+      throw new Error('bad listener');
+    });
+    s.subscribe((n) => got.push(n));
+    s.emit(7);
+    expect(got).toEqual([7]);
+    expect((errors[0] as Error).message).toBe('bad listener');
+  });
+});
+
+describe('dead letters and lifecycle events', () => {
+  it('counts every dead letter and lets subscribers come and go', async () => {
+    const { system } = createTestSystem();
+    const c = system.spawn(Counter, { id: 'c' });
+    await system.stop(c);
+    const seen: string[] = [];
+    const off = system.deadLetters.subscribe((d) => seen.push(`${d.actor}/${d.message}/${d.reason}`));
+    c.tell('add', { key: 'a', by: 1 });
+    off();
+    c.tell('reset', {});
+    expect(seen).toEqual(['c/add/stopped']);
+    expect(system.stats().deadLetters).toBe(2);
+    await system.shutdown();
+  });
+
+  it('emits spawned, started and stopped with actor, type and incarnation', async () => {
+    const { system, events } = createTestSystem();
+    const c = system.spawn(Counter, { id: 'c' });
+    await system.stop(c);
+    expect(events.map((e) => ({ ...e, at: 0 }))).toEqual([
+      { type: 'spawned', actor: 'c', actorType: 'counter', at: 0 },
+      { type: 'started', actor: 'c', actorType: 'counter', incarnation: 1, at: 0 },
+      { type: 'stopped', actor: 'c', actorType: 'counter', incarnation: 1, reason: 'stopped', at: 0 },
+    ]);
+  });
+});

@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { Deadlines, type Expirable, type Lane } from '../src/internal/Deadlines.js';
+import { RingBuffer } from '../src/internal/RingBuffer.js';
+import { toJSONSafe } from '../src/internal/toJSONSafe.js';
+import { ManualClock } from '../src/testing/index.js';
+
+class Item implements Expirable {
+  deadline = 0;
+  lane: Lane | null = null;
+  settled = false;
+  constructor(
+    readonly name: string,
+    readonly log: string[],
+    readonly deadlines: Deadlines,
+  ) {}
+  expire(): void {
+    this.log.push(this.name);
+    this.settle();
+  }
+  settle(): void {
+    this.settled = true;
+    this.deadlines.done(this);
+  }
+}
+
+describe('RingBuffer', () => {
+  it('is FIFO across growth and wrap-around', () => {
+    const r = new RingBuffer<number>();
+    const out: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      r.push(i);
+      if (i % 3 === 0) out.push(r.shift() as number);
+    }
+    while (r.length) out.push(r.shift() as number);
+    expect(out).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(r.shift()).toBeUndefined();
+  });
+
+  it('retains in order and drains', () => {
+    const r = new RingBuffer<number>();
+    for (let i = 0; i < 10; i++) r.push(i);
+    r.retain((n) => n % 2 === 0);
+    expect(r.toArray()).toEqual([0, 2, 4, 6, 8]);
+    expect(r.drain()).toEqual([0, 2, 4, 6, 8]);
+    expect(r.length).toBe(0);
+  });
+});
+
+describe('Deadlines', () => {
+  it('expires items in deadline order across lanes with one timer, skipping settled ones', () => {
+    const clock = new ManualClock();
+    const d = new Deadlines(clock);
+    const log: string[] = [];
+    const a = new Item('a300', log, d);
+    const b = new Item('b100', log, d);
+    const c = new Item('c300', log, d);
+    const e = new Item('e100-settled', log, d);
+    d.add(a, 300);
+    d.add(b, 100);
+    d.add(e, 100);
+    clock.advance(50);
+    d.add(c, 300); // deadline 350
+    e.settle();
+    expect(d.live).toBe(3);
+    expect(clock.pending).toBe(1);
+    clock.advance(50);
+    expect(log).toEqual(['b100']);
+    clock.advance(200);
+    expect(log).toEqual(['b100', 'a300']);
+    clock.advance(49);
+    expect(log).toEqual(['b100', 'a300']);
+    clock.advance(1);
+    expect(log).toEqual(['b100', 'a300', 'c300']);
+    expect(d.live).toBe(0);
+  });
+
+  it('keeps a lane short when items settle in order, and compacts holes behind a pending head', () => {
+    const clock = new ManualClock();
+    const d = new Deadlines(clock);
+    const log: string[] = [];
+    const head = new Item('head', log, d);
+    d.add(head, 1_000);
+    const items = Array.from({ length: 5_000 }, (_, i) => new Item(`i${i}`, log, d));
+    for (const it of items) d.add(it, 1_000);
+    for (const it of items) it.settle();
+    expect(d.live).toBe(1);
+    expect((head.lane as Lane).queue.length).toBeLessThan(1_100);
+    head.settle();
+    expect(d.live).toBe(0);
+    clock.advance(2_000);
+    expect(log).toEqual([]);
+  });
+});
+
+describe('ManualClock', () => {
+  it('fires due timers in order of time, then of setting, and not cleared ones', () => {
+    const c = new ManualClock(1_000);
+    const log: string[] = [];
+    c.setTimeout(() => log.push('b'), 20);
+    c.setTimeout(() => log.push('a'), 10);
+    const x = c.setTimeout(() => log.push('x'), 15);
+    c.setTimeout(() => log.push('c'), 20);
+    c.clearTimeout(x);
+    c.advance(19);
+    expect(log).toEqual(['a']);
+    c.advance(1);
+    expect(log).toEqual(['a', 'b', 'c']);
+    expect(c.now()).toBe(1_020);
+    c.setTimeout(() => {
+      log.push('d');
+      c.setTimeout(() => log.push('e'), 0);
+    }, 5);
+    c.advance(5);
+    expect(log).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+});
+
+describe('toJSONSafe', () => {
+  it('renders maps, sets, bigints, cycles and depth safely', () => {
+    const cyc: Record<string, unknown> = { a: 1 };
+    cyc.self = cyc;
+    expect(toJSONSafe({ m: new Map([[1, 'x']]), s: new Set(['y']), b: 2n, cyc, u: undefined, f: function named() {}, d: new Date(0) })).toEqual({
+      m: [[1, 'x']],
+      s: ['y'],
+      b: '2n',
+      cyc: { a: 1, self: '[Circular]' },
+      u: null,
+      f: '[function named]',
+      d: '1970-01-01T00:00:00.000Z',
+    });
+    expect(toJSONSafe({ a: { b: { c: 1 } } }, 2)).toEqual({ a: { b: '[…]' } });
+  });
+});
