@@ -2,9 +2,9 @@ import { ActorRef, cellOf } from './ActorRef.js';
 import { type Clock, systemClock } from './Clock.js';
 import type { ActorDefinition } from './defineActor.js';
 import type { AnyProtocol } from './defineProtocol.js';
+import { EventStream } from './EventStream.js';
 import { ActorExists, ActorNotFound, InvalidArgument, ShuttingDown, toError } from './errors.js';
 import type { DeadLetter, LifecycleEvent } from './events.js';
-import { EventStream } from './EventStream.js';
 import { type ActorSnapshot, type ActorSummary, Cell } from './internal/Cell.js';
 import { Deadlines } from './internal/Deadlines.js';
 import { Dispatcher } from './internal/Dispatcher.js';
@@ -50,7 +50,13 @@ export interface ShutdownReport {
   /** True when all queued and in-flight work finished before the deadline. */
   readonly clean: boolean;
   /** The actors that still had work at the deadline (and were abandoned). */
-  readonly unfinished: ReadonlyArray<{ readonly id: string; readonly type: string; readonly mailbox: number; readonly busy: boolean; readonly deferred: number }>;
+  readonly unfinished: ReadonlyArray<{
+    readonly id: string;
+    readonly type: string;
+    readonly mailbox: number;
+    readonly busy: boolean;
+    readonly deferred: number;
+  }>;
   /** How long the drain and stop took, in clock milliseconds. */
   readonly durationMs: number;
 }
@@ -151,14 +157,23 @@ export class ActorSystem {
    * const counter = system.spawn(Counter, { id: 'c1', args: { start: 0 }, mailbox: { capacity: 100 } });
    * ```
    */
-  spawn<P extends AnyProtocol, S, A>(definition: ActorDefinition<P, S, A>, ...rest: undefined extends A ? [options?: SpawnOptions<A>] : [options: SpawnOptions<A>]): ActorRef<P> {
+  spawn<P extends AnyProtocol, S, A>(
+    definition: ActorDefinition<P, S, A>,
+    ...rest: undefined extends A ? [options?: SpawnOptions<A>] : [options: SpawnOptions<A>]
+  ): ActorRef<P> {
     const options = (rest[0] ?? {}) as SpawnOptions<A> & { args?: A };
     if (this.#status !== 'running') throw new ShuttingDown(this.name);
     if (definition?.kind !== 'actor') throw new InvalidArgument('spawn: expected an actor definition from defineActor()');
     const id = options.id ?? `${definition.name}-${++this.#nextId}`;
     if (typeof id !== 'string' || id.length === 0) throw new InvalidArgument('spawn: id must be a non-empty string');
     if (this.#cells.has(id)) throw new ActorExists(id);
-    const cell = new Cell(this.#core, definition as unknown as ActorDefinition, id, options.args, this.#resolveOptions(definition as unknown as ActorDefinition, options));
+    const cell = new Cell(
+      this.#core,
+      definition as unknown as ActorDefinition,
+      id,
+      options.args,
+      this.#resolveOptions(definition as unknown as ActorDefinition, options),
+    );
     const ref = new ActorRef<P>(cell);
     cell.ref = ref as unknown as ActorRef;
     cell.start();
@@ -310,7 +325,13 @@ export class ActorSystem {
   }
 
   #resolveOptions(def: ActorDefinition, o: ActorOptions): ResolvedActorOptions {
-    const plain = o.mailbox === undefined && o.askTimeoutMs === undefined && o.restart === undefined && o.intensity === undefined && o.validate === undefined && o.stopTimeoutMs === undefined;
+    const plain =
+      o.mailbox === undefined &&
+      o.askTimeoutMs === undefined &&
+      o.restart === undefined &&
+      o.intensity === undefined &&
+      o.validate === undefined &&
+      o.stopTimeoutMs === undefined;
     if (plain) {
       const cached = this.#optionsCache.get(def);
       if (cached !== undefined) return cached;
@@ -336,9 +357,12 @@ export class ActorSystem {
 
 function checkOptions(o: ResolvedActorOptions): void {
   if (!Number.isInteger(o.capacity) || o.capacity < 1) throw new InvalidArgument(`mailbox.capacity must be a positive integer, got ${o.capacity}`);
-  if (!['reject', 'drop-oldest', 'wait'].includes(o.overflow)) throw new InvalidArgument(`mailbox.overflow must be reject, drop-oldest or wait, got ${o.overflow}`);
-  if (!(o.askTimeoutMs > 0) || !Number.isFinite(o.askTimeoutMs)) throw new InvalidArgument(`askTimeoutMs must be a positive finite number, got ${o.askTimeoutMs}`);
-  if (!['permanent', 'transient', 'temporary'].includes(o.restart)) throw new InvalidArgument(`restart must be permanent, transient or temporary, got ${o.restart}`);
+  if (!['reject', 'drop-oldest', 'wait'].includes(o.overflow))
+    throw new InvalidArgument(`mailbox.overflow must be reject, drop-oldest or wait, got ${o.overflow}`);
+  if (!(o.askTimeoutMs > 0) || !Number.isFinite(o.askTimeoutMs))
+    throw new InvalidArgument(`askTimeoutMs must be a positive finite number, got ${o.askTimeoutMs}`);
+  if (!['permanent', 'transient', 'temporary'].includes(o.restart))
+    throw new InvalidArgument(`restart must be permanent, transient or temporary, got ${o.restart}`);
   if (!Number.isInteger(o.maxRestarts) || o.maxRestarts < 0) throw new InvalidArgument(`intensity.maxRestarts must be an integer >= 0, got ${o.maxRestarts}`);
   if (!(o.withinMs > 0)) throw new InvalidArgument(`intensity.withinMs must be > 0, got ${o.withinMs}`);
   if (!(o.stopTimeoutMs > 0)) throw new InvalidArgument(`stopTimeoutMs must be > 0, got ${o.stopTimeoutMs}`);

@@ -74,7 +74,8 @@ export function defineProtocol<const N extends string, const M extends MessageSp
   for (const [key, spec] of Object.entries(messages)) {
     if (!NAME.test(key)) throw new InvalidArgument(`protocol '${name}': message name ${JSON.stringify(key)} is not identifier-like`);
     if (!isZod(spec?.input)) throw new InvalidArgument(`protocol '${name}': message '${key}' needs an 'input' zod schema`);
-    if (spec.reply !== undefined && !isZod(spec.reply)) throw new InvalidArgument(`protocol '${name}': message '${key}' has a 'reply' that is not a zod schema`);
+    if (spec.reply !== undefined && !isZod(spec.reply))
+      throw new InvalidArgument(`protocol '${name}': message '${key}' has a 'reply' that is not a zod schema`);
     table[key] = { name: key, input: spec.input, reply: spec.reply };
   }
   if (Object.keys(table).length === 0) throw new InvalidArgument(`protocol '${name}' has no messages`);

@@ -191,10 +191,7 @@ export class ActorCrashed extends HoldfastError<
   'ACTOR_CRASHED',
   { readonly actor: string; readonly message: string | null; readonly reason: CrashReason; readonly decision: RestartDecision; readonly incarnation: number }
 > {
-  constructor(
-    details: { actor: string; message: string | null; reason: CrashReason; decision: RestartDecision; incarnation: number },
-    cause: unknown,
-  ) {
+  constructor(details: { actor: string; message: string | null; reason: CrashReason; decision: RestartDecision; incarnation: number }, cause: unknown) {
     super(
       ErrorCode.ACTOR_CRASHED,
       `actor '${details.actor}' crashed (${details.reason})${details.message ? ` handling '${details.message}'` : ''}: ${describe(cause)}; ${details.decision}`,
@@ -336,8 +333,7 @@ export type ErrorOfCode<C extends ErrorCode> = ErrorsByCode[C];
  * ```
  */
 export function errorFromJSON(json: SerializedError): HoldfastError {
-  const cause =
-    json.cause === undefined ? undefined : 'code' in json.cause ? errorFromJSON(json.cause as SerializedError) : reviveForeign(json.cause);
+  const cause = json.cause === undefined ? undefined : 'code' in json.cause ? errorFromJSON(json.cause as SerializedError) : reviveForeign(json.cause);
   const err = new RevivedError(json.name, json.code, json.message, json.details, cause);
   if (json.stack !== undefined) err.stack = json.stack;
   return err;

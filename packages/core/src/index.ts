@@ -56,6 +56,7 @@ export {
   type Protocol,
   type ReplyOf,
 } from './defineProtocol.js';
+export { EventStream, type Unsubscribe } from './EventStream.js';
 export {
   ActorCrashed,
   ActorExists,
@@ -86,7 +87,6 @@ export {
   WorkerLost,
 } from './errors.js';
 export type { DeadLetter, DeadLetterReason, LifecycleEvent } from './events.js';
-export { EventStream, type Unsubscribe } from './EventStream.js';
 export type { ActorSnapshot, ActorSummary, StatusName } from './internal/Cell.js';
 export type { SystemCounters } from './internal/SystemCore.js';
 export { fromPino, type Logger, type PinoLike, silentLogger } from './Logger.js';

@@ -160,7 +160,9 @@ describe('crashes and business refusals', () => {
       handlers: { deposit: () => 0, withdraw: () => 0, boom() {}, park: () => 0, slow() {}, balance: () => 0 },
     });
     const { system } = createTestSystem();
-    expect(() => system.spawn(Bad, { id: 'bad' })).toThrowError(expect.objectContaining({ code: 'ACTOR_CRASHED', message: expect.stringMatching(/start-failed/) }));
+    expect(() => system.spawn(Bad, { id: 'bad' })).toThrowError(
+      expect.objectContaining({ code: 'ACTOR_CRASHED', message: expect.stringMatching(/start-failed/) }),
+    );
     expect(system.lookup('bad')).toBeUndefined();
   });
 

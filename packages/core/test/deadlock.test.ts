@@ -38,7 +38,10 @@ const PeerActor = defineActor(P, {
       const reply = ctx.defer();
       void tick()
         .then(() => (s.peer as Peer).ask('ping', { hops: 1 }))
-        .then((v) => reply.send(v), (e) => reply.fail(e));
+        .then(
+          (v) => reply.send(v),
+          (e) => reply.fail(e),
+        );
       return reply;
     },
     hello: () => 'hello',
@@ -84,7 +87,7 @@ describe('deadlock detection', () => {
     await system.shutdown();
   });
 
-  it('allows a chain that does not loop, and a call back after the caller\'s turn has ended', async () => {
+  it("allows a chain that does not loop, and a call back after the caller's turn has ended", async () => {
     const { system, a } = pair();
     expect(await a.ask('ping', { hops: 1 })).toBe('a>b');
     // a's turn ends at defer(); later b asks a again, which is free: no deadlock.

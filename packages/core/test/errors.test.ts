@@ -7,7 +7,7 @@ import {
   Deadlock,
   ErrorCode,
   errorFromJSON,
-  HoldfastError,
+  type HoldfastError,
   InvalidMessage,
   isHoldfastError,
   MailboxFull,
@@ -48,7 +48,21 @@ describe('errors', () => {
       expect(e).toBeInstanceOf(Error);
       expect(isHoldfastError(e, e.code as ErrorCode)).toBe(true);
     }
-    expect(Object.values(ErrorCode)).toEqual(expect.arrayContaining(['INVALID_MESSAGE', 'ASK_TIMEOUT', 'MAILBOX_FULL', 'ACTOR_NOT_FOUND', 'ACTOR_STOPPED', 'ACTOR_CRASHED', 'REJECTED', 'CANCELLED', 'SHUTTING_DOWN', 'DEADLOCK', 'WORKER_LOST']));
+    expect(Object.values(ErrorCode)).toEqual(
+      expect.arrayContaining([
+        'INVALID_MESSAGE',
+        'ASK_TIMEOUT',
+        'MAILBOX_FULL',
+        'ACTOR_NOT_FOUND',
+        'ACTOR_STOPPED',
+        'ACTOR_CRASHED',
+        'REJECTED',
+        'CANCELLED',
+        'SHUTTING_DOWN',
+        'DEADLOCK',
+        'WORKER_LOST',
+      ]),
+    );
   });
 
   it('round-trips through JSON with code, details and the cause chain', () => {
@@ -73,7 +87,9 @@ describe('errors', () => {
   });
 
   it('reject() throws a REJECTED error with the reason and details', () => {
-    expect(() => reject('NO_FUNDS', { balance: 3 })).toThrowError(expect.objectContaining({ code: 'REJECTED', details: { reason: 'NO_FUNDS', details: { balance: 3 } } }));
+    expect(() => reject('NO_FUNDS', { balance: 3 })).toThrowError(
+      expect.objectContaining({ code: 'REJECTED', details: { reason: 'NO_FUNDS', details: { balance: 3 } } }),
+    );
   });
 
   it('normalises unknown throws into Errors', () => {

@@ -84,19 +84,20 @@ describe('properties', () => {
         const outcomes: string[] = new Array(ops.length);
         const all = ops.map((o, i) => {
           const ac = o.abortAfterTicks === undefined ? undefined : new AbortController();
-          if (ac !== undefined) void (async () => {
-            for (let t = 0; t < (o.abortAfterTicks as number); t++) await tick();
-            ac.abort();
-          })();
+          if (ac !== undefined)
+            void (async () => {
+              for (let t = 0; t < (o.abortAfterTicks as number); t++) await tick();
+              ac.abort();
+            })();
           const options = { ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }), ...(ac === undefined ? {} : { signal: ac.signal }) };
           const from = refs[o.from] as ActorRef<typeof BankProtocol>;
           return from.ask('give', { to: `acct-${o.to}`, amount: o.amount, crash: o.crash, delay: o.delay }, options).then(
             () => {
-              settlements[i]++;
+              settlements[i] = (settlements[i] ?? 0) + 1;
               outcomes[i] = 'ok';
             },
             (e: unknown) => {
-              settlements[i]++;
+              settlements[i] = (settlements[i] ?? 0) + 1;
               outcomes[i] = isHoldfastError(e) ? e.code : `foreign:${String(e)}`;
             },
           );
@@ -152,7 +153,8 @@ describe('properties', () => {
         const next = [0, 0, 0, 0, 0];
         const asks: Promise<number>[] = [];
         for (const [s, isAsk] of plan) {
-          const n = next[s]++ as number;
+          const n = next[s] ?? 0;
+          next[s] = n + 1;
           if (isAsk) asks.push(a.ask('ask', { s, n }));
           else a.tell('note', { s, n });
         }

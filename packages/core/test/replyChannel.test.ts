@@ -93,7 +93,10 @@ describe('reply channels', () => {
     expect(isHoldfastError(p.error, 'ASK_TIMEOUT')).toBe(true);
     expect((p.error as Error).message).toBe("ask 'park' to 's' timed out after 100 ms");
     expect(system.stats().timeouts).toBe(1);
-    await system.shutdown({ timeoutMs: 1 }).then(() => undefined, () => undefined);
+    await system.shutdown({ timeoutMs: 1 }).then(
+      () => undefined,
+      () => undefined,
+    );
   });
 
   it('takes the timeout from the call, then the actor, then the system, then 5 s', async () => {
@@ -132,7 +135,7 @@ describe('reply channels', () => {
     await system.shutdown();
   });
 
-  it('cancels through the caller\'s AbortSignal: CANCELLED, and the handler sees ctx.signal abort', async () => {
+  it("cancels through the caller's AbortSignal: CANCELLED, and the handler sees ctx.signal abort", async () => {
     const { system } = createTestSystem();
     const { Service, signals } = makeService();
     const s = system.spawn(Service, { id: 's' });

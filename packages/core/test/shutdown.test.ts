@@ -126,7 +126,7 @@ describe('stop', () => {
     await system.shutdown();
   });
 
-  it('lets a new actor take a stopped actor\'s id; the old ref stays stopped', async () => {
+  it("lets a new actor take a stopped actor's id; the old ref stays stopped", async () => {
     const system = createSystem();
     const old = system.spawn(Counter, { id: 'c' });
     await system.stop(old);

@@ -51,7 +51,7 @@ describe('timers through the mailbox', () => {
     await system.shutdown();
   });
 
-  it('cancels an incarnation\'s timers when the actor stops', async () => {
+  it("cancels an incarnation's timers when the actor stops", async () => {
     const { system, clock, deadLetters } = createTestSystem();
     const t = system.spawn(Ticker, { id: 't' });
     t.tell('start', { everyMs: 10 });
@@ -64,7 +64,7 @@ describe('timers through the mailbox', () => {
     await system.shutdown();
   });
 
-  it('cancels an incarnation\'s timers when the actor restarts', async () => {
+  it("cancels an incarnation's timers when the actor restarts", async () => {
     const { system, clock } = createTestSystem();
     const t = system.spawn(Ticker, { id: 't' });
     t.tell('start', { everyMs: 10 });
@@ -75,7 +75,7 @@ describe('timers through the mailbox', () => {
     await system.shutdown();
   });
 
-  it('checks a scheduled message\'s input when it is scheduled: the turn fails, nothing is queued', async () => {
+  it("checks a scheduled message's input when it is scheduled: the turn fails, nothing is queued", async () => {
     const { system, clock } = createTestSystem();
     const t = system.spawn(Ticker, { id: 't' });
     const err = await rejection(t.ask('bad', {}));

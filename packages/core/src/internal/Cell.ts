@@ -29,11 +29,11 @@ import type { Runnable } from './Dispatcher.js';
 import { Envelope, type EnvelopeHost } from './Envelope.js';
 import { RingBuffer } from './RingBuffer.js';
 import type { SystemCore } from './SystemCore.js';
-import { toJSONSafe } from './toJSONSafe.js';
 import { TurnContext } from './TurnContext.js';
+import { toJSONSafe } from './toJSONSafe.js';
 
 /** Lifecycle states, in order. */
-export const enum Status {
+export enum Status {
   Starting = 0,
   Running = 1,
   Restarting = 2,
@@ -303,13 +303,20 @@ export class Cell implements Runnable, EnvelopeHost {
   tell(msg: CompiledMessage, input: unknown): void {
     const core = this.core;
     core.counters.tells++;
-    if (this.status >= Status.Stopping) return this.#deadLetter(msg.name, input, 'stopped', false);
-    if (core.draining && currentTurn() === null) return this.#deadLetter(msg.name, input, 'shutting-down', false);
+    if (this.status >= Status.Stopping) {
+      this.#deadLetter(msg.name, input, 'stopped', false);
+      return;
+    }
+    if (core.draining && currentTurn() === null) {
+      this.#deadLetter(msg.name, input, 'shutting-down', false);
+      return;
+    }
     const mailbox = this.mailbox;
     if (mailbox.length >= this.opts.capacity || (this.waiters !== null && this.waiters.length > 0)) {
       if (this.opts.overflow !== 'drop-oldest') {
         core.counters.mailboxFull++;
-        return this.#deadLetter(msg.name, input, 'mailbox-full', false);
+        this.#deadLetter(msg.name, input, 'mailbox-full', false);
+        return;
       }
       this.#dropOldest();
     }
@@ -566,10 +573,7 @@ export class Cell implements Runnable, EnvelopeHost {
       if (this.current === turn) this.current = null;
     }
     const decision = this.#decide();
-    const crash = new ActorCrashed(
-      { actor: this.id, message: env?.msg.name ?? null, reason, decision, incarnation: this.incarnation },
-      error,
-    );
+    const crash = new ActorCrashed({ actor: this.id, message: env?.msg.name ?? null, reason, decision, incarnation: this.incarnation }, error);
     this.core.counters.crashes++;
     if (env !== null && env.resolve !== null && !env.settled) env.failWith(crash);
     this.core.emit({
@@ -813,7 +817,10 @@ export class Cell implements Runnable, EnvelopeHost {
     const fire = () => {
       timers.delete(handle);
       if (cancelled || incarnation !== this.incarnation) return;
-      if (this.core.draining) return this.#deadLetter(msg.name, input, 'shutting-down', false);
+      if (this.core.draining) {
+        this.#deadLetter(msg.name, input, 'shutting-down', false);
+        return;
+      }
       this.tell(msg, input);
       if (everyMs !== undefined && !cancelled && this.#timers === timers) {
         handle = clock.setTimeout(fire, everyMs);
@@ -863,7 +870,9 @@ export class Cell implements Runnable, EnvelopeHost {
 
   /** True when nothing is queued, running or owed (for the drain). */
   get quiet(): boolean {
-    return this.status === Status.Stopped || (!this.busy && this.mailbox.length === 0 && (this.waiters?.length ?? 0) === 0 && (this.#deferred?.size ?? 0) === 0);
+    return (
+      this.status === Status.Stopped || (!this.busy && this.mailbox.length === 0 && (this.waiters?.length ?? 0) === 0 && (this.#deferred?.size ?? 0) === 0)
+    );
   }
 }
 

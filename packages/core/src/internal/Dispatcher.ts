@@ -43,7 +43,7 @@ export class Dispatcher {
         return;
       }
       r.scheduled = false;
-      budget -= r.runSome(PER_CELL < budget ? PER_CELL : budget) || 1;
+      budget -= r.runSome(Math.min(PER_CELL, budget)) || 1;
       if (r.ready) this.schedule(r);
     }
     if (ready.length > 0) setImmediate(this.#drain);

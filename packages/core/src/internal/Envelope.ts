@@ -1,5 +1,5 @@
-import type { CompiledMessage } from '../defineProtocol.js';
 import type { DeferredReply } from '../defineActor.js';
+import type { CompiledMessage } from '../defineProtocol.js';
 import type { ChainTurn } from './callChain.js';
 import type { Expirable, Lane } from './Deadlines.js';
 

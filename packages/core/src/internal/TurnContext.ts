@@ -3,8 +3,8 @@ import type { ActorSystem } from '../createSystem.js';
 import type { ActorContext, DeferredReply, ScheduleWhen } from '../defineActor.js';
 import { InvalidMessage } from '../errors.js';
 import type { Logger } from '../Logger.js';
-import type { ChainTurn } from './callChain.js';
 import type { Cell } from './Cell.js';
+import type { ChainTurn } from './callChain.js';
 import type { Envelope } from './Envelope.js';
 
 const neverAborted = new AbortController().signal;
