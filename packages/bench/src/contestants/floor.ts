@@ -1,0 +1,84 @@
+import type { Contestant, CounterHandle } from '../Contestant.js';
+
+/**
+ * The floor: the smallest honest owner loop — a flat ring-buffer mailbox per actor, one shared
+ * dispatcher draining the ready actors from a microtask, and the reply a resolve function carried
+ * in the message. No deadlines, no validation, no supervision: what any framework must cost at
+ * least.
+ */
+interface Msg {
+  by: number;
+  resolve: ((v: number) => void) | null;
+}
+
+class FloorActor implements CounterHandle {
+  total = 0;
+  scheduled = false;
+  buf: Array<Msg | undefined> = [];
+  head = 0;
+  size = 0;
+  constructor(readonly d: FloorDispatcher) {}
+
+  push(m: Msg): void {
+    if (this.size === this.buf.length) {
+      const old = this.buf;
+      const next: Array<Msg | undefined> = new Array(old.length === 0 ? 4 : old.length * 2);
+      for (let i = 0; i < this.size; i++) next[i] = old[(this.head + i) & (old.length - 1)];
+      this.buf = next;
+      this.head = 0;
+    }
+    this.buf[(this.head + this.size) & (this.buf.length - 1)] = m;
+    this.size++;
+    if (!this.scheduled) this.d.schedule(this);
+  }
+
+  run(): void {
+    while (this.size > 0) {
+      const m = this.buf[this.head] as Msg;
+      this.buf[this.head] = undefined;
+      this.head = (this.head + 1) & (this.buf.length - 1);
+      this.size--;
+      this.total += m.by;
+      if (m.resolve !== null) m.resolve(this.total);
+    }
+  }
+
+  ask(by: number): Promise<number> {
+    return new Promise<number>((resolve) => this.push({ by, resolve }));
+  }
+
+  tell(by: number): void {
+    this.push({ by, resolve: null });
+  }
+}
+
+class FloorDispatcher {
+  ready: FloorActor[] = [];
+  pending = false;
+  schedule(a: FloorActor): void {
+    a.scheduled = true;
+    this.ready.push(a);
+    if (!this.pending) {
+      this.pending = true;
+      queueMicrotask(this.drain);
+    }
+  }
+  drain = (): void => {
+    for (let i = 0; i < this.ready.length; i++) {
+      const a = this.ready[i] as FloorActor;
+      a.scheduled = false;
+      a.run();
+    }
+    this.ready.length = 0;
+    this.pending = false;
+  };
+}
+
+export const floor: Contestant = {
+  name: 'floor (hand-written owner loop)',
+  semantics: 'FIFO; no timeouts, no validation, no supervision',
+  open() {
+    const d = new FloorDispatcher();
+    return { spawn: () => new FloorActor(d), close: async () => {} };
+  },
+};

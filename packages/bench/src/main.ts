@@ -1,0 +1,72 @@
+// The benchmark harness. `pnpm bench` runs every group (one process each), then writes
+// results/latest.json and docs/benchmarks.md. `pnpm bench --quick` is a smoke run: small sizes,
+// two rounds, results/quick.json only.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { contestants } from './contestants/index.js';
+import { renderMarkdown, summarise } from './report.js';
+import { groups } from './scenarios.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const pkg = join(here, '..');
+const root = join(pkg, '..', '..');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const only = args.filter((a) => !a.startsWith('--'));
+
+const samples = [];
+for (const group of Object.keys(groups)) {
+  if (only.length > 0 && !only.includes(group)) continue;
+  console.error(`group ${group}${quick ? ' (quick)' : ''}`);
+  const r = spawnSync(
+    process.execPath,
+    ['--expose-gc', '--conditions=holdfast:source', '--import', 'tsx', join(here, 'runGroup.ts'), group, quick ? 'quick' : 'full'],
+    {
+      cwd: pkg,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  if (r.status !== 0) {
+    console.error(`group ${group} failed (exit ${r.status})`);
+    process.exit(1);
+  }
+  const last = r.stdout.trim().split('\n').at(-1) ?? '[]';
+  samples.push(...JSON.parse(last));
+}
+
+const versions = {
+  node: process.version,
+  core: JSON.parse(readFileSync(join(root, 'packages/core/package.json'), 'utf8')).version,
+};
+const machine = {
+  cpu: os.cpus()[0]?.model ?? 'unknown',
+  cores: os.cpus().length,
+  memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  platform: `${os.platform()} ${os.release()}`,
+};
+const result = {
+  date: new Date().toISOString(),
+  quick,
+  machine,
+  versions,
+  contestants: contestants.map((c) => ({ name: c.name, semantics: c.semantics })),
+  samples,
+};
+const rows = summarise(result);
+mkdirSync(join(pkg, 'results'), { recursive: true });
+writeFileSync(join(pkg, 'results', quick ? 'quick.json' : 'latest.json'), `${JSON.stringify({ ...result, rows }, null, 2)}\n`);
+if (!quick) writeFileSync(join(root, 'docs', 'benchmarks.md'), renderMarkdown(result, rows));
+const unverified = rows.filter((r) => !r.verified);
+for (const r of rows)
+  console.log(
+    `${r.scenario.padEnd(16)} ${r.contestant.padEnd(32)} ${r.median.toFixed(3).padStart(14)} ${r.unit.padEnd(12)} x${r.ratio.toFixed(2)} of floor${r.verified ? '' : '  NOT VERIFIED'}`,
+  );
+if (unverified.length > 0) {
+  console.error(`${unverified.length} row(s) failed verification`);
+  process.exit(1);
+}
