@@ -153,11 +153,11 @@ export function defineActor<P extends AnyProtocol, S, A = undefined>(protocol: P
   if (typeof behaviour?.init !== 'function') throw new InvalidArgument(`actor '${protocol.name}': 'init' must be a function`);
   const handlers = behaviour.handlers as Record<string, unknown> | undefined;
   if (typeof handlers !== 'object' || handlers === null) throw new InvalidArgument(`actor '${protocol.name}': 'handlers' must be an object`);
-  for (const name of Object.keys(protocol.table)) {
+  for (const name of Object.keys(protocol.messages)) {
     if (typeof handlers[name] !== 'function') throw new InvalidArgument(`actor '${protocol.name}': no handler for message '${name}'`);
   }
   for (const name of Object.keys(handlers)) {
-    if (protocol.table[name] === undefined) throw new InvalidArgument(`actor '${protocol.name}': handler '${name}' is not a message of the protocol`);
+    if (!Object.hasOwn(protocol.messages, name)) throw new InvalidArgument(`actor '${protocol.name}': handler '${name}' is not a message of the protocol`);
   }
   return Object.freeze({ kind: 'actor', name: behaviour.name ?? protocol.name, protocol, behaviour });
 }

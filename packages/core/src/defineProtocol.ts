@@ -11,10 +11,23 @@ export interface MessageSpec {
 export type MessageSpecs = { readonly [name: string]: MessageSpec };
 
 /** @internal The compiled form of one message, used on the hot path. */
-export interface CompiledMessage {
-  readonly name: string;
-  readonly input: z.ZodType;
-  readonly reply: z.ZodType | undefined;
+export class CompiledMessage {
+  constructor(
+    readonly name: string,
+    readonly input: z.ZodType,
+    readonly reply: z.ZodType | undefined,
+    /** Position in the protocol: handlers are found by index, not by name. */
+    readonly index: number,
+  ) {}
+}
+
+/**
+ * @internal The message of `protocol` called `name`, or undefined. The table is an ordinary
+ * (fast-mode) object, so names it inherits from Object.prototype are screened out here.
+ */
+export function messageOf(protocol: AnyProtocol, name: string): CompiledMessage | undefined {
+  const m = protocol.table[name];
+  return m instanceof CompiledMessage ? m : undefined;
 }
 
 /**
@@ -24,7 +37,7 @@ export interface CompiledMessage {
 export interface Protocol<N extends string = string, M extends MessageSpecs = MessageSpecs> {
   readonly name: N;
   readonly messages: M;
-  /** @internal name → compiled message (null prototype: no inherited names). */
+  /** @internal name → compiled message; read it through `messageOf`. */
   readonly table: { readonly [name: string]: CompiledMessage | undefined };
 }
 
@@ -70,13 +83,15 @@ const NAME = /^[A-Za-z_$][\w$.:-]*$/;
 export function defineProtocol<const N extends string, const M extends MessageSpecs>(name: N, messages: M): Protocol<N, M> {
   if (typeof name !== 'string' || !NAME.test(name)) throw new InvalidArgument(`protocol name must be an identifier-like string, got ${JSON.stringify(name)}`);
   if (typeof messages !== 'object' || messages === null) throw new InvalidArgument(`protocol '${name}': messages must be an object`);
-  const table: Record<string, CompiledMessage> = Object.create(null);
+  // A plain object, not Object.create(null): V8 keeps null-prototype objects in slow dictionary
+  // mode, and this lookup is on every ask and tell.
+  const table: Record<string, CompiledMessage> = {};
   for (const [key, spec] of Object.entries(messages)) {
-    if (!NAME.test(key)) throw new InvalidArgument(`protocol '${name}': message name ${JSON.stringify(key)} is not identifier-like`);
+    if (!NAME.test(key) || key in Object.prototype) throw new InvalidArgument(`protocol '${name}': message name ${JSON.stringify(key)} is not identifier-like`);
     if (!isZod(spec?.input)) throw new InvalidArgument(`protocol '${name}': message '${key}' needs an 'input' zod schema`);
     if (spec.reply !== undefined && !isZod(spec.reply))
       throw new InvalidArgument(`protocol '${name}': message '${key}' has a 'reply' that is not a zod schema`);
-    table[key] = { name: key, input: spec.input, reply: spec.reply };
+    table[key] = new CompiledMessage(key, spec.input, spec.reply, Object.keys(table).length);
   }
   if (Object.keys(table).length === 0) throw new InvalidArgument(`protocol '${name}' has no messages`);
   return Object.freeze({ name, messages, table: Object.freeze(table) });

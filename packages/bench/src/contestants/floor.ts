@@ -52,6 +52,8 @@ class FloorActor implements CounterHandle {
   }
 }
 
+const resolved = Promise.resolve();
+
 class FloorDispatcher {
   ready: FloorActor[] = [];
   pending = false;
@@ -60,7 +62,7 @@ class FloorDispatcher {
     this.ready.push(a);
     if (!this.pending) {
       this.pending = true;
-      queueMicrotask(this.drain);
+      void resolved.then(this.drain);
     }
   }
   drain = (): void => {

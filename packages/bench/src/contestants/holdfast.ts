@@ -1,6 +1,6 @@
 import { type ActorRef, createSystem, defineActor, defineProtocol } from '@holdfast/core';
 import { z } from 'zod';
-import type { Contestant } from '../Contestant.js';
+import type { Contestant, CounterHandle } from '../Contestant.js';
 
 const CounterProtocol = defineProtocol('counter', {
   add: { input: z.object({ by: z.number().int() }), reply: z.number() },
@@ -16,6 +16,17 @@ const Counter = defineActor(CounterProtocol, {
   },
 });
 
+/** A ref behind the harness's handle interface: one small object per actor, like the floor's. */
+class Handle implements CounterHandle {
+  constructor(readonly ref: ActorRef<typeof CounterProtocol>) {}
+  ask(by: number): Promise<number> {
+    return this.ref.ask('add', { by });
+  }
+  tell(by: number): void {
+    this.ref.tell('add', { by });
+  }
+}
+
 function holdfast(validate: boolean): Contestant {
   return {
     name: `holdfast (validation ${validate ? 'on' : 'off'})`,
@@ -23,10 +34,7 @@ function holdfast(validate: boolean): Contestant {
     open() {
       const system = createSystem({ name: 'bench', validate: { input: validate, reply: validate }, mailbox: { capacity: 1_000_000 } });
       return {
-        spawn(id) {
-          const ref: ActorRef<typeof CounterProtocol> = system.spawn(Counter, { id });
-          return { ask: (by) => ref.ask('add', { by }), tell: (by) => ref.tell('add', { by }) };
-        },
+        spawn: (id) => new Handle(system.spawn(Counter, { id })),
         async close() {
           await system.shutdown();
         },

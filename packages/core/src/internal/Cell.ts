@@ -26,7 +26,7 @@ import type { AskOptions, ResolvedActorOptions } from '../options.js';
 import { type ChainTurn, currentTurn, enterSync, findCycle, leaveSync, runAsync } from './callChain.js';
 import type { Expirable, Lane } from './Deadlines.js';
 import type { Runnable } from './Dispatcher.js';
-import { Envelope, type EnvelopeHost } from './Envelope.js';
+import { Envelope, type EnvelopeHost, Letter, promiseFor } from './Envelope.js';
 import { RingBuffer } from './RingBuffer.js';
 import type { SystemCore } from './SystemCore.js';
 import { TurnContext } from './TurnContext.js';
@@ -51,8 +51,11 @@ type AnyHandler = (state: unknown, input: unknown, ctx: TurnContext) => unknown;
 interface CompiledHandler {
   readonly fn: AnyHandler;
   async: boolean;
+  /** Declares a third parameter: it gets a `ctx` (made per turn only for those that do). */
+  readonly usesCtx: boolean;
 }
-type HandlerTable = { readonly [name: string]: CompiledHandler | undefined };
+/** Handlers by message index. */
+type HandlerTable = readonly CompiledHandler[];
 
 const compiled = new WeakMap<object, HandlerTable>();
 const AsyncFunction = (async () => {}).constructor;
@@ -60,11 +63,11 @@ const AsyncFunction = (async () => {}).constructor;
 function compileHandlers(def: ActorDefinition): HandlerTable {
   let table = compiled.get(def);
   if (table === undefined) {
-    const t: Record<string, CompiledHandler> = Object.create(null);
-    for (const [name, fn] of Object.entries(def.behaviour.handlers as Record<string, AnyHandler>)) {
-      t[name] = { fn, async: fn instanceof AsyncFunction };
-    }
-    table = t;
+    const handlers = def.behaviour.handlers as Record<string, AnyHandler>;
+    table = Object.keys(def.protocol.messages).map((name) => {
+      const fn = handlers[name] as AnyHandler;
+      return { fn, async: fn instanceof AsyncFunction, usesCtx: fn.length >= 3 || fn.length === 0 };
+    });
     compiled.set(def, table);
   }
   return table;
@@ -76,7 +79,7 @@ class SendWaiter implements Expirable {
   lane: Lane | null = null;
   settled = false;
   constructor(
-    readonly env: Envelope,
+    readonly env: Letter,
     readonly cell: Cell,
     readonly resolve: () => void,
     readonly reject: (e: unknown) => void,
@@ -96,6 +99,18 @@ class SendWaiter implements Expirable {
 }
 
 type Waiting = Envelope | SendWaiter;
+
+/** The parts of a cell that most actors never use. */
+class Rare {
+  restarts = 0;
+  dropped = 0;
+  stopReason: StopReason = 'stopped';
+  restartTimes: number[] | null = null;
+  timers: Set<TimerHandle> | null = null;
+  deferred: Set<Envelope> | null = null;
+  log: Logger | null = null;
+  stopped: Array<() => void> | null = null;
+}
 
 type SystemMessage =
   | { readonly kind: 'stop'; readonly reason: StopReason; readonly done: () => void }
@@ -144,25 +159,21 @@ export class Cell implements Runnable, EnvelopeHost {
   ref!: ActorRef;
   state: unknown = undefined;
   status: Status = Status.Starting;
-  stopReason: StopReason = 'stopped';
   incarnation = 1;
   scheduled = false;
   /** A turn (async), a hook or a restart is in progress: nothing else runs. */
   busy = false;
-  readonly mailbox = new RingBuffer<Envelope>();
+  readonly mailbox = new RingBuffer<Letter>();
   waiters: RingBuffer<Waiting> | null = null;
   sys: SystemMessage[] | null = null;
-  current: TurnContext | null = null;
+  /** The message whose turn is running (an async handler awaiting), and its ctx if it has one. */
+  current: Letter | null = null;
+  currentCtx: TurnContext | null = null;
   turns = 0;
   /** Progress counter: bumped at every turn start and by `ctx.heartbeat()`. */
   beats = 0;
-  restarts = 0;
-  dropped = 0;
-  #restartTimes: number[] | null = null;
-  #timers: Set<TimerHandle> | null = null;
-  #deferred: Set<Envelope> | null = null;
-  #log: Logger | null = null;
-  #stopped: Array<() => void> | null = null;
+  /** What most actors never need, made on first use (an idle actor stays small). */
+  #r: Rare | null = null;
 
   constructor(core: SystemCore, def: ActorDefinition, id: string, args: unknown, opts: ResolvedActorOptions) {
     this.core = core;
@@ -181,10 +192,30 @@ export class Cell implements Runnable, EnvelopeHost {
     return STATUS_NAMES[this.status];
   }
 
+  get #rare(): Rare {
+    this.#r ??= new Rare();
+    return this.#r;
+  }
+
+  get #stopReason(): StopReason {
+    return this.#r?.stopReason ?? 'stopped';
+  }
+
+  /** Restarts since spawn. */
+  get restarts(): number {
+    return this.#r?.restarts ?? 0;
+  }
+
+  /** Messages dropped by `drop-oldest`. */
+  get dropped(): number {
+    return this.#r?.dropped ?? 0;
+  }
+
   /** The logger bound to this incarnation. */
   get log(): Logger {
-    this.#log ??= this.core.logger.child({ actor: this.id, type: this.def.name, incarnation: this.incarnation });
-    return this.#log;
+    const rare = this.#rare;
+    rare.log ??= this.core.logger.child({ actor: this.id, type: this.def.name, incarnation: this.incarnation });
+    return rare.log;
   }
 
   // ---------------------------------------------------------------- start
@@ -248,7 +279,7 @@ export class Cell implements Runnable, EnvelopeHost {
     const core = this.core;
     core.counters.asks++;
     const turn = currentTurn();
-    if (this.status >= Status.Stopping) return Promise.reject(new ActorStopped(this.id, this.stopReason));
+    if (this.status >= Status.Stopping) return Promise.reject(new ActorStopped(this.id, this.#stopReason));
     if (core.draining && turn === null) return Promise.reject(new ShuttingDown(core.name));
     if (turn !== null) {
       const cycle = findCycle(turn, this, this.id);
@@ -279,11 +310,7 @@ export class Cell implements Runnable, EnvelopeHost {
       return Promise.reject(new MailboxFull(this.id, this.opts.capacity));
     }
     const env = new Envelope(msg, input, this, turn);
-    const promise = new Promise<unknown>((resolve, reject) => {
-      env.resolve = resolve;
-      env.rejectFn = reject;
-    });
-    env.timeoutMs = timeoutMs;
+    const promise = promiseFor(env);
     core.deadlines.add(env, timeoutMs);
     if (signal !== undefined) this.#watchSignal(env, signal);
     if (full) {
@@ -320,7 +347,7 @@ export class Cell implements Runnable, EnvelopeHost {
       }
       this.#dropOldest();
     }
-    mailbox.push(new Envelope(msg, input, this, null));
+    mailbox.push(new Letter(msg, input, this));
     if (!this.scheduled && !this.busy) core.dispatcher.schedule(this);
   }
 
@@ -329,7 +356,7 @@ export class Cell implements Runnable, EnvelopeHost {
     const core = this.core;
     const full = this.mailbox.length >= this.opts.capacity || (this.waiters !== null && this.waiters.length > 0);
     if (!full || this.opts.overflow !== 'wait' || this.status >= Status.Stopping || (core.draining && currentTurn() === null)) {
-      if (this.status >= Status.Stopping) return Promise.reject(new ActorStopped(this.id, this.stopReason));
+      if (this.status >= Status.Stopping) return Promise.reject(new ActorStopped(this.id, this.#stopReason));
       if (core.draining && currentTurn() === null) return Promise.reject(new ShuttingDown(core.name));
       if (full && this.opts.overflow === 'reject') {
         core.counters.mailboxFull++;
@@ -342,7 +369,7 @@ export class Cell implements Runnable, EnvelopeHost {
     if (options?.signal?.aborted) return Promise.reject(new Cancelled(this.id, msg.name, options.signal.reason));
     core.counters.tells++;
     return new Promise<void>((resolve, reject) => {
-      const w = new SendWaiter(new Envelope(msg, input, this, null), this, resolve, reject, timeoutMs);
+      const w = new SendWaiter(new Letter(msg, input, this), this, resolve, reject, timeoutMs);
       core.deadlines.add(w, timeoutMs);
       const signal = options?.signal;
       if (signal !== undefined) {
@@ -376,10 +403,10 @@ export class Cell implements Runnable, EnvelopeHost {
   #dropOldest(): void {
     const old = this.mailbox.shift();
     if (old === undefined) return;
-    this.dropped++;
+    this.#rare.dropped++;
     this.core.counters.dropped++;
-    if (old.resolve !== null && !old.settled) old.failWith(new MailboxFull(this.id, this.opts.capacity, true));
-    this.#deadLetter(old.msg.name, old.input, 'dropped', old.resolve !== null);
+    if (old instanceof Envelope && !old.settled) old.failWith(new MailboxFull(this.id, this.opts.capacity, true));
+    this.#deadLetter(old.msg.name, old.input, 'dropped', old.isAsk);
   }
 
   /** Move waiting senders into the mailbox while there is room. */
@@ -410,12 +437,12 @@ export class Cell implements Runnable, EnvelopeHost {
       (extra.signal as AbortSignal).removeEventListener('abort', extra.onAbort);
       extra.onAbort = null;
     }
-    if (env.deferred) this.#deferred?.delete(env);
+    if (env.deferred) this.#r?.deferred?.delete(env);
   }
 
   expired(env: Envelope): void {
     this.core.counters.timeouts++;
-    env.failWith(new AskTimeout(this.id, env.msg.name, env.timeoutMs));
+    env.failWith(new AskTimeout(this.id, env.msg.name, env.lane?.timeoutMs ?? 0));
   }
 
   late(env: Envelope): void {
@@ -428,7 +455,7 @@ export class Cell implements Runnable, EnvelopeHost {
       this.late(env);
       return false;
     }
-    return this.#reply(env, value, null);
+    return this.#reply(env, value, false);
   }
 
   failDeferred(env: Envelope, error: unknown): boolean {
@@ -454,19 +481,20 @@ export class Cell implements Runnable, EnvelopeHost {
     return n;
   }
 
-  #turn(env: Envelope): void {
-    const turn = new TurnContext(this, env);
-    this.current = turn;
+  #turn(env: Letter): void {
+    const h = this.handlers[env.msg.index] as CompiledHandler;
+    const ctx = h.usesCtx ? new TurnContext(this, env) : null;
+    this.current = env;
+    this.currentCtx = ctx;
     this.turns++;
     this.beats++;
-    const h = this.handlers[env.msg.name] as CompiledHandler;
-    const prev = enterSync(turn);
+    const prev = enterSync(env);
     let result: unknown;
     try {
-      result = h.async ? runAsync(turn, () => h.fn(this.state, env.input, turn)) : h.fn(this.state, env.input, turn);
+      result = h.async ? runAsync(env, () => h.fn(this.state, env.input, ctx as TurnContext)) : h.fn(this.state, env.input, ctx as TurnContext);
     } catch (e) {
       leaveSync(prev);
-      this.#turnThrew(turn, e);
+      this.#turnThrew(env, e);
       return;
     }
     leaveSync(prev);
@@ -475,47 +503,51 @@ export class Cell implements Runnable, EnvelopeHost {
       h.async = true;
       this.busy = true;
       (result as PromiseLike<unknown>).then(
-        (v) => this.#asyncTurnEnded(turn, v, false),
-        (e) => this.#asyncTurnEnded(turn, e, true),
+        (v) => this.#asyncTurnEnded(env, v, false),
+        (e) => this.#asyncTurnEnded(env, e, true),
       );
       return;
     }
-    this.#turnReturned(turn, result);
+    this.#turnReturned(env, result);
   }
 
-  #asyncTurnEnded(turn: TurnContext, value: unknown, threw: boolean): void {
+  #asyncTurnEnded(env: Letter, value: unknown, threw: boolean): void {
     // A fenced turn belongs to an incarnation that is gone: its outcome reaches no one.
-    if (turn.fenced) return;
+    if (env.fenced) return;
     this.busy = false;
-    if (threw) this.#turnThrew(turn, value);
-    else this.#turnReturned(turn, value);
+    if (threw) this.#turnThrew(env, value);
+    else this.#turnReturned(env, value);
     if (this.ready) this.core.dispatcher.schedule(this);
     else if (this.core.draining) this.core.noteIdle();
   }
 
-  #turnReturned(turn: TurnContext, result: unknown): void {
-    turn.done = true;
+  #endTurn(env: Letter): void {
+    env.done = true;
     this.current = null;
+    this.currentCtx = null;
+  }
+
+  #turnReturned(env: Letter, result: unknown): void {
+    this.#endTurn(env);
     let reply = result;
     if (reply !== null && typeof reply === 'object' && isBecome(reply)) {
       this.state = reply.state;
       reply = reply.reply;
     }
-    if (turn.deferredTaken) return;
-    const env = turn.env as Envelope;
-    if (env.resolve !== null) this.#reply(env, reply, turn);
+    if (!(env instanceof Envelope) || env.deferred) return;
+    this.#reply(env, reply, true);
   }
 
   /** Check (when enabled) and deliver a reply. A reply that fails its schema crashes the turn. */
-  #reply(env: Envelope, value: unknown, turn: TurnContext | null): boolean {
+  #reply(env: Envelope, value: unknown, inTurn: boolean): boolean {
     const schema = env.msg.reply;
     if (schema === undefined) return env.succeed(undefined);
     if (this.opts.validateReply) {
       const r = schema.safeParse(value);
       if (!r.success) {
         const err = new InvalidReply({ actor: this.id, message: env.msg.name, issues: r.error.issues });
-        if (turn !== null) {
-          this.#crash(env, err, 'invalid-reply', turn);
+        if (inTurn) {
+          this.#crash(env, err, 'invalid-reply');
         } else {
           // A deferred reply comes after its turn: fail its caller, but do not restart the actor
           // in the middle of whatever turn is running now.
@@ -528,13 +560,11 @@ export class Cell implements Runnable, EnvelopeHost {
     return env.succeed(value);
   }
 
-  #turnThrew(turn: TurnContext, thrown: unknown): void {
-    turn.done = true;
-    this.current = null;
-    const env = turn.env as Envelope;
+  #turnThrew(env: Letter, thrown: unknown): void {
+    this.#endTurn(env);
     if (isHoldfastError(thrown, 'REJECTED')) {
       // A business refusal: the state is kept and the actor goes on.
-      if (env.resolve !== null) {
+      if (env instanceof Envelope) {
         if (!env.settled) env.failWith(thrown);
       } else {
         this.core.emit({
@@ -550,7 +580,7 @@ export class Cell implements Runnable, EnvelopeHost {
       }
       return;
     }
-    this.#crash(env, toError(thrown), 'threw', turn);
+    this.#crash(env, toError(thrown), 'threw');
   }
 
   // ---------------------------------------------------------------- crash, restart, stop
@@ -559,7 +589,7 @@ export class Cell implements Runnable, EnvelopeHost {
   #decide(): RestartDecision {
     if (this.opts.restart === 'temporary' || this.status >= Status.Stopping) return 'stop';
     const now = this.core.clock.now();
-    const times = (this.#restartTimes ??= []);
+    const times = (this.#rare.restartTimes ??= []);
     const since = now - this.opts.withinMs;
     while (times.length > 0 && (times[0] as number) <= since) times.shift();
     if (times.length >= this.opts.maxRestarts) return 'stop';
@@ -567,15 +597,11 @@ export class Cell implements Runnable, EnvelopeHost {
     return 'restart';
   }
 
-  #crash(env: Envelope | null, error: Error, reason: CrashReason, turn: TurnContext | null): void {
-    if (turn !== null) {
-      turn.done = true;
-      if (this.current === turn) this.current = null;
-    }
+  #crash(env: Letter | null, error: Error, reason: CrashReason): void {
     const decision = this.#decide();
     const crash = new ActorCrashed({ actor: this.id, message: env?.msg.name ?? null, reason, decision, incarnation: this.incarnation }, error);
     this.core.counters.crashes++;
-    if (env !== null && env.resolve !== null && !env.settled) env.failWith(crash);
+    if (env instanceof Envelope && !env.settled) env.failWith(crash);
     this.core.emit({
       type: 'crashed',
       actor: this.id,
@@ -594,26 +620,34 @@ export class Cell implements Runnable, EnvelopeHost {
 
   #crashedOutsideTurn(error: Error, reason: CrashReason, ctx: TurnContext): void {
     ctx.fenced = true;
-    this.#crash(null, error, reason, null);
+    this.#crash(null, error, reason);
+  }
+
+  /** Cut off the running turn (if any): its caller gets `err`, its signal aborts, its outcome is dropped. */
+  #fenceCurrent(err: Error): void {
+    const env = this.current;
+    if (env === null) return;
+    const ctx = this.currentCtx;
+    this.current = null;
+    this.currentCtx = null;
+    env.fenced = true;
+    env.done = true;
+    if (env instanceof Envelope && !env.settled) env.failWith(err);
+    env.abortTurn(err);
+    ctx?.abandon(err);
   }
 
   /** End the current incarnation: fence its turn, cancel its timers, fail its deferred replies, run onStop. */
   async #endIncarnation(reason: StopReason, cause: Error | null): Promise<void> {
-    const turn = this.current;
-    if (turn !== null) {
-      this.current = null;
-      const env = turn.env;
-      const err = new ActorStopped(this.id, reason, cause ?? undefined);
-      if (env !== null && env.resolve !== null && !env.settled) env.failWith(err);
-      turn.abandon(err);
+    this.#fenceCurrent(new ActorStopped(this.id, reason, cause ?? undefined));
+    const rare = this.#r;
+    if (rare?.timers) {
+      for (const t of rare.timers) this.core.clock.clearTimeout(t);
+      rare.timers = null;
     }
-    if (this.#timers !== null) {
-      for (const t of this.#timers) this.core.clock.clearTimeout(t);
-      this.#timers = null;
-    }
-    if (this.#deferred !== null) {
-      const pending = [...this.#deferred];
-      this.#deferred = null;
+    if (rare?.deferred) {
+      const pending = [...rare.deferred];
+      rare.deferred = null;
       const err = cause ?? new ActorStopped(this.id, reason);
       for (const env of pending) env.failWith(err);
     }
@@ -628,7 +662,7 @@ export class Cell implements Runnable, EnvelopeHost {
       }
       ctx.fenced = true;
     }
-    this.#log = null;
+    if (this.#r !== null) this.#r.log = null;
   }
 
   async #bounded(p: PromiseLike<unknown>, ms: number, what: string): Promise<void> {
@@ -657,13 +691,13 @@ export class Cell implements Runnable, EnvelopeHost {
     await this.#endIncarnation('restarting', cause);
     if (this.status !== Status.Restarting) return; // stopped meanwhile
     this.incarnation++;
-    this.restarts++;
+    this.#rare.restarts++;
     this.core.counters.restarts++;
     try {
       this.state = (this.def.behaviour.init as (a: unknown) => unknown)(this.args);
     } catch (e) {
       this.busy = false;
-      this.#crash(null, toError(e), 'start-failed', null);
+      this.#crash(null, toError(e), 'start-failed');
       return;
     }
     this.busy = false;
@@ -683,7 +717,7 @@ export class Cell implements Runnable, EnvelopeHost {
   async #stop(reason: StopReason, cause: Error | null): Promise<void> {
     if (this.status >= Status.Stopping) return this.requestStop(reason);
     this.status = Status.Stopping;
-    this.stopReason = reason;
+    this.#rare.stopReason = reason;
     this.busy = true;
     const err = new ActorStopped(this.id, reason, cause ?? undefined);
     for (const env of this.mailbox.drain()) this.#refuse(env, err);
@@ -709,15 +743,15 @@ export class Cell implements Runnable, EnvelopeHost {
       });
     }
     this.core.emit({ type: 'stopped', actor: this.id, actorType: this.def.name, incarnation: this.incarnation, reason, at: this.core.clock.now() });
-    const waiting = this.#stopped;
-    this.#stopped = null;
+    const waiting = this.#r?.stopped ?? null;
+    if (this.#r !== null) this.#r.stopped = null;
     if (waiting !== null) for (const done of waiting) done();
     if (this.sys !== null) this.#runSystemMessages();
     if (this.core.draining) this.core.noteIdle();
   }
 
-  #refuse(env: Envelope, err: Error): void {
-    if (env.resolve !== null) {
+  #refuse(env: Letter, err: Error): void {
+    if (env instanceof Envelope) {
       if (!env.settled) env.failWith(err);
     } else {
       this.#deadLetter(env.msg.name, env.input, 'stopped', false);
@@ -729,13 +763,13 @@ export class Cell implements Runnable, EnvelopeHost {
   /** Stop at the next turn boundary. Resolves once stopped (at once if stopped already). */
   requestStop(reason: StopReason): Promise<void> {
     if (this.status === Status.Stopped) return Promise.resolve();
-    if (this.status === Status.Stopping) return new Promise<void>((done) => (this.#stopped ??= []).push(done));
+    if (this.status === Status.Stopping) return new Promise<void>((done) => (this.#rare.stopped ??= []).push(done));
     return new Promise<void>((done) => this.#system({ kind: 'stop', reason, done }));
   }
 
   /** Restart at the next turn boundary, as after a crash but without counting against the intensity. */
   requestRestart(): Promise<void> {
-    if (this.status >= Status.Stopping) return Promise.reject(new ActorStopped(this.id, this.stopReason));
+    if (this.status >= Status.Stopping) return Promise.reject(new ActorStopped(this.id, this.#stopReason));
     return new Promise<void>((done) => this.#system({ kind: 'restart', done }));
   }
 
@@ -761,7 +795,7 @@ export class Cell implements Runnable, EnvelopeHost {
         case 'stop':
           if (this.status === Status.Stopped) m.done();
           else {
-            (this.#stopped ??= []).push(m.done);
+            (this.#rare.stopped ??= []).push(m.done);
             void this.#stop(m.reason, null);
           }
           break;
@@ -778,14 +812,7 @@ export class Cell implements Runnable, EnvelopeHost {
   /** Give up on a turn that does not end (shutdown past its deadline): fence it and stop. */
   abandon(): Promise<void> {
     if (this.status >= Status.Stopping) return this.requestStop('shutdown');
-    const turn = this.current;
-    if (turn !== null) {
-      this.current = null;
-      const env = turn.env;
-      const err = new ActorStopped(this.id, 'shutdown');
-      if (env !== null && env.resolve !== null && !env.settled) env.failWith(err);
-      turn.abandon(err);
-    }
+    this.#fenceCurrent(new ActorStopped(this.id, 'shutdown'));
     this.busy = false;
     return this.#stop('shutdown', null);
   }
@@ -794,7 +821,7 @@ export class Cell implements Runnable, EnvelopeHost {
 
   /** @internal used by TurnContext. */
   trackDeferred(env: Envelope): void {
-    (this.#deferred ??= new Set()).add(env);
+    (this.#rare.deferred ??= new Set()).add(env);
   }
 
   /** @internal used by TurnContext: a timer that tells this incarnation `msg`. */
@@ -811,7 +838,8 @@ export class Cell implements Runnable, EnvelopeHost {
     }
     if (incarnation !== this.incarnation || this.status >= Status.Stopping) return () => {};
     const clock = this.core.clock;
-    const timers = (this.#timers ??= new Set());
+    const rare = this.#rare;
+    const timers = (rare.timers ??= new Set());
     let handle: TimerHandle;
     let cancelled = false;
     const fire = () => {
@@ -822,7 +850,7 @@ export class Cell implements Runnable, EnvelopeHost {
         return;
       }
       this.tell(msg, input);
-      if (everyMs !== undefined && !cancelled && this.#timers === timers) {
+      if (everyMs !== undefined && !cancelled && rare.timers === timers) {
         handle = clock.setTimeout(fire, everyMs);
         timers.add(handle);
       }
@@ -852,7 +880,7 @@ export class Cell implements Runnable, EnvelopeHost {
       restarts: this.restarts,
       incarnation: this.incarnation,
       busy: this.busy,
-      deferred: this.#deferred?.size ?? 0,
+      deferred: this.#r?.deferred?.size ?? 0,
       dropped: this.dropped,
     };
   }
@@ -871,7 +899,7 @@ export class Cell implements Runnable, EnvelopeHost {
   /** True when nothing is queued, running or owed (for the drain). */
   get quiet(): boolean {
     return (
-      this.status === Status.Stopped || (!this.busy && this.mailbox.length === 0 && (this.waiters?.length ?? 0) === 0 && (this.#deferred?.size ?? 0) === 0)
+      this.status === Status.Stopped || (!this.busy && this.mailbox.length === 0 && (this.waiters?.length ?? 0) === 0 && (this.#r?.deferred?.size ?? 0) === 0)
     );
   }
 }

@@ -22,8 +22,29 @@ export class Lane {
 }
 
 /**
+ * Keeps the process alive while asks are pending, without touching timers on the hot path: the
+ * deadline timers are unref'd, and when the event loop runs dry (`beforeExit`) with asks still
+ * pending, their timer is ref'd so that they end with ASK_TIMEOUT instead of the process exiting
+ * under them.
+ */
+const open = new Set<WeakRef<Deadlines>>();
+let keeperInstalled = false;
+function keepAlive(d: Deadlines): void {
+  open.add(d.selfRef);
+  if (keeperInstalled) return;
+  keeperInstalled = true;
+  process.on('beforeExit', () => {
+    for (const ref of open) {
+      const x = ref.deref();
+      if (x === undefined) open.delete(ref);
+      else x.holdOpenIfPending();
+    }
+  });
+}
+
+/**
  * Every ask's deadline with one timer for the whole system, not one per ask. The timer is set for
- * the earliest unsettled deadline; it keeps the process alive only while some ask is pending.
+ * the earliest unsettled deadline.
  */
 export class Deadlines {
   readonly #clock: Clock;
@@ -32,10 +53,47 @@ export class Deadlines {
   #timer: TimerHandle | null = null;
   #timerAt = Number.POSITIVE_INFINITY;
   #live = 0;
-  #refed = false;
+  readonly #cacheable: boolean;
+  #stamp = 0;
+  #stampUses = 0;
+  #stampExpiryQueued = false;
+  /** @internal For the process-wide keeper. */
+  readonly selfRef: WeakRef<Deadlines> = new WeakRef(this);
 
   constructor(clock: Clock) {
     this.#clock = clock;
+    this.#cacheable = clock.cacheable === true;
+    keepAlive(this);
+  }
+
+  /**
+   * The time an ask starts. A cacheable clock's reading is reused for up to 64 asks within one
+   * macrotask: a burst of asks shares its start time, which can be early by at most the
+   * synchronous work done since the reading (microseconds in a hot loop).
+   */
+  #now(): number {
+    if (!this.#cacheable) return this.#clock.now();
+    if (this.#stampUses > 0) {
+      this.#stampUses--;
+      return this.#stamp;
+    }
+    this.#stamp = this.#clock.now();
+    this.#stampUses = 63;
+    if (!this.#stampExpiryQueued) {
+      this.#stampExpiryQueued = true;
+      setImmediate(this.#expireStamp);
+    }
+    return this.#stamp;
+  }
+
+  readonly #expireStamp = (): void => {
+    this.#stampUses = 0;
+    this.#stampExpiryQueued = false;
+  };
+
+  /** @internal The loop is about to run dry: keep it alive for the pending asks' deadlines. */
+  holdOpenIfPending(): void {
+    if (this.#live > 0 && this.#timer !== null) this.#timer.ref?.();
   }
 
   /** Pending items. */
@@ -54,12 +112,12 @@ export class Deadlines {
       }
       this.#lastLane = lane;
     }
-    const deadline = this.#clock.now() + timeoutMs;
+    const deadline = this.#now() + timeoutMs;
     item.deadline = deadline;
     item.lane = lane;
     lane.queue.push(item);
     lane.live++;
-    if (this.#live++ === 0) this.#setRef(true);
+    this.#live++;
     if (deadline < this.#timerAt) this.#arm(deadline);
   }
 
@@ -69,7 +127,7 @@ export class Deadlines {
     if (lane === null) return;
     item.lane = null;
     lane.live--;
-    if (--this.#live === 0) this.#setRef(false);
+    this.#live--;
     const q = lane.queue;
     if (q.peek() === item) {
       q.shift();
@@ -89,6 +147,7 @@ export class Deadlines {
     this.#lanes.clear();
     this.#lastLane = null;
     this.#live = 0;
+    open.delete(this.selfRef);
   }
 
   #arm(at: number): void {
@@ -96,14 +155,7 @@ export class Deadlines {
     this.#timerAt = at;
     const delay = Math.max(0, Math.ceil(at - this.#clock.now()));
     this.#timer = this.#clock.setTimeout(this.#sweep, delay);
-    if (!this.#refed) this.#timer.unref?.();
-  }
-
-  #setRef(on: boolean): void {
-    this.#refed = on;
-    if (this.#timer === null) return;
-    if (on) this.#timer.ref?.();
-    else this.#timer.unref?.();
+    this.#timer.unref?.();
   }
 
   readonly #sweep = (): void => {

@@ -5,6 +5,8 @@ import type { Expirable, Lane } from './Deadlines.js';
 
 /** The cell side of an envelope: where settling reports to. */
 export interface EnvelopeHost {
+  /** The addressee's id. */
+  readonly id: string;
   /** Called once when an ask settles, to release its deadline and signal listener. */
   settled(env: Envelope): void;
   /** The ask's deadline passed before it settled. */
@@ -26,47 +28,108 @@ interface Extra {
   controller: AbortController | null;
 }
 
+const DONE = 1;
+const FENCED = 2;
+const SETTLED = 4;
+const DEFERRED = 8;
+
 /**
- * One message in a mailbox. For an ask it is also the one-shot reply channel: `resolve`/`reject`
- * of the caller's promise, its deadline and its cancellation. It settles exactly once; whatever
- * comes after is dropped and counted as late.
+ * One message in a mailbox: a tell is just this (kept small: tells are the most numerous
+ * objects in a busy system). While its turn runs, it is also the turn's link in the call chain.
  */
-export class Envelope implements Expirable, DeferredReply<unknown> {
+export class Letter implements ChainTurn {
   readonly msg: CompiledMessage;
   input: unknown;
   readonly host: EnvelopeHost;
-  /** The caller's promise functions; null for a tell. */
+  /** DONE | FENCED | SETTLED | DEFERRED, packed. */
+  flags = 0;
+
+  constructor(msg: CompiledMessage, input: unknown, host: EnvelopeHost) {
+    this.msg = msg;
+    this.input = input;
+    this.host = host;
+  }
+
+  /** The turn serving this message has ended (it is no longer a live link of a call chain). */
+  get done(): boolean {
+    return (this.flags & DONE) !== 0;
+  }
+  set done(v: boolean) {
+    this.flags = v ? this.flags | DONE : this.flags & ~DONE;
+  }
+  /** The incarnation that ran this turn is gone: its outcome reaches no one. */
+  get fenced(): boolean {
+    return (this.flags & FENCED) !== 0;
+  }
+  set fenced(v: boolean) {
+    this.flags = v ? this.flags | FENCED : this.flags & ~FENCED;
+  }
+  /** A tell never settles: there is no caller. */
+  get settled(): boolean {
+    return (this.flags & SETTLED) !== 0;
+  }
+  /** True for an ask (an {@link Envelope}). */
+  get isAsk(): boolean {
+    return false;
+  }
+  // ChainTurn.
+  get actorId(): string {
+    return this.host.id;
+  }
+  get owner(): object {
+    return this.host;
+  }
+  get parent(): ChainTurn | null {
+    return null;
+  }
+  /** Abort the turn's signal, if anyone looked at it (asks only). */
+  abortTurn(_reason: unknown): void {}
+}
+
+/**
+ * An ask: a {@link Letter} that is also the one-shot reply channel — `resolve`/`reject` of the
+ * caller's promise, its deadline and its cancellation. It settles exactly once; whatever comes
+ * after is dropped and counted as late.
+ */
+export class Envelope extends Letter implements Expirable, DeferredReply<unknown> {
+  /** The caller's promise functions. */
   resolve: ((value: unknown) => void) | null = null;
   rejectFn: ((error: unknown) => void) | null = null;
-  settled = false;
   deadline = 0;
   lane: Lane | null = null;
   /** The turn that sent this ask, or null. */
   readonly chain: ChainTurn | null;
-  /** The ask's timeout (for the error message). */
-  timeoutMs = 0;
   extra: Extra | null = null;
-  /** Taken out of its turn with `ctx.defer()`: pending until sent, failed, or the incarnation ends. */
-  deferred = false;
 
   constructor(msg: CompiledMessage, input: unknown, host: EnvelopeHost, chain: ChainTurn | null) {
-    this.msg = msg;
-    this.input = input;
-    this.host = host;
+    super(msg, input, host);
     this.chain = chain;
   }
 
-  get isAsk(): boolean {
-    return this.resolve !== null;
+  override get settled(): boolean {
+    return (this.flags & SETTLED) !== 0;
+  }
+  /** Taken out of its turn with `ctx.defer()`: the turn's return value is not the reply. */
+  get deferred(): boolean {
+    return (this.flags & DEFERRED) !== 0;
+  }
+  set deferred(v: boolean) {
+    this.flags = v ? this.flags | DEFERRED : this.flags & ~DEFERRED;
+  }
+  override get isAsk(): boolean {
+    return true;
+  }
+  override get parent(): ChainTurn | null {
+    return this.chain;
   }
 
   /** Settle with a value. False when already settled (the value is dropped). */
   succeed(value: unknown): boolean {
-    if (this.settled) {
+    if ((this.flags & SETTLED) !== 0) {
       this.host.late(this);
       return false;
     }
-    this.settled = true;
+    this.flags |= SETTLED;
     this.host.settled(this);
     (this.resolve as (v: unknown) => void)(value);
     return true;
@@ -74,11 +137,11 @@ export class Envelope implements Expirable, DeferredReply<unknown> {
 
   /** Settle with an error. False when already settled. */
   failWith(error: unknown): boolean {
-    if (this.settled) {
+    if ((this.flags & SETTLED) !== 0) {
       this.host.late(this);
       return false;
     }
-    this.settled = true;
+    this.flags |= SETTLED;
     this.host.settled(this);
     this.abortTurn(error);
     (this.rejectFn as (e: unknown) => void)(error);
@@ -90,7 +153,7 @@ export class Envelope implements Expirable, DeferredReply<unknown> {
   }
 
   /** Abort `ctx.signal` of the turn serving this ask, if anyone looked at it. */
-  abortTurn(reason: unknown): void {
+  override abortTurn(reason: unknown): void {
     const c = this.extra?.controller;
     if (c && !c.signal.aborted) c.abort(reason);
   }
@@ -100,7 +163,7 @@ export class Envelope implements Expirable, DeferredReply<unknown> {
     this.extra ??= { signal: null, onAbort: null, controller: null };
     if (this.extra.controller === null) {
       this.extra.controller = new AbortController();
-      if (this.settled && this.resolve !== null) this.extra.controller.abort();
+      if (this.settled) this.extra.controller.abort();
     }
     return this.extra.controller.signal;
   }
@@ -113,4 +176,21 @@ export class Envelope implements Expirable, DeferredReply<unknown> {
   fail(error: unknown): boolean {
     return this.host.failDeferred(this, error);
   }
+}
+
+let pendingResolve: ((value: unknown) => void) | null = null;
+let pendingReject: ((error: unknown) => void) | null = null;
+// One executor for every ask: no closure is allocated per promise.
+const capture = (resolve: (value: unknown) => void, reject: (error: unknown) => void): void => {
+  pendingResolve = resolve;
+  pendingReject = reject;
+};
+
+/** Make the caller's promise for `env`, an ask. */
+export function promiseFor(env: Envelope): Promise<unknown> {
+  const p = new Promise<unknown>(capture);
+  env.resolve = pendingResolve;
+  env.rejectFn = pendingReject;
+  pendingResolve = pendingReject = null;
+  return p;
 }

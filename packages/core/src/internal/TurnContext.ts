@@ -1,11 +1,12 @@
 import type { ActorRef } from '../ActorRef.js';
 import type { ActorSystem } from '../createSystem.js';
 import type { ActorContext, DeferredReply, ScheduleWhen } from '../defineActor.js';
+import { messageOf } from '../defineProtocol.js';
 import { InvalidMessage } from '../errors.js';
 import type { Logger } from '../Logger.js';
 import type { Cell } from './Cell.js';
 import type { ChainTurn } from './callChain.js';
-import type { Envelope } from './Envelope.js';
+import { Envelope, type Letter } from './Envelope.js';
 
 const neverAborted = new AbortController().signal;
 
@@ -24,15 +25,14 @@ const detachedReply: DeferredReply<unknown> = Object.freeze({
  */
 export class TurnContext implements ActorContext<never, unknown>, ChainTurn {
   readonly cell: Cell;
-  readonly env: Envelope | null;
+  readonly env: Letter | null;
   readonly incarnation: number;
   done = false;
   fenced = false;
-  deferredTaken = false;
   #log: Logger | null = null;
   #controller: AbortController | null = null;
 
-  constructor(cell: Cell, env: Envelope | null) {
+  constructor(cell: Cell, env: Letter | null) {
     this.cell = cell;
     this.env = env;
     this.incarnation = cell.incarnation;
@@ -45,7 +45,7 @@ export class TurnContext implements ActorContext<never, unknown>, ChainTurn {
     return this.cell;
   }
   get parent(): ChainTurn | null {
-    return this.env === null ? null : this.env.chain;
+    return this.env === null ? null : this.env.parent;
   }
   get self(): ActorRef<never> {
     return this.cell.ref as unknown as ActorRef<never>;
@@ -61,7 +61,7 @@ export class TurnContext implements ActorContext<never, unknown>, ChainTurn {
     return this.#log;
   }
   get signal(): AbortSignal {
-    if (this.env !== null && this.env.resolve !== null) return this.env.signal;
+    if (this.env instanceof Envelope) return this.env.signal;
     this.#controller ??= new AbortController();
     if (this.fenced && !this.#controller.signal.aborted) this.#controller.abort();
     return this.#controller.signal;
@@ -81,19 +81,16 @@ export class TurnContext implements ActorContext<never, unknown>, ChainTurn {
 
   defer(): DeferredReply<never> {
     const env = this.env;
-    if (env === null || env.resolve === null) return detachedReply as DeferredReply<never>;
-    if (!this.deferredTaken) {
-      this.deferredTaken = true;
-      if (!this.fenced && !env.settled) {
-        env.deferred = true;
-        this.cell.trackDeferred(env);
-      }
+    if (!(env instanceof Envelope)) return detachedReply as DeferredReply<never>;
+    if (!env.deferred) {
+      env.deferred = true;
+      if (!this.fenced && !env.settled) this.cell.trackDeferred(env);
     }
     return env as DeferredReply<never>;
   }
 
   schedule(message: never, input: unknown, when: ScheduleWhen): () => void {
-    const msg = this.cell.def.protocol.table[message as string];
+    const msg = messageOf(this.cell.def.protocol, message as string);
     if (msg === undefined) {
       throw new InvalidMessage(
         { actor: this.cell.id, message: String(message), issues: [{ path: [], message: `unknown message '${String(message)}'` }] },
