@@ -12,6 +12,8 @@ export type MessageSpecs = { readonly [name: string]: MessageSpec };
 
 /** @internal The compiled form of one message, used on the hot path. */
 export class CompiledMessage {
+  /** A brand cheaper to check than `instanceof` (inherited Object.prototype members lack it). */
+  readonly compiled = true;
   constructor(
     readonly name: string,
     readonly input: z.ZodType,
@@ -27,7 +29,7 @@ export class CompiledMessage {
  */
 export function messageOf(protocol: AnyProtocol, name: string): CompiledMessage | undefined {
   const m = protocol.table[name];
-  return m instanceof CompiledMessage ? m : undefined;
+  return m !== undefined && m.compiled === true ? m : undefined;
 }
 
 /**

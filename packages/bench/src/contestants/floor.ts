@@ -2,17 +2,24 @@ import type { Contestant, CounterHandle } from '../Contestant.js';
 
 /**
  * The floor: the smallest honest owner loop — a flat ring-buffer mailbox per actor, one shared
- * dispatcher draining the ready actors from a microtask, and the reply a resolve function carried
- * in the message. No deadlines, no validation, no supervision: what any framework must cost at
- * least.
+ * dispatcher draining the ready actors from a microtask, the reply a resolve function carried in
+ * the message, and the user's handler called as a function (as every framework must). No
+ * deadlines, no validation, no supervision: what any actor framework costs at least.
  */
 interface Msg {
-  by: number;
+  input: { by: number };
   resolve: ((v: number) => void) | null;
 }
 
+type Handler = (state: { total: number }, input: { by: number }) => number;
+const add: Handler = (state, { by }) => {
+  state.total += by;
+  return state.total;
+};
+
 class FloorActor implements CounterHandle {
-  total = 0;
+  state = { total: 0 };
+  handler: Handler = add;
   scheduled = false;
   buf: Array<Msg | undefined> = [];
   head = 0;
@@ -38,17 +45,17 @@ class FloorActor implements CounterHandle {
       this.buf[this.head] = undefined;
       this.head = (this.head + 1) & (this.buf.length - 1);
       this.size--;
-      this.total += m.by;
-      if (m.resolve !== null) m.resolve(this.total);
+      const reply = this.handler(this.state, m.input);
+      if (m.resolve !== null) m.resolve(reply);
     }
   }
 
   ask(by: number): Promise<number> {
-    return new Promise<number>((resolve) => this.push({ by, resolve }));
+    return new Promise<number>((resolve) => this.push({ input: { by }, resolve }));
   }
 
   tell(by: number): void {
-    this.push({ by, resolve: null });
+    this.push({ input: { by }, resolve: null });
   }
 }
 
@@ -78,7 +85,7 @@ class FloorDispatcher {
 
 export const floor: Contestant = {
   name: 'floor (hand-written owner loop)',
-  semantics: 'FIFO; no timeouts, no validation, no supervision',
+  semantics: 'FIFO; the handler is a function call; no timeouts, no validation, no supervision',
   open() {
     const d = new FloorDispatcher();
     return { spawn: () => new FloorActor(d), close: async () => {} };

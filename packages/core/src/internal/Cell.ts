@@ -484,14 +484,12 @@ export class Cell implements Runnable, EnvelopeHost {
   #turn(env: Letter): void {
     const h = this.handlers[env.msg.index] as CompiledHandler;
     const ctx = h.usesCtx ? new TurnContext(this, env) : null;
-    this.current = env;
-    this.currentCtx = ctx;
     this.turns++;
     this.beats++;
     const prev = enterSync(env);
     let result: unknown;
     try {
-      result = h.async ? runAsync(env, () => h.fn(this.state, env.input, ctx as TurnContext)) : h.fn(this.state, env.input, ctx as TurnContext);
+      result = h.async ? this.#callAsync(h, env, ctx) : h.fn(this.state, env.input, ctx as TurnContext);
     } catch (e) {
       leaveSync(prev);
       this.#turnThrew(env, e);
@@ -499,16 +497,29 @@ export class Cell implements Runnable, EnvelopeHost {
     }
     leaveSync(prev);
     if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
-      // Learn it: later turns of this handler run under AsyncLocalStorage to keep the call chain.
-      h.async = true;
-      this.busy = true;
-      (result as PromiseLike<unknown>).then(
-        (v) => this.#asyncTurnEnded(env, v, false),
-        (e) => this.#asyncTurnEnded(env, e, true),
-      );
+      this.#awaitTurn(h, env, ctx, result as PromiseLike<unknown>);
       return;
     }
     this.#turnReturned(env, result);
+  }
+
+  // The closures of the async path live in their own methods: a closure in #turn would make V8
+  // allocate a context for #turn's locals on every turn, sync ones included.
+  #callAsync(h: CompiledHandler, env: Letter, ctx: TurnContext | null): unknown {
+    return runAsync(env, () => h.fn(this.state, env.input, ctx as TurnContext));
+  }
+
+  #awaitTurn(h: CompiledHandler, env: Letter, ctx: TurnContext | null, result: PromiseLike<unknown>): void {
+    // Learn it: later turns of this handler run under AsyncLocalStorage to keep the call chain.
+    h.async = true;
+    this.busy = true;
+    // Only a turn that outlives this call can be fenced (stop, restart, abandon): track it.
+    this.current = env;
+    this.currentCtx = ctx;
+    result.then(
+      (v) => this.#asyncTurnEnded(env, v, false),
+      (e) => this.#asyncTurnEnded(env, e, true),
+    );
   }
 
   #asyncTurnEnded(env: Letter, value: unknown, threw: boolean): void {
@@ -523,8 +534,10 @@ export class Cell implements Runnable, EnvelopeHost {
 
   #endTurn(env: Letter): void {
     env.done = true;
-    this.current = null;
-    this.currentCtx = null;
+    if (this.current !== null) {
+      this.current = null;
+      this.currentCtx = null;
+    }
   }
 
   #turnReturned(env: Letter, result: unknown): void {
@@ -534,8 +547,8 @@ export class Cell implements Runnable, EnvelopeHost {
       this.state = reply.state;
       reply = reply.reply;
     }
-    if (!(env instanceof Envelope) || env.deferred) return;
-    this.#reply(env, reply, true);
+    if (!env.isAsk || (env as Envelope).deferred) return;
+    this.#reply(env as Envelope, reply, true);
   }
 
   /** Check (when enabled) and deliver a reply. A reply that fails its schema crashes the turn. */
