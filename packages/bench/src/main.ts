@@ -17,26 +17,28 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const only = args.filter((a) => !a.startsWith('--'));
 
+const rounds = quick ? 2 : 7;
 const samples = [];
 for (const group of Object.keys(groups)) {
   if (only.length > 0 && !only.includes(group)) continue;
-  console.error(`group ${group}${quick ? ' (quick)' : ''}`);
-  const r = spawnSync(
-    process.execPath,
-    ['--expose-gc', '--conditions=holdfast:source', '--import', 'tsx', join(here, 'runGroup.ts'), group, quick ? 'quick' : 'full'],
-    {
-      cwd: pkg,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  );
-  if (r.status !== 0) {
-    console.error(`group ${group} failed (exit ${r.status})`);
-    process.exit(1);
+  console.error(`group ${group}${quick ? ' (quick)' : ''}: ${rounds} rounds`);
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < contestants.length; k++) {
+      // The order rotates each round, so that no contestant always runs first.
+      const c = contestants[(k + round) % contestants.length];
+      if (c === undefined) continue;
+      const r = spawnSync(
+        process.execPath,
+        ['--expose-gc', '--conditions=holdfast:source', '--import', 'tsx', join(here, 'runGroup.ts'), group, quick ? 'quick' : 'full', c.name, String(round)],
+        { cwd: pkg, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 },
+      );
+      if (r.status !== 0) {
+        console.error(`group ${group} (${c.name}) failed (exit ${r.status})`);
+        process.exit(1);
+      }
+      samples.push(...JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '[]'));
+    }
   }
-  const last = r.stdout.trim().split('\n').at(-1) ?? '[]';
-  samples.push(...JSON.parse(last));
 }
 
 const versions = {

@@ -27,7 +27,7 @@ export interface Row {
   min: number;
   max: number;
   rounds: number;
-  /** How many times worse than the floor (1 = as good; > 1 = worse), whichever way is better. */
+  /** The median over rounds of (this ÷ the floor in the same round), oriented so that > 1 = worse. */
   ratio: number;
   verified: boolean;
   note: string;
@@ -48,8 +48,7 @@ export function summarise(run: RunResult): Row[] {
   for (const [id, s] of scenarioById) {
     const forScenario = run.samples.filter((x) => x.scenario === id);
     if (forScenario.length === 0) continue;
-    const floorSamples = forScenario.filter((x) => x.contestant === FLOOR).map((x) => x.value);
-    const floorMedian = floorSamples.length ? median(floorSamples) : Number.NaN;
+    const floorByRound = new Map(forScenario.filter((x) => x.contestant === FLOOR).map((x) => [x.round, x.value]));
     for (const c of run.contestants) {
       const mine = forScenario.filter((x) => x.contestant === c.name);
       if (mine.length === 0) continue;
@@ -63,7 +62,13 @@ export function summarise(run: RunResult): Row[] {
         min: Math.min(...values),
         max: Math.max(...values),
         rounds: values.length,
-        ratio: s.better === 'lower' ? m / floorMedian : floorMedian / m,
+        // Paired within each round (measured minutes apart, machines drift), then the median.
+        ratio: median(
+          mine.flatMap((x) => {
+            const f = floorByRound.get(x.round);
+            return f === undefined ? [] : [s.better === 'lower' ? x.value / f : f / x.value];
+          }),
+        ),
         verified: mine.every((x) => x.verified),
         note: mine.find((x) => x.note)?.note ?? '',
       });
@@ -90,11 +95,13 @@ export function renderMarkdown(run: RunResult, rows: Row[]): string {
   out.push(`Run on ${run.date.slice(0, 10)}: ${run.machine.cpu}, ${run.machine.cores} cores, ${run.machine.memoryGiB} GiB, ${run.machine.platform};`);
   out.push(`Node ${run.versions.node}, @holdfast/core ${run.versions.core}.`);
   out.push('');
-  out.push('Method: each scenario group runs in its own process; every contestant gets an untimed warm-up,');
-  out.push('then several rounds with the contestants interleaved (the order rotates each round). Tables show');
-  out.push('the median, the spread (min–max over rounds) and the ratio to the floor measured in the same run');
-  out.push('(×1.00 = as good as the floor; higher = worse). Every measurement checks its final counts; a row');
-  out.push('that fails the check is marked and does not count.');
+  out.push('Method: every measurement runs in a fresh process (one scenario group, one contestant, after an');
+  out.push('untimed warm-up), so that call sites stay monomorphic as in an application; rounds interleave the');
+  out.push('contestants and rotate their order. Tables show');
+  out.push('the median, the spread (min–max over rounds) and the ratio to the floor: within each round the');
+  out.push('contestant is divided by the floor measured next to it, and the table gives the median of those');
+  out.push('ratios (×1.00 = as good as the floor; higher = worse). Every measurement checks its final counts;');
+  out.push('a row that fails the check is marked and does not count.');
   out.push('');
   for (const [id, s] of scenarioById) {
     const rs = rows.filter((r) => r.scenario === id);

@@ -1,28 +1,24 @@
-// Runs one scenario group in this process: several rounds, contestants interleaved (the order
-// rotates each round), and prints the raw samples as JSON on the last line of stdout.
+// Runs one scenario group for one contestant in this (fresh) process and prints the samples as
+// JSON on the last line of stdout. A fresh process per contestant keeps every call site in the
+// scenario code monomorphic, as in an application; main.ts interleaves these processes.
 import { contestants } from './contestants/index.js';
 import { groups } from './scenarios.js';
 
-const [group, mode] = process.argv.slice(2);
+const [group, mode, contestantName, roundArg] = process.argv.slice(2);
 const scenarios = groups[group ?? ''];
-if (scenarios === undefined) {
-  console.error(`unknown group '${group}'; groups: ${Object.keys(groups).join(', ')}`);
+const contestant = contestants.find((c) => c.name === contestantName);
+if (scenarios === undefined || contestant === undefined) {
+  console.error(`usage: runGroup <group> <quick|full> <contestant> <round>; groups: ${Object.keys(groups).join(', ')}`);
   process.exit(2);
 }
 const quick = mode === 'quick';
-const rounds = quick ? 2 : 5;
+const round = Number(roundArg ?? 0);
 const samples: Array<{ scenario: string; contestant: string; round: number; value: number; verified: boolean; note?: string }> = [];
 for (const s of scenarios) {
-  // One untimed warm-up pass per contestant, so that the JIT has seen every path.
-  for (const c of contestants) await s.run(c, true);
-  for (let round = 0; round < rounds; round++) {
-    for (let k = 0; k < contestants.length; k++) {
-      const c = contestants[(k + round) % contestants.length];
-      if (c === undefined) continue;
-      const r = await s.run(c, quick);
-      samples.push({ scenario: s.id, contestant: c.name, round, value: r.value, verified: r.verified, ...(r.note ? { note: r.note } : {}) });
-      process.stderr.write(`  ${s.id} round ${round + 1}/${rounds} ${c.name}: ${r.value.toFixed(3)} ${s.unit}${r.verified ? '' : ' (NOT VERIFIED)'}\n`);
-    }
-  }
+  // An untimed warm-up pass, so that the JIT has seen every path.
+  await s.run(contestant, true);
+  const r = await s.run(contestant, quick);
+  samples.push({ scenario: s.id, contestant: contestant.name, round, value: r.value, verified: r.verified, ...(r.note ? { note: r.note } : {}) });
+  process.stderr.write(`  ${s.id} round ${round + 1} ${contestant.name}: ${r.value.toFixed(3)} ${s.unit}${r.verified ? '' : ' (NOT VERIFIED)'}\n`);
 }
 console.log(JSON.stringify(samples));

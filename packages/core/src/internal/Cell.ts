@@ -32,14 +32,21 @@ import type { SystemCore } from './SystemCore.js';
 import { TurnContext } from './TurnContext.js';
 import { toJSONSafe } from './toJSONSafe.js';
 
-/** Lifecycle states, in order. */
-export enum Status {
-  Starting = 0,
-  Running = 1,
-  Restarting = 2,
-  Stopping = 3,
-  Stopped = 4,
-}
+/**
+ * Lifecycle states, in order. Plain numbers, not an enum: with isolated modules an enum is an
+ * object, and these are compared on every message.
+ */
+const Status = {
+  Starting: 0,
+  Running: 1,
+  Restarting: 2,
+  Stopping: 3,
+  Stopped: 4,
+} as const;
+type Status = (typeof Status)[keyof typeof Status];
+const STARTING = 0;
+const RUNNING = 1;
+const STOPPING = 3;
 
 const STATUS_NAMES = ['starting', 'running', 'restarting', 'stopping', 'stopped'] as const;
 /** A status by name, as the REPL shows it. */
@@ -158,7 +165,7 @@ export class Cell implements Runnable, EnvelopeHost {
   readonly handlers: HandlerTable;
   ref!: ActorRef;
   state: unknown = undefined;
-  status: Status = Status.Starting;
+  status: Status = STARTING;
   incarnation = 1;
   scheduled = false;
   /** A turn (async), a hook or a restart is in progress: nothing else runs. */
@@ -185,7 +192,7 @@ export class Cell implements Runnable, EnvelopeHost {
   }
 
   get ready(): boolean {
-    return !this.busy && (this.sys !== null || (this.status === Status.Running && this.mailbox.length > 0));
+    return !this.busy && (this.sys !== null || (this.status === RUNNING && this.mailbox.length > 0));
   }
 
   get statusName(): StatusName {
@@ -279,7 +286,7 @@ export class Cell implements Runnable, EnvelopeHost {
     const core = this.core;
     core.counters.asks++;
     const turn = currentTurn();
-    if (this.status >= Status.Stopping) return Promise.reject(new ActorStopped(this.id, this.#stopReason));
+    if (this.status >= STOPPING) return Promise.reject(new ActorStopped(this.id, this.#stopReason));
     if (core.draining && turn === null) return Promise.reject(new ShuttingDown(core.name));
     if (turn !== null) {
       const cycle = findCycle(turn, this, this.id);
@@ -330,7 +337,7 @@ export class Cell implements Runnable, EnvelopeHost {
   tell(msg: CompiledMessage, input: unknown): void {
     const core = this.core;
     core.counters.tells++;
-    if (this.status >= Status.Stopping) {
+    if (this.status >= STOPPING) {
       this.#deadLetter(msg.name, input, 'stopped', false);
       return;
     }
@@ -347,7 +354,7 @@ export class Cell implements Runnable, EnvelopeHost {
       }
       this.#dropOldest();
     }
-    mailbox.push(new Letter(msg, input, this));
+    mailbox.push(new Letter(msg, input, this, 0));
     if (!this.scheduled && !this.busy) core.dispatcher.schedule(this);
   }
 
@@ -369,7 +376,7 @@ export class Cell implements Runnable, EnvelopeHost {
     if (options?.signal?.aborted) return Promise.reject(new Cancelled(this.id, msg.name, options.signal.reason));
     core.counters.tells++;
     return new Promise<void>((resolve, reject) => {
-      const w = new SendWaiter(new Letter(msg, input, this), this, resolve, reject, timeoutMs);
+      const w = new SendWaiter(new Letter(msg, input, this, 0), this, resolve, reject, timeoutMs);
       core.deadlines.add(w, timeoutMs);
       const signal = options?.signal;
       if (signal !== undefined) {
@@ -468,7 +475,7 @@ export class Cell implements Runnable, EnvelopeHost {
     let n = 0;
     while (n < budget) {
       if (this.sys !== null) this.#runSystemMessages();
-      if (this.busy || this.status !== Status.Running) return n;
+      if (this.busy || this.status !== RUNNING) return n;
       const env = this.mailbox.shift();
       if (env === undefined) break;
       if (this.waiters !== null && this.waiters.length > 0) this.#admit();

@@ -39,16 +39,19 @@ const ASK = 16;
  * objects in a busy system). While its turn runs, it is also the turn's link in the call chain.
  */
 export class Letter implements ChainTurn {
-  readonly msg: CompiledMessage;
-  input: unknown;
-  readonly host: EnvelopeHost;
-  /** DONE | FENCED | SETTLED | DEFERRED, packed. */
-  flags = 0;
+  // Fields are assigned in the constructors, not by initializers: V8 runs class field
+  // initializers as a separate function on every construction, and these are made per message.
+  declare readonly msg: CompiledMessage;
+  declare input: unknown;
+  declare readonly host: EnvelopeHost;
+  /** DONE | FENCED | SETTLED | DEFERRED | ASK, packed. */
+  declare flags: number;
 
-  constructor(msg: CompiledMessage, input: unknown, host: EnvelopeHost) {
+  constructor(msg: CompiledMessage, input: unknown, host: EnvelopeHost, flags: number) {
     this.msg = msg;
     this.input = input;
     this.host = host;
+    this.flags = flags;
   }
 
   /** The turn serving this message has ended (it is no longer a live link of a call chain). */
@@ -103,8 +106,7 @@ export class Envelope extends Letter implements Expirable, DeferredReply<unknown
   extra: Extra | null = null;
 
   constructor(msg: CompiledMessage, input: unknown, host: EnvelopeHost, chain: ChainTurn | null) {
-    super(msg, input, host);
-    this.flags = ASK;
+    super(msg, input, host, ASK);
     this.chain = chain;
   }
 

@@ -24,18 +24,24 @@ const detachedReply: DeferredReply<unknown> = Object.freeze({
  * replies no longer reach anyone.
  */
 export class TurnContext implements ActorContext<never, unknown>, ChainTurn {
-  readonly cell: Cell;
-  readonly env: Letter | null;
-  readonly incarnation: number;
-  done = false;
-  fenced = false;
-  #log: Logger | null = null;
-  #controller: AbortController | null = null;
+  // Assigned in the constructor rather than by field initializers (one is made per turn of a
+  // handler that takes ctx, and V8 runs initializers as a separate function).
+  declare readonly cell: Cell;
+  declare readonly env: Letter | null;
+  declare readonly incarnation: number;
+  declare done: boolean;
+  declare fenced: boolean;
+  declare log_: Logger | null;
+  declare controller_: AbortController | null;
 
   constructor(cell: Cell, env: Letter | null) {
     this.cell = cell;
     this.env = env;
     this.incarnation = cell.incarnation;
+    this.done = false;
+    this.fenced = false;
+    this.log_ = null;
+    this.controller_ = null;
   }
 
   get actorId(): string {
@@ -57,14 +63,14 @@ export class TurnContext implements ActorContext<never, unknown>, ChainTurn {
     return this.env === null ? '' : this.env.msg.name;
   }
   get log(): Logger {
-    if (this.#log === null) this.#log = this.env === null ? this.cell.log : this.cell.log.child({ message: this.env.msg.name });
-    return this.#log;
+    if (this.log_ === null) this.log_ = this.env === null ? this.cell.log : this.cell.log.child({ message: this.env.msg.name });
+    return this.log_;
   }
   get signal(): AbortSignal {
     if (this.env instanceof Envelope) return this.env.signal;
-    this.#controller ??= new AbortController();
-    if (this.fenced && !this.#controller.signal.aborted) this.#controller.abort();
-    return this.#controller.signal;
+    this.controller_ ??= new AbortController();
+    if (this.fenced && !this.controller_.signal.aborted) this.controller_.abort();
+    return this.controller_.signal;
   }
 
   /** The incarnation that ran this turn is gone: fence it and abort its signal. */
@@ -72,7 +78,7 @@ export class TurnContext implements ActorContext<never, unknown>, ChainTurn {
     this.fenced = true;
     this.done = true;
     this.env?.abortTurn(reason);
-    if (this.#controller !== null && !this.#controller.signal.aborted) this.#controller.abort(reason);
+    if (this.controller_ !== null && !this.controller_.signal.aborted) this.controller_.abort(reason);
   }
 
   heartbeat(): void {
