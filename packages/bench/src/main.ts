@@ -17,7 +17,7 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const only = args.filter((a) => !a.startsWith('--'));
 
-const rounds = quick ? 2 : 7;
+const rounds = quick ? 2 : 9;
 const samples = [];
 for (const group of Object.keys(groups)) {
   if (only.length > 0 && !only.includes(group)) continue;

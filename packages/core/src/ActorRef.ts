@@ -1,4 +1,4 @@
-import { type AnyProtocol, type InputOf, type MessageName, messageOf, type ReplyOf } from './defineProtocol.js';
+import { type AnyProtocol, type InputOf, type MessageName, messageIn, type ReplyOf } from './defineProtocol.js';
 import { InvalidMessage } from './errors.js';
 import type { Cell } from './internal/Cell.js';
 import type { AskOptions } from './options.js';
@@ -61,7 +61,7 @@ export class ActorRef<P extends AnyProtocol = AnyProtocol> {
    */
   ask<K extends MessageName<P>>(message: K, input: InputOf<P, K>, options?: AskOptions): Promise<ReplyOf<P, K>> {
     const cell = this.#cell;
-    const msg = messageOf(cell.def.protocol, message);
+    const msg = messageIn(cell.table, message);
     if (msg === undefined) return Promise.reject(unknownMessage(cell, message));
     let value: unknown = input;
     if (cell.opts.validateInput) {
@@ -86,7 +86,7 @@ export class ActorRef<P extends AnyProtocol = AnyProtocol> {
    */
   tell<K extends MessageName<P>>(message: K, input: InputOf<P, K>): void {
     const cell = this.#cell;
-    const msg = messageOf(cell.def.protocol, message);
+    const msg = messageIn(cell.table, message);
     if (msg === undefined) return void this.#invalidTell(message, input, unknownMessage(cell, message));
     let value: unknown = input;
     if (cell.opts.validateInput) {
@@ -108,7 +108,7 @@ export class ActorRef<P extends AnyProtocol = AnyProtocol> {
    */
   send<K extends MessageName<P>>(message: K, input: InputOf<P, K>, options?: AskOptions): Promise<void> {
     const cell = this.#cell;
-    const msg = messageOf(cell.def.protocol, message);
+    const msg = messageIn(cell.table, message);
     if (msg === undefined) return Promise.reject(unknownMessage(cell, message));
     let value: unknown = input;
     if (cell.opts.validateInput) {

@@ -28,7 +28,12 @@ export class CompiledMessage {
  * (fast-mode) object, so names it inherits from Object.prototype are screened out here.
  */
 export function messageOf(protocol: AnyProtocol, name: string): CompiledMessage | undefined {
-  const m = protocol.table[name];
+  return messageIn(protocol.table, name);
+}
+
+/** @internal {@link messageOf} on a table already in hand. */
+export function messageIn(table: Protocol['table'], name: string): CompiledMessage | undefined {
+  const m = table[name];
   return m !== undefined && m.compiled === true ? m : undefined;
 }
 

@@ -236,6 +236,10 @@ describe('reply channels', () => {
     const s = system.spawn(Service);
     expect((await rejection(s.ask('fast', {}, { timeoutMs: 0 }))).code).toBe('INVALID_ARGUMENT');
     expect((await rejection(s.ask('fast', {}, { timeoutMs: Number.POSITIVE_INFINITY }))).code).toBe('INVALID_ARGUMENT');
+    // Never a synchronous throw, whatever the options.
+    const bad = s.ask('fast', {}, { signal: { aborted: false } as unknown as AbortSignal });
+    expect((await rejection(bad)).code).toBe('INVALID_ARGUMENT');
+    expect(system.stats().pendingAsks).toBe(0);
     await system.shutdown();
   });
 });

@@ -2,7 +2,7 @@ import type { ActorRef } from '../ActorRef.js';
 import type { TimerHandle } from '../Clock.js';
 import type { ActorDefinition, ScheduleWhen } from '../defineActor.js';
 import { isBecome } from '../defineActor.js';
-import type { CompiledMessage } from '../defineProtocol.js';
+import type { CompiledMessage, Protocol } from '../defineProtocol.js';
 import {
   ActorCrashed,
   ActorStopped,
@@ -163,6 +163,8 @@ export class Cell implements Runnable, EnvelopeHost {
   readonly opts: ResolvedActorOptions;
   readonly args: unknown;
   readonly handlers: HandlerTable;
+  /** The protocol's message table, one hop from the ref (read on every send). */
+  readonly table: Protocol['table'];
   ref!: ActorRef;
   state: unknown = undefined;
   status: Status = STARTING;
@@ -189,6 +191,7 @@ export class Cell implements Runnable, EnvelopeHost {
     this.args = args;
     this.opts = opts;
     this.handlers = compileHandlers(def);
+    this.table = def.protocol.table;
   }
 
   get ready(): boolean {
@@ -305,9 +308,12 @@ export class Cell implements Runnable, EnvelopeHost {
         }
       }
       signal = options.signal;
-      if (signal?.aborted) {
-        core.counters.cancelled++;
-        return Promise.reject(new Cancelled(this.id, msg.name, signal.reason));
+      if (signal !== undefined) {
+        if (!(signal instanceof AbortSignal)) return Promise.reject(new InvalidArgument('signal must be an AbortSignal'));
+        if (signal.aborted) {
+          core.counters.cancelled++;
+          return Promise.reject(new Cancelled(this.id, msg.name, signal.reason));
+        }
       }
     }
     const mailbox = this.mailbox;
@@ -373,6 +379,8 @@ export class Cell implements Runnable, EnvelopeHost {
       return Promise.resolve();
     }
     const timeoutMs = options?.timeoutMs ?? this.opts.askTimeoutMs;
+    if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) return Promise.reject(new InvalidArgument(`timeoutMs must be a positive finite number, got ${timeoutMs}`));
+    if (options?.signal !== undefined && !(options.signal instanceof AbortSignal)) return Promise.reject(new InvalidArgument('signal must be an AbortSignal'));
     if (options?.signal?.aborted) return Promise.reject(new Cancelled(this.id, msg.name, options.signal.reason));
     core.counters.tells++;
     return new Promise<void>((resolve, reject) => {
@@ -493,16 +501,17 @@ export class Cell implements Runnable, EnvelopeHost {
     const ctx = h.usesCtx ? new TurnContext(this, env) : null;
     this.turns++;
     this.beats++;
-    const prev = enterSync(env);
+    // Turns never nest (the dispatcher runs from a microtask), so there is no outer turn to restore.
+    enterSync(env);
     let result: unknown;
     try {
       result = h.async ? this.#callAsync(h, env, ctx) : h.fn(this.state, env.input, ctx as TurnContext);
     } catch (e) {
-      leaveSync(prev);
+      leaveSync(null);
       this.#turnThrew(env, e);
       return;
     }
-    leaveSync(prev);
+    leaveSync(null);
     if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
       this.#awaitTurn(h, env, ctx, result as PromiseLike<unknown>);
       return;
