@@ -106,7 +106,7 @@ export class ActorSystem {
     this.deadLetters = new EventStream<DeadLetter>(onListenerError);
     const counters: SystemCounters = {
       asks: 0,
-      tells: 0,
+      turns: 0,
       timeouts: 0,
       cancelled: 0,
       lateReplies: 0,
@@ -272,6 +272,7 @@ export class ActorSystem {
     const started = clock.now();
     this.#status = 'draining';
     core.draining = true;
+    for (const cell of this.#cells.values()) cell.closeGate();
     core.logger.info({ actors: this.#cells.size, timeoutMs }, 'draining');
     const quiet = await new Promise<boolean>((resolve) => {
       const timer = clock.setTimeout(() => {

@@ -23,7 +23,7 @@ import {
 import type { DeadLetterReason } from '../events.js';
 import type { Logger } from '../Logger.js';
 import type { AskOptions, ResolvedActorOptions } from '../options.js';
-import { type ChainTurn, currentTurn, enterSync, findCycle, leaveSync, runAsync } from './callChain.js';
+import { type ChainTurn, currentTurn, enterSync, findCycle, leaveSync, runAsync, syncState } from './callChain.js';
 import type { Expirable, Lane } from './Deadlines.js';
 import type { Runnable } from './Dispatcher.js';
 import { Envelope, type EnvelopeHost, Letter, promiseFor } from './Envelope.js';
@@ -170,6 +170,11 @@ export class Cell implements Runnable, EnvelopeHost {
   status: Status = STARTING;
   incarnation = 1;
   scheduled = false;
+  /**
+   * 0 while the actor takes messages from anyone; 1 once it stops or the system drains. One field
+   * to test on every send, instead of the status and the system's state.
+   */
+  gate = 0;
   /** A turn (async), a hook or a restart is in progress: nothing else runs. */
   busy = false;
   readonly mailbox = new RingBuffer<Letter>();
@@ -179,7 +184,7 @@ export class Cell implements Runnable, EnvelopeHost {
   current: Letter | null = null;
   currentCtx: TurnContext | null = null;
   turns = 0;
-  /** Progress counter: bumped at every turn start and by `ctx.heartbeat()`. */
+  /** Bumped by `ctx.heartbeat()` in a long turn. Progress is `turns + beats`. */
   beats = 0;
   /** What most actors never need, made on first use (an idle actor stays small). */
   #r: Rare | null = null;
@@ -236,6 +241,7 @@ export class Cell implements Runnable, EnvelopeHost {
       this.state = (this.def.behaviour.init as (a: unknown) => unknown)(this.args);
     } catch (e) {
       this.status = Status.Stopped;
+      this.gate = 1;
       throw new ActorCrashed({ actor: this.id, message: null, reason: 'start-failed', decision: 'stop', incarnation: 1 }, toError(e));
     }
     this.core.emit({ type: 'spawned', actor: this.id, actorType: this.def.name, at: this.core.clock.now() });
@@ -289,8 +295,10 @@ export class Cell implements Runnable, EnvelopeHost {
     const core = this.core;
     core.counters.asks++;
     const turn = currentTurn();
-    if (this.status >= STOPPING) return Promise.reject(new ActorStopped(this.id, this.#stopReason));
-    if (core.draining && turn === null) return Promise.reject(new ShuttingDown(core.name));
+    if (this.gate !== 0) {
+      if (this.status >= STOPPING) return Promise.reject(new ActorStopped(this.id, this.#stopReason));
+      if (core.draining && turn === null) return Promise.reject(new ShuttingDown(core.name));
+    }
     if (turn !== null) {
       const cycle = findCycle(turn, this, this.id);
       if (cycle !== null) {
@@ -341,27 +349,34 @@ export class Cell implements Runnable, EnvelopeHost {
 
   /** Queue a tell (the input is already validated). Never throws; failures become dead letters. */
   tell(msg: CompiledMessage, input: unknown): void {
-    const core = this.core;
-    core.counters.tells++;
-    if (this.status >= STOPPING) {
-      this.#deadLetter(msg.name, input, 'stopped', false);
-      return;
-    }
-    if (core.draining && currentTurn() === null) {
-      this.#deadLetter(msg.name, input, 'shutting-down', false);
-      return;
-    }
-    const mailbox = this.mailbox;
-    if (mailbox.length >= this.opts.capacity || (this.waiters !== null && this.waiters.length > 0)) {
-      if (this.opts.overflow !== 'drop-oldest') {
-        core.counters.mailboxFull++;
-        this.#deadLetter(msg.name, input, 'mailbox-full', false);
+    if (this.gate !== 0) {
+      if (this.status >= STOPPING) {
+        this.#deadLetter(msg.name, input, 'stopped', false);
         return;
       }
-      this.#dropOldest();
+      if (this.core.draining && currentTurn() === null) {
+        this.#deadLetter(msg.name, input, 'shutting-down', false);
+        return;
+      }
+    }
+    const mailbox = this.mailbox;
+    if (mailbox.length >= this.opts.capacity || this.waiters !== null) {
+      if (this.#full(msg, input)) return;
     }
     mailbox.push(new Letter(msg, input, this, 0));
-    if (!this.scheduled && !this.busy) core.dispatcher.schedule(this);
+    if (!this.scheduled && !this.busy) this.core.dispatcher.schedule(this);
+  }
+
+  /** A tell met a full mailbox (or waiting senders): true when it became a dead letter. */
+  #full(msg: CompiledMessage, input: unknown): boolean {
+    if (this.mailbox.length < this.opts.capacity && (this.waiters as RingBuffer<Waiting>).length === 0) return false;
+    if (this.opts.overflow !== 'drop-oldest') {
+      this.core.counters.mailboxFull++;
+      this.#deadLetter(msg.name, input, 'mailbox-full', false);
+      return true;
+    }
+    this.#dropOldest();
+    return false;
   }
 
   /** Queue a tell, waiting for room in a `wait` mailbox. Resolves once queued. */
@@ -379,10 +394,10 @@ export class Cell implements Runnable, EnvelopeHost {
       return Promise.resolve();
     }
     const timeoutMs = options?.timeoutMs ?? this.opts.askTimeoutMs;
-    if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) return Promise.reject(new InvalidArgument(`timeoutMs must be a positive finite number, got ${timeoutMs}`));
+    if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs))
+      return Promise.reject(new InvalidArgument(`timeoutMs must be a positive finite number, got ${timeoutMs}`));
     if (options?.signal !== undefined && !(options.signal instanceof AbortSignal)) return Promise.reject(new InvalidArgument('signal must be an AbortSignal'));
     if (options?.signal?.aborted) return Promise.reject(new Cancelled(this.id, msg.name, options.signal.reason));
-    core.counters.tells++;
     return new Promise<void>((resolve, reject) => {
       const w = new SendWaiter(new Letter(msg, input, this, 0), this, resolve, reject, timeoutMs);
       core.deadlines.add(w, timeoutMs);
@@ -481,6 +496,7 @@ export class Cell implements Runnable, EnvelopeHost {
 
   runSome(budget: number): number {
     let n = 0;
+    const sync = syncState;
     while (n < budget) {
       if (this.sys !== null) this.#runSystemMessages();
       if (this.busy || this.status !== RUNNING) return n;
@@ -494,19 +510,19 @@ export class Cell implements Runnable, EnvelopeHost {
       // the JIT to inline four levels of calls leaves it over its inlining budget.
       const h = this.handlers[env.msg.index] as CompiledHandler;
       const ctx = h.usesCtx ? new TurnContext(this, env) : null;
+      // A turn's start is proof of progress: the steward watches turns + beats.
       this.turns++;
-      this.beats++;
       // Turns never nest (the dispatcher runs from a microtask): there is no outer turn to restore.
-      enterSync(env);
+      sync.turn = env;
       let result: unknown;
       try {
         result = h.async ? this.#callAsync(h, env, ctx) : h.fn(this.state, env.input, ctx as TurnContext);
       } catch (e) {
-        leaveSync(null);
+        sync.turn = null;
         this.#turnThrew(env, e);
         continue;
       }
-      leaveSync(null);
+      sync.turn = null;
       if (result !== null && typeof result === 'object') {
         if (typeof (result as PromiseLike<unknown>).then === 'function') {
           this.#awaitTurn(h, env, ctx, result as PromiseLike<unknown>);
@@ -519,6 +535,7 @@ export class Cell implements Runnable, EnvelopeHost {
       }
       this.#turnReturned(env, result);
     }
+    this.core.counters.turns += n;
     if (this.core.draining) this.core.noteIdle();
     return n;
   }
@@ -750,6 +767,7 @@ export class Cell implements Runnable, EnvelopeHost {
   async #stop(reason: StopReason, cause: Error | null): Promise<void> {
     if (this.status >= Status.Stopping) return this.requestStop(reason);
     this.status = Status.Stopping;
+    this.gate = 1;
     this.#rare.stopReason = reason;
     this.busy = true;
     const err = new ActorStopped(this.id, reason, cause ?? undefined);
@@ -789,6 +807,11 @@ export class Cell implements Runnable, EnvelopeHost {
     } else {
       this.#deadLetter(env.msg.name, env.input, 'stopped', false);
     }
+  }
+
+  /** Refuse outside senders from now on (the actor stops, or the system drains). */
+  closeGate(): void {
+    this.gate = 1;
   }
 
   // ---------------------------------------------------------------- system messages (ahead of user messages)

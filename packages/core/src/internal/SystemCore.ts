@@ -7,8 +7,10 @@ import type { Dispatcher } from './Dispatcher.js';
 
 /** Counters kept by a system; read them with `system.stats()`. */
 export interface SystemCounters {
+  /** Asks made (including refused ones). */
   asks: number;
-  tells: number;
+  /** Turns run: messages handled, asks and tells. */
+  turns: number;
   timeouts: number;
   cancelled: number;
   lateReplies: number;

@@ -23,25 +23,31 @@ export interface ChainTurn {
   readonly parent: ChainTurn | null;
 }
 
-let syncTurn: ChainTurn | null = null;
+/**
+ * The turn running synchronously now. An object rather than a module variable: the owner loop
+ * loads it once per batch and writes its field per turn, which costs less than a call into this
+ * module (imported bindings are live and checked on every use).
+ */
+export const syncState: { turn: ChainTurn | null } = { turn: null };
 let als: AsyncLocalStorage<ChainTurn> | null = null;
 
 /** The running turn, or null when called from outside any actor. */
 export function currentTurn(): ChainTurn | null {
-  if (syncTurn !== null) return syncTurn;
+  const t = syncState.turn;
+  if (t !== null) return t;
   return als === null ? null : (als.getStore() ?? null);
 }
 
-/** Run `fn` synchronously as part of `turn`. */
+/** Run synchronously as part of `turn`; returns the turn to restore with {@link leaveSync}. */
 export function enterSync(turn: ChainTurn | null): ChainTurn | null {
-  const prev = syncTurn;
-  syncTurn = turn;
+  const prev = syncState.turn;
+  syncState.turn = turn;
   return prev;
 }
 
 /** Restore the turn saved by {@link enterSync}. */
 export function leaveSync(prev: ChainTurn | null): void {
-  syncTurn = prev;
+  syncState.turn = prev;
 }
 
 /** Run `fn` as part of `turn`, carrying the turn across its awaits. */
