@@ -76,6 +76,36 @@ describe('mailbox bounds', () => {
     await system.shutdown();
   });
 
+  it('drop-oldest from inside a turn never drops the message being handled', async () => {
+    const P2 = defineProtocol('self', {
+      flood: { input: z.object({ n: z.number() }), reply: z.string() },
+      note: { input: z.object({ n: z.number() }) },
+      seen: { input: z.object({}), reply: z.array(z.number()) },
+    });
+    const A = defineActor(P2, {
+      init: () => [] as number[],
+      handlers: {
+        flood(state, { n }, ctx) {
+          for (let i = 1; i <= n; i++) ctx.self.tell('note', { n: i });
+          return `flooded ${n}`;
+        },
+        note(state, { n }) {
+          state.push(n);
+        },
+        seen: (state) => [...state],
+      },
+    });
+    const { system, deadLetters } = createTestSystem();
+    const a = system.spawn(A, { id: 'a', mailbox: { capacity: 3, overflow: 'drop-oldest' } });
+    expect(await a.ask('flood', { n: 5 })).toBe('flooded 5');
+    expect(await a.ask('seen', {})).toEqual([3, 4, 5]);
+    expect(deadLetters.map((d) => [d.input, d.reason])).toEqual([
+      [{ n: 1 }, 'dropped'],
+      [{ n: 2 }, 'dropped'],
+    ]);
+    await system.shutdown();
+  });
+
   it('wait: asks and sends wait for room in order; tells cannot wait and become dead letters', async () => {
     const { system, deadLetters } = createTestSystem();
     const { Box, open } = makeBox();

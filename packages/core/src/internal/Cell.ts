@@ -23,7 +23,7 @@ import {
 import type { DeadLetterReason } from '../events.js';
 import type { Logger } from '../Logger.js';
 import type { AskOptions, ResolvedActorOptions } from '../options.js';
-import { type ChainTurn, currentTurn, enterSync, findCycle, leaveSync, runAsync, syncState } from './callChain.js';
+import { type ChainTurn, currentTurn, enterSync, findCycle, leaveSync, type RunningCell, runAsync, syncState } from './callChain.js';
 import type { Expirable, Lane } from './Deadlines.js';
 import type { Runnable } from './Dispatcher.js';
 import { Envelope, type EnvelopeHost, Letter, promiseFor } from './Envelope.js';
@@ -156,7 +156,7 @@ export interface ActorSummary {
  * The owner loop of one actor: its mailbox, its state, and the turn now running. Persists
  * across restarts (the ref and id stay; the incarnation changes).
  */
-export class Cell implements Runnable, EnvelopeHost {
+export class Cell implements Runnable, EnvelopeHost, RunningCell {
   readonly id: string;
   readonly def: ActorDefinition;
   readonly core: SystemCore;
@@ -325,7 +325,8 @@ export class Cell implements Runnable, EnvelopeHost {
       }
     }
     const mailbox = this.mailbox;
-    const full = mailbox.length >= this.opts.capacity || (this.waiters !== null && this.waiters.length > 0);
+    let full = mailbox.length >= this.opts.capacity || (this.waiters !== null && this.waiters.length > 0);
+    if (full) full = this.#isFull();
     if (full && this.opts.overflow === 'reject') {
       core.counters.mailboxFull++;
       return Promise.reject(new MailboxFull(this.id, this.opts.capacity));
@@ -367,9 +368,18 @@ export class Cell implements Runnable, EnvelopeHost {
     if (!this.scheduled && !this.busy) this.core.dispatcher.schedule(this);
   }
 
+  /**
+   * Full for a new message: at capacity, or senders already waiting. The message whose handler
+   * is running now is still at the mailbox head and does not count.
+   */
+  #isFull(): boolean {
+    const queued = this.mailbox.length - (syncState.cell === this ? 1 : 0);
+    return queued >= this.opts.capacity || (this.waiters !== null && this.waiters.length > 0);
+  }
+
   /** A tell met a full mailbox (or waiting senders): true when it became a dead letter. */
   #full(msg: CompiledMessage, input: unknown): boolean {
-    if (this.mailbox.length < this.opts.capacity && (this.waiters as RingBuffer<Waiting>).length === 0) return false;
+    if (!this.#isFull()) return false;
     if (this.opts.overflow !== 'drop-oldest') {
       this.core.counters.mailboxFull++;
       this.#deadLetter(msg.name, input, 'mailbox-full', false);
@@ -382,7 +392,7 @@ export class Cell implements Runnable, EnvelopeHost {
   /** Queue a tell, waiting for room in a `wait` mailbox. Resolves once queued. */
   send(msg: CompiledMessage, input: unknown, options: AskOptions | undefined): Promise<void> {
     const core = this.core;
-    const full = this.mailbox.length >= this.opts.capacity || (this.waiters !== null && this.waiters.length > 0);
+    const full = this.#isFull();
     if (!full || this.opts.overflow !== 'wait' || this.status >= Status.Stopping || (core.draining && currentTurn() === null)) {
       if (this.status >= Status.Stopping) return Promise.reject(new ActorStopped(this.id, this.#stopReason));
       if (core.draining && currentTurn() === null) return Promise.reject(new ShuttingDown(core.name));
@@ -431,7 +441,8 @@ export class Cell implements Runnable, EnvelopeHost {
   }
 
   #dropOldest(): void {
-    const old = this.mailbox.shift();
+    // While a handler runs synchronously its message is the head: drop the one behind it.
+    const old = syncState.cell === this ? this.mailbox.shiftSecond() : this.mailbox.shift();
     if (old === undefined) return;
     this.#rare.dropped++;
     this.core.counters.dropped++;
@@ -496,15 +507,20 @@ export class Cell implements Runnable, EnvelopeHost {
 
   runSome(budget: number): number {
     let n = 0;
+    const mailbox = this.mailbox;
     const sync = syncState;
     while (n < budget) {
       if (this.sys !== null) this.#runSystemMessages();
       if (this.busy || this.status !== RUNNING) return n;
-      const env = this.mailbox.shift();
+      // The message stays at the head of the mailbox while its handler runs (see syncState).
+      const env = mailbox.peek();
       if (env === undefined) break;
-      if (this.waiters !== null && this.waiters.length > 0) this.#admit();
       // An ask that timed out or was cancelled before its turn began is never run.
-      if (env.settled) continue;
+      if (env.settled) {
+        mailbox.shift();
+        if (this.waiters !== null && this.waiters.length > 0) this.#admit();
+        continue;
+      }
       n++;
       // The turn, inlined by hand: this loop is the hottest code in the system, and relying on
       // the JIT to inline four levels of calls leaves it over its inlining budget.
@@ -512,17 +528,20 @@ export class Cell implements Runnable, EnvelopeHost {
       const ctx = h.usesCtx ? new TurnContext(this, env) : null;
       // A turn's start is proof of progress: the steward watches turns + beats.
       this.turns++;
-      // Turns never nest (the dispatcher runs from a microtask): there is no outer turn to restore.
-      sync.turn = env;
+      sync.cell = this;
       let result: unknown;
       try {
         result = h.async ? this.#callAsync(h, env, ctx) : h.fn(this.state, env.input, ctx as TurnContext);
       } catch (e) {
-        sync.turn = null;
+        sync.cell = null;
+        mailbox.shift();
+        if (this.waiters !== null && this.waiters.length > 0) this.#admit();
         this.#turnThrew(env, e);
         continue;
       }
-      sync.turn = null;
+      sync.cell = null;
+      mailbox.shift();
+      if (this.waiters !== null && this.waiters.length > 0) this.#admit();
       if (result !== null && typeof result === 'object') {
         if (typeof (result as PromiseLike<unknown>).then === 'function') {
           this.#awaitTurn(h, env, ctx, result as PromiseLike<unknown>);
@@ -538,6 +557,11 @@ export class Cell implements Runnable, EnvelopeHost {
     this.core.counters.turns += n;
     if (this.core.draining) this.core.noteIdle();
     return n;
+  }
+
+  /** The message whose handler is running synchronously (it is still at the mailbox head). */
+  runningLetter(): Letter | null {
+    return this.mailbox.peek() ?? null;
   }
 
   // The closures of the async path live in their own methods: a closure in runSome would make V8

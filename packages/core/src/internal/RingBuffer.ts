@@ -29,6 +29,23 @@ export class RingBuffer<T> {
     return item;
   }
 
+  /**
+   * Remove and return the second item, keeping the first at the head (the owner loop keeps the
+   * message it is running at the head; drop-oldest must not take it).
+   */
+  shiftSecond(): T | undefined {
+    if (this.#size < 2) return undefined;
+    const buf = this.#buf;
+    const mask = buf.length - 1;
+    const second = (this.#head + 1) & mask;
+    const item = buf[second];
+    buf[second] = buf[this.#head];
+    buf[this.#head] = undefined;
+    this.#head = second;
+    this.#size--;
+    return item;
+  }
+
   peek(): T | undefined {
     return this.#size === 0 ? undefined : this.#buf[this.#head];
   }

@@ -23,31 +23,47 @@ export interface ChainTurn {
   readonly parent: ChainTurn | null;
 }
 
+/** An owner loop whose handler is running synchronously; its running message is its mailbox head. */
+export interface RunningCell {
+  runningLetter(): ChainTurn | null;
+}
+
 /**
- * The turn running synchronously now. An object rather than a module variable: the owner loop
- * loads it once per batch and writes its field per turn, which costs less than a call into this
- * module (imported bindings are live and checked on every use).
+ * What is running synchronously now. `turn` is set by hooks and by code outside the owner loop's
+ * fast path. `cell` is set by the owner loop around each handler call. The running message stays
+ * at the head of its mailbox during the call, so the loop never stores the (young) message into
+ * this (old) object: that store's GC write barrier cost ~10 ns per message.
  */
-export const syncState: { turn: ChainTurn | null } = { turn: null };
+export const syncState: { turn: ChainTurn | null; cell: RunningCell | null } = { turn: null, cell: null };
 let als: AsyncLocalStorage<ChainTurn> | null = null;
 
 /** The running turn, or null when called from outside any actor. */
 export function currentTurn(): ChainTurn | null {
   const t = syncState.turn;
   if (t !== null) return t;
+  const c = syncState.cell;
+  if (c !== null) return c.runningLetter();
   return als === null ? null : (als.getStore() ?? null);
 }
 
 /** Run synchronously as part of `turn`; returns the turn to restore with {@link leaveSync}. */
-export function enterSync(turn: ChainTurn | null): ChainTurn | null {
-  const prev = syncState.turn;
+export function enterSync(turn: ChainTurn | null): SavedSync {
+  const prev: SavedSync = { turn: syncState.turn, cell: syncState.cell };
   syncState.turn = turn;
+  syncState.cell = null;
   return prev;
 }
 
-/** Restore the turn saved by {@link enterSync}. */
-export function leaveSync(prev: ChainTurn | null): void {
-  syncState.turn = prev;
+/** What {@link enterSync} saved. */
+export interface SavedSync {
+  readonly turn: ChainTurn | null;
+  readonly cell: RunningCell | null;
+}
+
+/** Restore what {@link enterSync} saved. */
+export function leaveSync(prev: SavedSync): void {
+  syncState.turn = prev.turn;
+  syncState.cell = prev.cell;
 }
 
 /** Run `fn` as part of `turn`, carrying the turn across its awaits. */
