@@ -24,14 +24,9 @@ export class CompiledMessage {
 }
 
 /**
- * @internal The message of `protocol` called `name`, or undefined. The table is an ordinary
- * (fast-mode) object, so names it inherits from Object.prototype are screened out here.
+ * @internal The message called `name` in `table`, or undefined. Tables are ordinary (fast-mode)
+ * objects, so names inherited from Object.prototype are screened out here by the brand.
  */
-export function messageOf(protocol: AnyProtocol, name: string): CompiledMessage | undefined {
-  return messageIn(protocol.table, name);
-}
-
-/** @internal {@link messageOf} on a table already in hand. */
 export function messageIn(table: Protocol['table'], name: string): CompiledMessage | undefined {
   const m = table[name];
   return m !== undefined && m.compiled === true ? m : undefined;
@@ -44,7 +39,7 @@ export function messageIn(table: Protocol['table'], name: string): CompiledMessa
 export interface Protocol<N extends string = string, M extends MessageSpecs = MessageSpecs> {
   readonly name: N;
   readonly messages: M;
-  /** @internal name → compiled message; read it through `messageOf`. */
+  /** @internal name → compiled message; read it through `messageIn`. */
   readonly table: { readonly [name: string]: CompiledMessage | undefined };
 }
 

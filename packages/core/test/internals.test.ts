@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { Deadlines, type Expirable, type Lane } from '../src/internal/Deadlines.js';
+import { type Bucket, Deadlines, type Expirable } from '../src/internal/Deadlines.js';
 import { RingBuffer } from '../src/internal/RingBuffer.js';
 import { toJSONSafe } from '../src/internal/toJSONSafe.js';
 import { ManualClock } from '../src/testing/index.js';
 
 class Item implements Expirable {
   deadline = 0;
-  lane: Lane | null = null;
+  bucket: Bucket | null = null;
+  slot = 0;
   settled = false;
   constructor(
     readonly name: string,
@@ -74,7 +75,7 @@ describe('Deadlines', () => {
     expect(d.live).toBe(0);
   });
 
-  it('keeps a lane short when items settle in order, and compacts holes behind a pending head', () => {
+  it('frees settled items at once and drops finished buckets, even behind a pending head', () => {
     const clock = new ManualClock();
     const d = new Deadlines(clock);
     const log: string[] = [];
@@ -84,11 +85,35 @@ describe('Deadlines', () => {
     for (const it of items) d.add(it, 1_000);
     for (const it of items) it.settle();
     expect(d.live).toBe(1);
-    expect((head.lane as Lane).queue.length).toBeLessThan(1_100);
+    // The head's bucket references the head alone; the finished buckets behind it hold nothing.
+    const bucket = head.bucket as Bucket;
+    expect(bucket.items.filter((x) => x !== undefined)).toEqual([head]);
+    const behind = bucket.lane.buckets.toArray().slice(1);
+    expect(behind.length).toBe(Math.ceil((5_001 - 64) / 64));
+    expect(behind.every((b) => b.live === 0 && b.items.every((x) => x === undefined))).toBe(true);
     head.settle();
     expect(d.live).toBe(0);
     clock.advance(2_000);
     expect(log).toEqual([]);
+  });
+
+  it('expires out-of-order survivors across many buckets in deadline order', () => {
+    const clock = new ManualClock();
+    const d = new Deadlines(clock);
+    const log: string[] = [];
+    const all = Array.from({ length: 300 }, (_, i) => {
+      const it = new Item(`i${i}`, log, d);
+      d.add(it, 100 + (i % 2)); // two lanes
+      return it;
+    });
+    for (const [i, it] of all.entries()) if (i % 100 !== 7 && i % 100 !== 8) it.settle();
+    clock.advance(99);
+    expect(log).toEqual([]);
+    clock.advance(1); // the 100 ms lane: i8, i108, i208
+    expect(log).toEqual(['i8', 'i108', 'i208']);
+    clock.advance(1); // the 101 ms lane: i7, i107, i207
+    expect(log).toEqual(['i8', 'i108', 'i208', 'i7', 'i107', 'i207']);
+    expect(d.live).toBe(0);
   });
 });
 

@@ -17,7 +17,7 @@ const add: Handler = (state, { by }) => {
   return state.total;
 };
 
-class FloorActor implements CounterHandle {
+class FloorActor {
   state = { total: 0 };
   handler: Handler = add;
   scheduled = false;
@@ -50,12 +50,24 @@ class FloorActor implements CounterHandle {
     }
   }
 
-  ask(by: number): Promise<number> {
-    return new Promise<number>((resolve) => this.push({ input: { by }, resolve }));
+  // The floor's own API takes an input object, as every framework's does.
+  ask(input: { by: number }): Promise<number> {
+    return new Promise<number>((resolve) => this.push({ input, resolve }));
   }
 
+  tell(input: { by: number }): void {
+    this.push({ input, resolve: null });
+  }
+}
+
+/** The harness's adapter, the same shape as every other contestant's. */
+class FloorHandle implements CounterHandle {
+  constructor(readonly actor: FloorActor) {}
+  ask(by: number): Promise<number> {
+    return this.actor.ask({ by });
+  }
   tell(by: number): void {
-    this.push({ input: { by }, resolve: null });
+    this.actor.tell({ by });
   }
 }
 
@@ -88,6 +100,6 @@ export const floor: Contestant = {
   semantics: 'FIFO; the handler is a function call; no timeouts, no validation, no supervision',
   open() {
     const d = new FloorDispatcher();
-    return { spawn: () => new FloorActor(d), close: async () => {} };
+    return { spawn: () => new FloorHandle(new FloorActor(d)), close: async () => {} };
   },
 };

@@ -2,7 +2,7 @@ import type { ActorRef } from '../ActorRef.js';
 import type { TimerHandle } from '../Clock.js';
 import type { ActorDefinition, ScheduleWhen } from '../defineActor.js';
 import { isBecome } from '../defineActor.js';
-import type { CompiledMessage, Protocol } from '../defineProtocol.js';
+import { CompiledMessage, type Protocol } from '../defineProtocol.js';
 import {
   ActorCrashed,
   ActorStopped,
@@ -24,7 +24,7 @@ import type { DeadLetterReason } from '../events.js';
 import type { Logger } from '../Logger.js';
 import type { AskOptions, ResolvedActorOptions } from '../options.js';
 import { type ChainTurn, currentTurn, enterSync, findCycle, leaveSync, type RunningCell, runAsync, syncState } from './callChain.js';
-import type { Expirable, Lane } from './Deadlines.js';
+import type { Bucket, Expirable } from './Deadlines.js';
 import type { Runnable } from './Dispatcher.js';
 import { Envelope, type EnvelopeHost, Letter, promiseFor } from './Envelope.js';
 import { RingBuffer } from './RingBuffer.js';
@@ -54,27 +54,39 @@ export type StatusName = (typeof STATUS_NAMES)[number];
 
 type AnyHandler = (state: unknown, input: unknown, ctx: TurnContext) => unknown;
 
-/** A behaviour's handlers, compiled once per definition. `async` is learned on the first promise. */
-interface CompiledHandler {
-  readonly fn: AnyHandler;
+/**
+ * A message bound to the handler of one actor type: what a letter carries, so that the owner
+ * loop reaches the handler in one load. `async` is learned on the first promise.
+ */
+class BoundMessage extends CompiledMessage {
   async: boolean;
-  /** Declares a third parameter: it gets a `ctx` (made per turn only for those that do). */
-  readonly usesCtx: boolean;
+  constructor(
+    message: CompiledMessage,
+    readonly fn: AnyHandler,
+    /** Declares a third parameter: it gets a `ctx` (made per turn only for those that do). */
+    readonly usesCtx: boolean,
+  ) {
+    super(message.name, message.input, message.reply, message.index);
+    this.async = fn instanceof AsyncFunction;
+  }
 }
-/** Handlers by message index. */
-type HandlerTable = readonly CompiledHandler[];
 
-const compiled = new WeakMap<object, HandlerTable>();
+/** Message name → bound message, for one actor type (the same shape as a protocol's table). */
+type BoundTable = Protocol['table'];
+
+const compiled = new WeakMap<object, BoundTable>();
 const AsyncFunction = (async () => {}).constructor;
 
-function compileHandlers(def: ActorDefinition): HandlerTable {
+function bindHandlers(def: ActorDefinition): BoundTable {
   let table = compiled.get(def);
   if (table === undefined) {
     const handlers = def.behaviour.handlers as Record<string, AnyHandler>;
-    table = Object.keys(def.protocol.messages).map((name) => {
+    const t: Record<string, BoundMessage> = {};
+    for (const name of Object.keys(def.protocol.messages)) {
       const fn = handlers[name] as AnyHandler;
-      return { fn, async: fn instanceof AsyncFunction, usesCtx: fn.length >= 3 || fn.length === 0 };
-    });
+      t[name] = new BoundMessage(def.protocol.table[name] as CompiledMessage, fn, fn.length >= 3 || fn.length === 0);
+    }
+    table = t;
     compiled.set(def, table);
   }
   return table;
@@ -83,7 +95,8 @@ function compileHandlers(def: ActorDefinition): HandlerTable {
 /** A `send` waiting for room in a `wait` mailbox. */
 class SendWaiter implements Expirable {
   deadline = 0;
-  lane: Lane | null = null;
+  bucket: Bucket | null = null;
+  slot = 0;
   settled = false;
   constructor(
     readonly env: Letter,
@@ -162,9 +175,8 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
   readonly core: SystemCore;
   readonly opts: ResolvedActorOptions;
   readonly args: unknown;
-  readonly handlers: HandlerTable;
-  /** The protocol's message table, one hop from the ref (read on every send). */
-  readonly table: Protocol['table'];
+  /** Message name → message bound to this type's handler (read on every send). */
+  readonly table: BoundTable;
   ref!: ActorRef;
   state: unknown = undefined;
   status: Status = STARTING;
@@ -195,8 +207,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
     this.id = id;
     this.args = args;
     this.opts = opts;
-    this.handlers = compileHandlers(def);
-    this.table = def.protocol.table;
+    this.table = bindHandlers(def);
   }
 
   get ready(): boolean {
@@ -483,7 +494,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
 
   expired(env: Envelope): void {
     this.core.counters.timeouts++;
-    env.failWith(new AskTimeout(this.id, env.msg.name, env.lane?.timeoutMs ?? 0));
+    env.failWith(new AskTimeout(this.id, env.msg.name, env.bucket?.lane.timeoutMs ?? 0));
   }
 
   late(env: Envelope): void {
@@ -524,7 +535,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
       n++;
       // The turn, inlined by hand: this loop is the hottest code in the system, and relying on
       // the JIT to inline four levels of calls leaves it over its inlining budget.
-      const h = this.handlers[env.msg.index] as CompiledHandler;
+      const h = env.msg as BoundMessage;
       const ctx = h.usesCtx ? new TurnContext(this, env) : null;
       // A turn's start is proof of progress: the steward watches turns + beats.
       this.turns++;
@@ -566,11 +577,11 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
 
   // The closures of the async path live in their own methods: a closure in runSome would make V8
   // allocate a context for its locals on every call.
-  #callAsync(h: CompiledHandler, env: Letter, ctx: TurnContext | null): unknown {
+  #callAsync(h: BoundMessage, env: Letter, ctx: TurnContext | null): unknown {
     return runAsync(env, () => h.fn(this.state, env.input, ctx as TurnContext));
   }
 
-  #awaitTurn(h: CompiledHandler, env: Letter, ctx: TurnContext | null, result: PromiseLike<unknown>): void {
+  #awaitTurn(h: BoundMessage, env: Letter, ctx: TurnContext | null, result: PromiseLike<unknown>): void {
     // Learn it: later turns of this handler run under AsyncLocalStorage to keep the call chain.
     h.async = true;
     this.busy = true;

@@ -4,20 +4,40 @@ import { RingBuffer } from './RingBuffer.js';
 /** What the deadline lanes hold: anything with a deadline that settles once. */
 export interface Expirable {
   deadline: number;
-  lane: Lane | null;
+  /** The bucket holding it while it is pending, and its slot there. */
+  bucket: Bucket | null;
+  slot: number;
   readonly settled: boolean;
   /** Called once when the deadline passes before the item settled. */
   expire(): void;
 }
 
+const BUCKET_SIZE = 64;
+const FINISHED: Array<Expirable | undefined> = [];
+
+/**
+ * Up to 64 consecutive items of one lane. Buckets are made as they fill, so an item is stored
+ * into a young array: storing a new object into a long-lived array goes through the GC's slow
+ * write barrier, and this is on every ask.
+ */
+export class Bucket {
+  /** The items; released (emptied) once all 64 have settled. */
+  items: Array<Expirable | undefined> = new Array(BUCKET_SIZE);
+  /** Slots filled so far (the bucket is full at BUCKET_SIZE). */
+  used = 0;
+  /** Items still pending. */
+  live = 0;
+  constructor(readonly lane: Lane) {}
+}
+
 /**
  * The asks with one timeout value, in the order they were made. Their deadlines are
- * `now + timeoutMs` with a monotonic `now`, so each lane is sorted by construction: no heap, and
+ * `now + timeoutMs` with a monotonic `now`, so a lane is sorted by construction: no heap, and
  * settled items leave from the head.
  */
 export class Lane {
-  readonly queue = new RingBuffer<Expirable>();
-  live = 0;
+  readonly buckets = new RingBuffer<Bucket>();
+  tail: Bucket | null = null;
   constructor(readonly timeoutMs: number) {}
 }
 
@@ -112,30 +132,41 @@ export class Deadlines {
       }
       this.#lastLane = lane;
     }
+    let bucket = lane.tail;
+    if (bucket === null || bucket.used === BUCKET_SIZE) {
+      bucket = new Bucket(lane);
+      lane.buckets.push(bucket);
+      lane.tail = bucket;
+    }
     const deadline = this.#now() + timeoutMs;
     item.deadline = deadline;
-    item.lane = lane;
-    lane.queue.push(item);
-    lane.live++;
+    item.bucket = bucket;
+    item.slot = bucket.used;
+    bucket.items[bucket.used++] = item;
+    bucket.live++;
     this.#live++;
     if (deadline < this.#timerAt) this.#arm(deadline);
   }
 
   /** `item` has settled: forget it (called once, by the item's owner). */
   done(item: Expirable): void {
-    const lane = item.lane;
-    if (lane === null) return;
-    item.lane = null;
-    lane.live--;
+    const bucket = item.bucket;
+    if (bucket === null) return;
+    item.bucket = null;
+    // Clear the slot at once, so that a long-pending neighbour never keeps this item alive.
+    bucket.items[item.slot] = undefined;
     this.#live--;
-    const q = lane.queue;
-    if (q.peek() === item) {
-      q.shift();
-      // Drop settled items that were waiting behind it.
-      while (q.length > 0 && (q.peek() as Expirable).settled) q.shift();
-    } else if (q.length > 1024 && q.length > lane.live * 4) {
-      // Out-of-order settles left holes behind a long-pending head: compact.
-      q.retain((i) => !i.settled);
+    if (--bucket.live === 0 && bucket.used === BUCKET_SIZE) {
+      // Finished: release its array now, even if it must wait behind a pending head.
+      bucket.items = FINISHED;
+      const lane = bucket.lane;
+      // Drop the finished buckets at the head of the lane.
+      const buckets = lane.buckets;
+      while (buckets.length > 0) {
+        const head = buckets.peek() as Bucket;
+        if (head.live !== 0 || head.used !== BUCKET_SIZE) break;
+        buckets.shift();
+      }
     }
   }
 
@@ -164,26 +195,29 @@ export class Deadlines {
     const now = this.#clock.now();
     let next = Number.POSITIVE_INFINITY;
     for (const lane of this.#lanes.values()) {
-      const q = lane.queue;
-      if (q.length === 0 && lane !== this.#lastLane) {
+      const buckets = lane.buckets;
+      if (buckets.length === 0 && lane !== this.#lastLane) {
         // Per-call timeouts can make many lanes; an empty one costs nothing to make again.
         this.#lanes.delete(lane.timeoutMs);
         continue;
       }
-      while (q.length > 0) {
-        const head = q.peek() as Expirable;
-        if (head.settled) {
-          q.shift();
-          continue;
+      scan: while (buckets.length > 0) {
+        const bucket = buckets.peek() as Bucket;
+        for (let i = 0; i < bucket.used; i++) {
+          const item = bucket.items[i];
+          if (item === undefined) continue;
+          if (item.deadline > now) {
+            if (item.deadline < next) next = item.deadline;
+            break scan;
+          }
+          // expire() settles the item, which calls done(): that clears its slot and drops the
+          // bucket from the lane once all 64 have settled.
+          item.expire();
         }
-        if (head.deadline > now) {
-          if (head.deadline < next) next = head.deadline;
-          break;
-        }
-        q.shift();
-        // expire() settles the item, which calls done(); the item is no longer at the head.
-        head.expire();
+        // Still the head: the open tail (later items go there) or pending items. Else go on.
+        if (buckets.peek() === bucket) break;
       }
+      if (buckets.length === 0) lane.tail = null;
     }
     if (next !== Number.POSITIVE_INFINITY && next < this.#timerAt) this.#arm(next);
   };

@@ -1,7 +1,7 @@
 import type { DeferredReply } from '../defineActor.js';
 import type { CompiledMessage } from '../defineProtocol.js';
 import type { ChainTurn } from './callChain.js';
-import type { Expirable, Lane } from './Deadlines.js';
+import type { Bucket, Expirable } from './Deadlines.js';
 
 /** The cell side of an envelope: where settling reports to. */
 export interface EnvelopeHost {
@@ -100,7 +100,8 @@ export class Envelope extends Letter implements Expirable, DeferredReply<unknown
   resolve: ((value: unknown) => void) | null = null;
   rejectFn: ((error: unknown) => void) | null = null;
   deadline = 0;
-  lane: Lane | null = null;
+  bucket: Bucket | null = null;
+  slot = 0;
   /** The turn that sent this ask, or null. */
   readonly chain: ChainTurn | null;
   extra: Extra | null = null;

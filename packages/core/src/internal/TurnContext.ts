@@ -1,7 +1,7 @@
 import type { ActorRef } from '../ActorRef.js';
 import type { ActorSystem } from '../createSystem.js';
 import type { ActorContext, DeferredReply, ScheduleWhen } from '../defineActor.js';
-import { messageOf } from '../defineProtocol.js';
+import { messageIn } from '../defineProtocol.js';
 import { InvalidMessage } from '../errors.js';
 import type { Logger } from '../Logger.js';
 import type { Cell } from './Cell.js';
@@ -96,7 +96,7 @@ export class TurnContext implements ActorContext<never, unknown>, ChainTurn {
   }
 
   schedule(message: never, input: unknown, when: ScheduleWhen): () => void {
-    const msg = messageOf(this.cell.def.protocol, message as string);
+    const msg = messageIn(this.cell.table, message as string);
     if (msg === undefined) {
       throw new InvalidMessage(
         { actor: this.cell.id, message: String(message), issues: [{ path: [], message: `unknown message '${String(message)}'` }] },
