@@ -85,7 +85,7 @@ describe('mailbox bounds', () => {
     const A = defineActor(P2, {
       init: () => [] as number[],
       handlers: {
-        flood(state, { n }, ctx) {
+        flood(_state, { n }, ctx) {
           for (let i = 1; i <= n; i++) ctx.self.tell('note', { n: i });
           return `flooded ${n}`;
         },
