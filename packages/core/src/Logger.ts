@@ -13,16 +13,11 @@ export interface Logger {
   child(bindings: Record<string, unknown>): Logger;
 }
 
-/** The shape of a pino logger that {@link fromPino} accepts. */
-export interface PinoLike {
-  trace(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  fatal(obj: object, msg?: string): void;
-  child(bindings: Record<string, unknown>): PinoLike;
-}
+/**
+ * The shape of a pino logger that {@link fromPino} accepts: pino's own methods, which is exactly
+ * the {@link Logger} interface.
+ */
+export type PinoLike = Logger;
 
 /**
  * Use a pino logger as the system's logger. Every line from `ctx.log` then carries the actor's
