@@ -18,8 +18,6 @@ export class CompiledMessage {
     readonly name: string,
     readonly input: z.ZodType,
     readonly reply: z.ZodType | undefined,
-    /** Position in the protocol: handlers are found by index, not by name. */
-    readonly index: number,
   ) {}
 }
 
@@ -93,7 +91,7 @@ export function defineProtocol<const N extends string, const M extends MessageSp
     if (!isZod(spec?.input)) throw new InvalidArgument(`protocol '${name}': message '${key}' needs an 'input' zod schema`);
     if (spec.reply !== undefined && !isZod(spec.reply))
       throw new InvalidArgument(`protocol '${name}': message '${key}' has a 'reply' that is not a zod schema`);
-    table[key] = new CompiledMessage(key, spec.input, spec.reply, Object.keys(table).length);
+    table[key] = new CompiledMessage(key, spec.input, spec.reply);
   }
   if (Object.keys(table).length === 0) throw new InvalidArgument(`protocol '${name}' has no messages`);
   return Object.freeze({ name, messages, table: Object.freeze(table) });

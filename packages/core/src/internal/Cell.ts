@@ -66,7 +66,7 @@ class BoundMessage extends CompiledMessage {
     /** Declares a third parameter: it gets a `ctx` (made per turn only for those that do). */
     readonly usesCtx: boolean,
   ) {
-    super(message.name, message.input, message.reply, message.index);
+    super(message.name, message.input, message.reply);
     this.async = fn instanceof AsyncFunction;
   }
 }
@@ -320,20 +320,10 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
     let timeoutMs = this.opts.askTimeoutMs;
     let signal: AbortSignal | undefined;
     if (options !== undefined) {
-      if (options.timeoutMs !== undefined) {
-        timeoutMs = options.timeoutMs;
-        if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
-          return Promise.reject(new InvalidArgument(`timeoutMs must be a positive finite number, got ${timeoutMs}`));
-        }
-      }
+      const refused = this.#checkOptions(msg, options);
+      if (refused !== null) return Promise.reject(refused);
+      timeoutMs = options.timeoutMs ?? timeoutMs;
       signal = options.signal;
-      if (signal !== undefined) {
-        if (!(signal instanceof AbortSignal)) return Promise.reject(new InvalidArgument('signal must be an AbortSignal'));
-        if (signal.aborted) {
-          core.counters.cancelled++;
-          return Promise.reject(new Cancelled(this.id, msg.name, signal.reason));
-        }
-      }
     }
     const mailbox = this.mailbox;
     let full = mailbox.length >= this.opts.capacity || (this.waiters !== null && this.waiters.length > 0);
@@ -403,10 +393,10 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
   /** Queue a tell, waiting for room in a `wait` mailbox. Resolves once queued. */
   send(msg: CompiledMessage, input: unknown, options: AskOptions | undefined): Promise<void> {
     const core = this.core;
+    if (this.status >= STOPPING) return Promise.reject(new ActorStopped(this.id, this.#stopReason));
+    if (core.draining && currentTurn() === null) return Promise.reject(new ShuttingDown(core.name));
     const full = this.#isFull();
-    if (!full || this.opts.overflow !== 'wait' || this.status >= Status.Stopping || (core.draining && currentTurn() === null)) {
-      if (this.status >= Status.Stopping) return Promise.reject(new ActorStopped(this.id, this.#stopReason));
-      if (core.draining && currentTurn() === null) return Promise.reject(new ShuttingDown(core.name));
+    if (!full || this.opts.overflow !== 'wait') {
       if (full && this.opts.overflow === 'reject') {
         core.counters.mailboxFull++;
         return Promise.reject(new MailboxFull(this.id, this.opts.capacity));
@@ -414,11 +404,11 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
       this.tell(msg, input);
       return Promise.resolve();
     }
+    if (options !== undefined) {
+      const refused = this.#checkOptions(msg, options);
+      if (refused !== null) return Promise.reject(refused);
+    }
     const timeoutMs = options?.timeoutMs ?? this.opts.askTimeoutMs;
-    if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs))
-      return Promise.reject(new InvalidArgument(`timeoutMs must be a positive finite number, got ${timeoutMs}`));
-    if (options?.signal !== undefined && !(options.signal instanceof AbortSignal)) return Promise.reject(new InvalidArgument('signal must be an AbortSignal'));
-    if (options?.signal?.aborted) return Promise.reject(new Cancelled(this.id, msg.name, options.signal.reason));
     return new Promise<void>((resolve, reject) => {
       const w = new SendWaiter(new Letter(msg, input, this, 0), this, resolve, reject, timeoutMs);
       core.deadlines.add(w, timeoutMs);
@@ -438,6 +428,21 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
       this.waiters ??= new RingBuffer();
       this.waiters.push(w);
     });
+  }
+
+  /** What is wrong with an ask's or a send's options (a bad timeout or signal, or one already aborted), or null. */
+  #checkOptions(msg: CompiledMessage, options: AskOptions): Error | null {
+    const { timeoutMs, signal } = options;
+    if (timeoutMs !== undefined && (!(timeoutMs > 0) || !Number.isFinite(timeoutMs))) {
+      return new InvalidArgument(`timeoutMs must be a positive finite number, got ${timeoutMs}`);
+    }
+    if (signal === undefined) return null;
+    if (!(signal instanceof AbortSignal)) return new InvalidArgument('signal must be an AbortSignal');
+    if (signal.aborted) {
+      this.core.counters.cancelled++;
+      return new Cancelled(this.id, msg.name, signal.reason);
+    }
+    return null;
   }
 
   #watchSignal(env: Envelope, signal: AbortSignal): void {

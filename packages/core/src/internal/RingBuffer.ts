@@ -57,12 +57,6 @@ export class RingBuffer<T> {
     return out;
   }
 
-  /** Keep only the items for which `keep` is true, in order. */
-  retain(keep: (item: T) => boolean): void {
-    const items = this.drain();
-    for (const item of items) if (keep(item)) this.push(item);
-  }
-
   /** The items, oldest first, without removing them. */
   toArray(): T[] {
     const out: T[] = new Array(this.#size);
