@@ -8,17 +8,24 @@ import type { DeadLetter, LifecycleEvent } from './events.js';
 import { type ActorSnapshot, type ActorSummary, Cell } from './internal/Cell.js';
 import { Deadlines } from './internal/Deadlines.js';
 import { Dispatcher } from './internal/Dispatcher.js';
+import { type ResolvedStewardOptions, StewardNode, type StewardSnapshot } from './internal/StewardNode.js';
 import type { SystemCore, SystemCounters } from './internal/SystemCore.js';
 import { type Logger, silentLogger } from './Logger.js';
 import {
   type ActorOptions,
+  type BackoffOptions,
   DEFAULTS,
+  defaultSweepMs,
+  type HeartbeatOptions,
   type MailboxOptions,
   type ResolvedActorOptions,
   type RestartIntensity,
   type RestartType,
+  type StewardOptions,
   type ValidationOptions,
+  type WhileDown,
 } from './options.js';
+import { Steward, type StewardHost } from './Steward.js';
 
 /** Options of {@link createSystem}. */
 export interface SystemOptions {
@@ -40,6 +47,19 @@ export interface SystemOptions {
   readonly intensity?: RestartIntensity;
   /** How long `shutdown()` waits for queued and in-flight work (default 10 000 ms). */
   readonly drainTimeoutMs?: number;
+  /** Hang detection: the default of every steward and actor (timeout 30 000 ms, sweep every 1 000 ms). */
+  readonly heartbeat?: HeartbeatOptions;
+  /** Backoff between restarts of actors made with `system.spawn` (default: none). */
+  readonly backoff?: BackoffOptions;
+  /** What the mailbox of an actor made with `system.spawn` does while it is down (default `hold`). */
+  readonly whileDown?: WhileDown;
+  /**
+   * The root steward's own limit: how often the stewards under it may escalate (and be restarted)
+   * before the system reports `fatal` (default 3 within 5 000 ms).
+   */
+  readonly rootIntensity?: RestartIntensity;
+  /** The random source of backoff jitter, in [0, 1) (default `Math.random`). */
+  readonly random?: () => number;
 }
 
 /** Options of `system.spawn`. `args` is required when the behaviour's `init` needs it. */
@@ -87,6 +107,10 @@ export class ActorSystem {
   readonly deadLetters: EventStream<DeadLetter>;
   readonly #core: SystemCore;
   readonly #cells = new Map<string, Cell>();
+  readonly #stewards = new Map<string, StewardNode>();
+  readonly #root: StewardNode;
+  readonly #host: StewardHost;
+  #fatal: Error | null = null;
   readonly #defaults: SystemOptions;
   readonly #optionsCache = new WeakMap<object, ResolvedActorOptions>();
   #status: SystemStatus = 'running';
@@ -139,7 +163,60 @@ export class ActorSystem {
         if (this.#cells.get(id) === cell) this.#cells.delete(id);
       },
       noteIdle: () => this.#noteIdle(),
+      unregisterSteward: (node) => {
+        const n = node as StewardNode;
+        if (this.#stewards.get(n.id) === n) this.#stewards.delete(n.id);
+      },
+      fatal: (error) => {
+        this.#fatal ??= error;
+      },
+      random: options.random ?? Math.random,
     };
+    const heartbeat = options.heartbeat ?? {};
+    const intensity = options.rootIntensity ?? {};
+    this.#root = new StewardNode(this.#core, 'root', null, this.#stewardOptions(
+        { heartbeat, intensity, ...(options.backoff && { backoff: options.backoff }), ...(options.whileDown && { whileDown: options.whileDown }) },
+        null,
+      ));
+    this.#host = {
+      spawnUnder: (node, def, o) => this.#spawnUnder(node, def, o),
+      stewardUnder: (node, name, o) => this.#stewardUnder(node, name, o),
+    };
+  }
+
+  /**
+   * The error that made the system fatal (the root steward's limit was exceeded), or null. A
+   * service should shut down and exit non-zero; `holdfast run` does.
+   */
+  get fatal(): Error | null {
+    return this.#fatal;
+  }
+
+  /**
+   * Start a steward under the root steward. Its children start in the order they are added and
+   * stop in reverse order; see {@link Steward}. Throws `INVALID_ARGUMENT` for a name in use or
+   * bad options, and `SHUTTING_DOWN` once shutdown began.
+   *
+   * @example
+   * ```ts
+   * const sessions = system.steward('sessions', { strategy: 'one-for-all', intensity: { maxRestarts: 2, withinMs: 1_000 } });
+   * const store = sessions.spawn(SessionStore, { id: 'store' });
+   * ```
+   */
+  steward(name: string, options: StewardOptions = {}): Steward {
+    return this.#stewardUnder(this.#root, name, options);
+  }
+
+  /** The supervision tree: the root steward, its stewards and actors, with restart histories. */
+  tree(): StewardSnapshot {
+    return this.#root.snapshot();
+  }
+
+  /** @internal Sweep every steward for hung actors now; returns how many were found (for benchmarks). */
+  sweepNow(): number {
+    let hung = this.#root.sweep();
+    for (const s of this.#stewards.values()) hung += s.sweep();
+    return hung;
   }
 
   /** `running`, `draining` (shutdown began) or `stopped`. */
@@ -161,8 +238,12 @@ export class ActorSystem {
     definition: ActorDefinition<P, S, A>,
     ...rest: undefined extends A ? [options?: SpawnOptions<A>] : [options: SpawnOptions<A>]
   ): ActorRef<P> {
-    const options = (rest[0] ?? {}) as SpawnOptions<A> & { args?: A };
+    return this.#spawnUnder(this.#root, definition as unknown as ActorDefinition, (rest[0] ?? {}) as SpawnOptions<unknown>) as unknown as ActorRef<P>;
+  }
+
+  #spawnUnder(node: StewardNode, definition: ActorDefinition, options: SpawnOptions<unknown> & { args?: unknown }): ActorRef {
     if (this.#status !== 'running') throw new ShuttingDown(this.name);
+    if (!node.running) throw new InvalidArgument(`steward '${node.id}' is ${node.statusName}: it cannot take new children`);
     if (definition?.kind !== 'actor') throw new InvalidArgument('spawn: expected an actor definition from defineActor()');
     const id = options.id ?? `${definition.name}-${++this.#nextId}`;
     if (typeof id !== 'string' || id.length === 0) throw new InvalidArgument('spawn: id must be a non-empty string');
@@ -174,11 +255,43 @@ export class ActorSystem {
       options.args,
       this.#resolveOptions(definition as unknown as ActorDefinition, options),
     );
-    const ref = new ActorRef<P>(cell);
-    cell.ref = ref as unknown as ActorRef;
+    const ref = new ActorRef(cell);
+    cell.ref = ref;
+    cell.parent = node;
     cell.start();
     this.#cells.set(id, cell);
+    node.add(cell);
     return ref;
+  }
+
+  #stewardUnder(parent: StewardNode, name: string, options: StewardOptions): Steward {
+    if (this.#status !== 'running') throw new ShuttingDown(this.name);
+    if (typeof name !== 'string' || name.length === 0 || name.includes('/')) throw new InvalidArgument(`steward: name must be a non-empty string without '/', got ${JSON.stringify(name)}`);
+    if (name === 'root' || this.#stewards.has(name)) throw new InvalidArgument(`steward: a steward '${name}' exists already`);
+    if (!parent.running) throw new InvalidArgument(`steward '${parent.id}' is ${parent.statusName}: it cannot take new children`);
+    const node = new StewardNode(this.#core, name, parent, this.#stewardOptions(options, parent));
+    this.#stewards.set(name, node);
+    parent.add(node);
+    this.#core.emit({ type: 'spawned', actor: name, actorType: 'steward', at: this.#core.clock.now() });
+    this.#core.emit({ type: 'started', actor: name, actorType: 'steward', incarnation: 1, at: this.#core.clock.now() });
+    return new Steward(node, this.#host);
+  }
+
+  #stewardOptions(o: StewardOptions, parent: StewardNode | null): ResolvedStewardOptions {
+    const hangTimeoutMs = o.heartbeat?.timeoutMs ?? parent?.opts.hangTimeoutMs ?? DEFAULTS.hangTimeoutMs;
+    const sweepMs = o.heartbeat?.sweepMs ?? (o.heartbeat?.timeoutMs === undefined ? parent?.opts.sweepMs : undefined) ?? defaultSweepMs(hangTimeoutMs);
+    const resolved: ResolvedStewardOptions = Object.freeze({
+      strategy: o.strategy ?? 'one-for-one',
+      maxRestarts: o.intensity?.maxRestarts ?? DEFAULTS.maxRestarts,
+      withinMs: o.intensity?.withinMs ?? DEFAULTS.withinMs,
+      backoff: o.backoff ?? null,
+      hangTimeoutMs,
+      sweepMs,
+      whileDown: o.whileDown ?? parent?.opts.whileDown ?? 'hold',
+      restart: o.restart ?? 'permanent',
+    });
+    checkStewardOptions(resolved);
+    return resolved;
   }
 
   /**
@@ -292,10 +405,7 @@ export class ActorSystem {
       ? []
       : cells.filter((c) => !c.quiet).map((c) => ({ id: c.id, type: c.def.name, mailbox: c.mailbox.length, busy: c.busy, deferred: c.summary().deferred }));
     if (!quiet) core.logger.warn({ unfinished }, 'drain deadline passed; abandoning unfinished work');
-    for (const cell of cells) {
-      if (cell.quiet) await cell.requestStop('shutdown');
-      else await cell.abandon();
-    }
+    await this.#root.shutdown((cell) => (cell.quiet ? cell.requestStop('shutdown') : cell.abandon()));
     core.deadlines.close();
     this.#status = 'stopped';
     const durationMs = clock.now() - started;
@@ -332,7 +442,8 @@ export class ActorSystem {
       o.restart === undefined &&
       o.intensity === undefined &&
       o.validate === undefined &&
-      o.stopTimeoutMs === undefined;
+      o.stopTimeoutMs === undefined &&
+      o.heartbeat === undefined;
     if (plain) {
       const cached = this.#optionsCache.get(def);
       if (cached !== undefined) return cached;
@@ -349,6 +460,7 @@ export class ActorSystem {
       validateInput: o.validate?.input ?? t.validate?.input ?? d.validate?.input ?? true,
       validateReply: o.validate?.reply ?? t.validate?.reply ?? d.validate?.reply ?? process.env.NODE_ENV !== 'production',
       stopTimeoutMs: o.stopTimeoutMs ?? t.stopTimeoutMs ?? DEFAULTS.stopTimeoutMs,
+      hangTimeoutMs: o.heartbeat?.timeoutMs ?? t.heartbeat?.timeoutMs,
     });
     checkOptions(resolved);
     if (plain) this.#optionsCache.set(def, resolved);
@@ -367,6 +479,26 @@ function checkOptions(o: ResolvedActorOptions): void {
   if (!Number.isInteger(o.maxRestarts) || o.maxRestarts < 0) throw new InvalidArgument(`intensity.maxRestarts must be an integer >= 0, got ${o.maxRestarts}`);
   if (!(o.withinMs > 0)) throw new InvalidArgument(`intensity.withinMs must be > 0, got ${o.withinMs}`);
   if (!(o.stopTimeoutMs > 0)) throw new InvalidArgument(`stopTimeoutMs must be > 0, got ${o.stopTimeoutMs}`);
+  if (o.hangTimeoutMs !== undefined && !(o.hangTimeoutMs > 0)) throw new InvalidArgument(`heartbeat.timeoutMs must be > 0, got ${o.hangTimeoutMs}`);
+}
+
+function checkStewardOptions(o: ResolvedStewardOptions): void {
+  if (!['one-for-one', 'one-for-all', 'rest-for-one'].includes(o.strategy))
+    throw new InvalidArgument(`strategy must be one-for-one, one-for-all or rest-for-one, got ${o.strategy}`);
+  if (!Number.isInteger(o.maxRestarts) || o.maxRestarts < 0) throw new InvalidArgument(`intensity.maxRestarts must be an integer >= 0, got ${o.maxRestarts}`);
+  if (!(o.withinMs > 0)) throw new InvalidArgument(`intensity.withinMs must be > 0, got ${o.withinMs}`);
+  if (!(o.hangTimeoutMs > 0)) throw new InvalidArgument(`heartbeat.timeoutMs must be > 0, got ${o.hangTimeoutMs}`);
+  if (!(o.sweepMs > 0) || !Number.isFinite(o.sweepMs)) throw new InvalidArgument(`heartbeat.sweepMs must be a positive finite number, got ${o.sweepMs}`);
+  if (!['hold', 'refuse'].includes(o.whileDown)) throw new InvalidArgument(`whileDown must be hold or refuse, got ${o.whileDown}`);
+  if (!['permanent', 'transient', 'temporary'].includes(o.restart))
+    throw new InvalidArgument(`restart must be permanent, transient or temporary, got ${o.restart}`);
+  const b = o.backoff;
+  if (b !== null) {
+    if (!(b.minMs >= 0) || !(b.maxMs >= b.minMs) || !Number.isFinite(b.maxMs))
+      throw new InvalidArgument(`backoff: need 0 <= minMs <= maxMs (finite), got ${JSON.stringify(b)}`);
+    if (b.factor !== undefined && !(b.factor >= 1)) throw new InvalidArgument(`backoff.factor must be >= 1, got ${b.factor}`);
+    if (b.jitter !== undefined && !(b.jitter >= 0 && b.jitter <= 1)) throw new InvalidArgument(`backoff.jitter must be in [0, 1], got ${b.jitter}`);
+  }
 }
 
 /**

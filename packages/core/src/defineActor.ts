@@ -55,8 +55,25 @@ export interface ActorContext<P extends AnyProtocol, R = unknown> extends Lifecy
   readonly message: string;
   /** Aborted when the caller gives up (timeout, its own signal) or the turn is abandoned. */
   readonly signal: AbortSignal;
-  /** Prove progress in a long turn, so that the steward does not take the actor for hung. */
+  /**
+   * Prove progress in a long turn, so that the steward does not take the actor for hung (a turn
+   * with no turn start and no heartbeat for `heartbeat.timeoutMs` is restarted).
+   *
+   * @example
+   * ```ts
+   * async rebuild(state, input, ctx) {
+   *   for (const chunk of chunks) { await index(chunk); ctx.heartbeat(); }
+   * }
+   * ```
+   */
   heartbeat(): void;
+  /**
+   * End this actor normally once the current turn is over (OTP's normal exit). Its steward
+   * restarts it only if it is `permanent` (queued messages then go to the new incarnation); a
+   * `transient` or `temporary` actor stops for good, and its queued messages fail with
+   * `ACTOR_STOPPED` (reason `normal`).
+   */
+  stop(): void;
   /**
    * Take the reply channel out of this turn: the turn can end, the actor keeps serving, and the
    * reply is sent later with `reply.send(value)`. Return the deferred reply from the handler.

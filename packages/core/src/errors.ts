@@ -168,8 +168,17 @@ export class ActorExists extends HoldfastError<'ACTOR_EXISTS', { readonly actor:
   }
 }
 
-/** Why an actor stopped. */
-export type StopReason = 'stopped' | 'gave-up' | 'shutdown' | 'sibling-restart' | 'restarting';
+/**
+ * Why an actor's incarnation ended:
+ * - `stopped`: stopped from outside (`system.stop`, `steward.stop`) or a temporary actor crashed;
+ * - `normal`: the actor ended itself with `ctx.stop()`;
+ * - `gave-up`: it failed more often than its restart limit allows;
+ * - `shutdown`: the system shut down;
+ * - `restarting`: it is being restarted (after a crash, a hang, or `system.restart`);
+ * - `sibling-restart`: a sibling failed and the steward's strategy restarts it too;
+ * - `escalated`: its steward exceeded its restart limit and handed the failure to its parent.
+ */
+export type StopReason = 'stopped' | 'normal' | 'gave-up' | 'shutdown' | 'sibling-restart' | 'restarting' | 'escalated';
 
 /** The actor stopped before it could answer. */
 export class ActorStopped extends HoldfastError<'ACTOR_STOPPED', { readonly actor: string; readonly reason: StopReason }> {

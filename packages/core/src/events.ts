@@ -10,7 +10,8 @@ interface EventBase {
 }
 
 /**
- * Lifecycle events of the actors in a system, in the order they happened. The logger, metrics
+ * Lifecycle events of the actors and stewards in a system (a steward's events have
+ * `actorType: 'steward'` and its name as `actor`), in the order they happened. The logger, metrics
  * and the debug REPL subscribe to these through `system.events`.
  */
 export type LifecycleEvent =
@@ -25,7 +26,39 @@ export type LifecycleEvent =
       readonly error: Error;
       readonly decision: RestartDecision;
     })
+  | (EventBase & {
+      /** The actor's turn made no progress for `silentMs` (its heartbeat timeout): it is hung. A `crashed` event (reason `hung`) follows. */
+      readonly type: 'hung';
+      readonly incarnation: number;
+      readonly message: string | null;
+      readonly silentMs: number;
+      readonly timeoutMs: number;
+    })
+  | (EventBase & {
+      /** Its steward is restarting it: the incarnation has ended; a new one starts after `delayMs`. */
+      readonly type: 'restarting';
+      /** The incarnation that ended. */
+      readonly incarnation: number;
+      readonly reason: RestartCause;
+      readonly delayMs: number;
+      /** The steward doing it. */
+      readonly steward: string;
+    })
   | (EventBase & { readonly type: 'restarted'; readonly incarnation: number; readonly restarts: number })
+  | (EventBase & {
+      /** A steward exceeded its restart limit: its children are stopped and the failure goes to its parent. */
+      readonly type: 'escalated';
+      readonly incarnation: number;
+      readonly restarts: number;
+      readonly withinMs: number;
+      /** The parent steward that now handles it. */
+      readonly to: string;
+    })
+  | (EventBase & {
+      /** The root steward's own restart limit was exceeded: the service cannot heal itself and should exit non-zero. */
+      readonly type: 'fatal';
+      readonly error: Error;
+    })
   | (EventBase & { readonly type: 'gave-up'; readonly incarnation: number; readonly restarts: number; readonly withinMs: number })
   | (EventBase & { readonly type: 'stopped'; readonly incarnation: number; readonly reason: StopReason })
   | (EventBase & {
@@ -41,8 +74,29 @@ export type LifecycleEvent =
       readonly message: string;
     });
 
-/** Why a message became a dead letter. */
-export type DeadLetterReason = 'invalid-message' | 'stopped' | 'mailbox-full' | 'dropped' | 'shutting-down';
+/**
+ * Why a message became a dead letter. `restarting`: its actor was down and its steward refuses
+ * messages meanwhile (`whileDown: 'refuse'`); `fenced`: a turn of an incarnation that was
+ * already replaced (a hung turn that went on) sent it to its own actor.
+ */
+export type DeadLetterReason = 'invalid-message' | 'stopped' | 'mailbox-full' | 'dropped' | 'shutting-down' | 'restarting' | 'fenced';
+
+/** Why a steward restarted a child. */
+export type RestartCause = CrashReason | 'normal' | 'sibling-restart' | 'escalated';
+
+/** One line of a child's restart history (newest last), as the REPL shows it. */
+export interface RestartRecord {
+  /** The clock's time of the failure. */
+  readonly at: number;
+  /** The incarnation that ended. */
+  readonly incarnation: number;
+  readonly reason: RestartCause;
+  readonly decision: RestartDecision;
+  /** The backoff before the restart, in ms. */
+  readonly delayMs: number;
+  /** The error's message, when there was one. */
+  readonly error: string | null;
+}
 
 /** A message that could not be delivered, or was dropped. Nothing disappears silently. */
 export interface DeadLetter {

@@ -86,16 +86,23 @@ export {
   toError,
   WorkerLost,
 } from './errors.js';
-export type { DeadLetter, DeadLetterReason, LifecycleEvent } from './events.js';
+export type { DeadLetter, DeadLetterReason, LifecycleEvent, RestartCause, RestartRecord } from './events.js';
 export type { ActorSnapshot, ActorSummary, StatusName } from './internal/Cell.js';
+export type { ChildActorSnapshot, StewardSnapshot } from './internal/StewardNode.js';
 export type { SystemCounters } from './internal/SystemCore.js';
 export { fromPino, type Logger, type PinoLike, silentLogger } from './Logger.js';
 export type {
   ActorOptions,
   AskOptions,
+  BackoffOptions,
+  HeartbeatOptions,
   MailboxOptions,
   OverflowPolicy,
   RestartIntensity,
   RestartType,
+  StewardOptions,
+  Strategy,
   ValidationOptions,
+  WhileDown,
 } from './options.js';
+export { Steward } from './Steward.js';

@@ -28,18 +28,78 @@ export interface ValidationOptions {
 }
 
 /**
- * When an actor is restarted after a crash (OTP's restart types):
- * `permanent` (default) always, `transient` only after a crash (the same here, since a dynamic
- * actor only ends normally by being stopped), `temporary` never.
+ * When a child is restarted by its steward (OTP's restart types):
+ * - `permanent` (default): always, after a crash and after a normal exit (`ctx.stop()`);
+ * - `transient`: only after a crash (a normal exit ends it);
+ * - `temporary`: never.
+ *
+ * A child stopped from outside (`system.stop`, `steward.stop`) is never restarted.
  */
 export type RestartType = 'permanent' | 'transient' | 'temporary';
 
-/** How often an actor may be restarted before its supervisor gives up on it. */
+/**
+ * How often restarts may happen before a supervisor gives up: at most `maxRestarts` within a
+ * sliding window of `withinMs`. The next failure inside the window is one too many.
+ */
 export interface RestartIntensity {
   /** Restarts allowed within the window (default 3). */
   readonly maxRestarts?: number;
   /** The sliding window in milliseconds (default 5 000). */
   readonly withinMs?: number;
+}
+
+/** How a steward restarts its children when one of them fails (OTP's strategies). */
+export type Strategy = 'one-for-one' | 'one-for-all' | 'rest-for-one';
+
+/**
+ * Exponential backoff between restarts (off by default). The delay before the n-th restart of a
+ * child within the steward's window is
+ *
+ * `min(maxMs, minMs × factor^(n−1)) × (1 + jitter × (2u − 1))`, with `u` uniform in [0, 1).
+ */
+export interface BackoffOptions {
+  /** The first delay in ms. */
+  readonly minMs: number;
+  /** The cap of the delay before jitter, in ms. */
+  readonly maxMs: number;
+  /** The growth per restart (default 2). */
+  readonly factor?: number;
+  /** The random spread, a fraction of the delay in [0, 1] (default 0.2: ±20%). */
+  readonly jitter?: number;
+}
+
+/**
+ * Hang detection. Every turn start and every `ctx.heartbeat()` is progress; a turn that shows
+ * none for `timeoutMs` is hung. A steward checks its children every `sweepMs` with one timer.
+ */
+export interface HeartbeatOptions {
+  /** No progress for this long in one turn is a hang (default 30 000; `Infinity` turns it off). */
+  readonly timeoutMs?: number;
+  /** How often the steward sweeps its children (default `timeoutMs / 10`, between 10 and 1 000 ms). */
+  readonly sweepMs?: number;
+}
+
+/** What a child's mailbox does while the child is down (between a crash and its restart). */
+export type WhileDown = 'hold' | 'refuse';
+
+/** Options of a steward (`system.steward(name, options)`, `steward.steward(name, options)`). */
+export interface StewardOptions {
+  /** Which children restart when one fails (default `one-for-one`). */
+  readonly strategy?: Strategy;
+  /** The steward's restart limit over all its children (default 3 within 5 000 ms). */
+  readonly intensity?: RestartIntensity;
+  /** Delay restarts with exponential backoff (default: restart at once). */
+  readonly backoff?: BackoffOptions;
+  /** Hang detection for its children (default: the system's). */
+  readonly heartbeat?: HeartbeatOptions;
+  /**
+   * While a child is down, `hold` (default) keeps arriving messages in its mailbox (bounded by its
+   * capacity) for the next incarnation; `refuse` fails asks with `ACTOR_STOPPED` (reason
+   * `restarting`) and turns tells into dead letters.
+   */
+  readonly whileDown?: WhileDown;
+  /** The steward's own restart type under its parent (default `permanent`). */
+  readonly restart?: RestartType;
 }
 
 /** Options for one actor; on a behaviour's `options` they are defaults for its type. */
@@ -52,6 +112,8 @@ export interface ActorOptions {
   readonly validate?: ValidationOptions;
   /** How long `onStop` may run before it is abandoned (default 5 000 ms). */
   readonly stopTimeoutMs?: number;
+  /** Hang detection for this actor (default: its steward's). */
+  readonly heartbeat?: { readonly timeoutMs?: number };
 }
 
 /** Options for one ask. */
@@ -73,6 +135,8 @@ export interface ResolvedActorOptions {
   readonly validateInput: boolean;
   readonly validateReply: boolean;
   readonly stopTimeoutMs: number;
+  /** The actor's own hang timeout, or undefined to use its steward's. */
+  readonly hangTimeoutMs: number | undefined;
 }
 
 export const DEFAULTS = {
@@ -84,4 +148,13 @@ export const DEFAULTS = {
   withinMs: 5_000,
   stopTimeoutMs: 5_000,
   drainTimeoutMs: 10_000,
+  hangTimeoutMs: 30_000,
+  backoffFactor: 2,
+  backoffJitter: 0.2,
 };
+
+/** The sweep period for a hang timeout: a tenth of it, between 10 ms and 1 000 ms. */
+export function defaultSweepMs(timeoutMs: number): number {
+  if (!Number.isFinite(timeoutMs)) return 1_000;
+  return Math.min(1_000, Math.max(10, timeoutMs / 10));
+}

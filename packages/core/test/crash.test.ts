@@ -73,7 +73,7 @@ describe('crashes and business refusals', () => {
       expect((err.cause as Error).message).toBe('kaboom');
       expect(await queued).toBe(100);
       expect(stops).toEqual(['acct#1:restarting']);
-      expect(events.map((e) => e.type)).toEqual(['spawned', 'started', 'crashed', 'restarted', 'started']);
+      expect(events.map((e) => e.type)).toEqual(['spawned', 'started', 'crashed', 'restarting', 'restarted', 'started']);
       expect(system.lookup('acct')).toBe(acct);
       expect(system.actors()[0]).toMatchObject({ incarnation: 2, restarts: 1 });
       await system.shutdown();

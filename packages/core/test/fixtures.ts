@@ -59,3 +59,49 @@ export function track<T>(p: Promise<T>): { readonly settled: boolean; readonly v
 
 /** Let microtasks and immediates run. */
 export const tick = () => new Promise<void>((r) => setImmediate(r));
+
+export const WorkerProtocol = defineProtocol('worker', {
+  /** Who answers: id, incarnation and the count. */
+  get: { input: z.object({}), reply: z.object({ id: z.string(), inc: z.number(), n: z.number() }) },
+  bump: { input: z.object({}), reply: z.number() },
+  crash: { input: z.object({}) },
+  exit: { input: z.object({}) },
+  /** Waits for the test's gate, then writes `n = 99`, tells itself `bump` and replies 99. */
+  hang: { input: z.object({}), reply: z.number() },
+});
+
+/**
+ * A worker whose lifecycle is written to `log` (`id#incarnation:start`, `id#incarnation:stop:reason`),
+ * with a gate the `hang` handler waits on and a record of what its zombie turns saw.
+ */
+export function makeWorker(log: string[]) {
+  const release = gate();
+  const seen: { aborted: boolean[] } = { aborted: [] };
+  const Worker = defineActor(WorkerProtocol, {
+    init: () => ({ n: 0 }),
+    onStart: (_s, ctx) => {
+      log.push(`${ctx.self.id}#${ctx.incarnation}:start`);
+    },
+    onStop: (_s, ctx, reason) => {
+      log.push(`${ctx.self.id}#${ctx.incarnation}:stop:${reason}`);
+    },
+    handlers: {
+      get: (s, _i, ctx) => ({ id: ctx.self.id, inc: ctx.incarnation, n: s.n }),
+      bump: (s) => ++s.n,
+      crash() {
+        throw new Error('crash requested');
+      },
+      exit(_s, _i, ctx) {
+        ctx.stop();
+      },
+      async hang(s, _i, ctx) {
+        await release.promise;
+        seen.aborted.push(ctx.signal.aborted);
+        s.n = 99;
+        ctx.self.tell('bump', {});
+        return 99;
+      },
+    },
+  });
+  return { Worker, release: () => release.open(), seen };
+}

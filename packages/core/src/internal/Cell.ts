@@ -20,7 +20,7 @@ import {
   type StopReason,
   toError,
 } from '../errors.js';
-import type { DeadLetterReason } from '../events.js';
+import type { DeadLetterReason, RestartRecord } from '../events.js';
 import type { Logger } from '../Logger.js';
 import type { AskOptions, ResolvedActorOptions } from '../options.js';
 import { type ChainTurn, currentTurn, enterSync, findCycle, leaveSync, type RunningCell, runAsync, syncState } from './callChain.js';
@@ -28,6 +28,8 @@ import type { Bucket, Expirable } from './Deadlines.js';
 import type { Runnable } from './Dispatcher.js';
 import { Envelope, type EnvelopeHost, Letter, promiseFor } from './Envelope.js';
 import { RingBuffer } from './RingBuffer.js';
+import type { ChildActorSnapshot, StewardNode } from './StewardNode.js';
+import { CELL, ChildRecord, type Supervised } from './Supervised.js';
 import type { SystemCore } from './SystemCore.js';
 import { TurnContext } from './TurnContext.js';
 import { toJSONSafe } from './toJSONSafe.js';
@@ -46,7 +48,13 @@ const Status = {
 type Status = (typeof Status)[keyof typeof Status];
 const STARTING = 0;
 const RUNNING = 1;
+const RESTARTING = 2;
 const STOPPING = 3;
+
+/** Bits of `Cell.gate`: why the slow path of a send must look closer. */
+const GATE_CLOSED = 1; // stopped, or the system drains
+const GATE_DOWN = 2; // down, and its steward refuses messages meanwhile
+const GATE_ZOMBIE = 4; // a fenced turn of an older incarnation may still send to this actor
 
 const STATUS_NAMES = ['starting', 'running', 'restarting', 'stopping', 'stopped'] as const;
 /** A status by name, as the REPL shows it. */
@@ -125,7 +133,11 @@ class Rare {
   restarts = 0;
   dropped = 0;
   stopReason: StopReason = 'stopped';
-  restartTimes: number[] | null = null;
+  record: ChildRecord | null = null;
+  /** Fenced turns still running (a hung turn that went on). */
+  zombies = 0;
+  /** The end of the incarnation in progress (onStop running). */
+  ending: Promise<void> | null = null;
   timers: Set<TimerHandle> | null = null;
   deferred: Set<Envelope> | null = null;
   log: Logger | null = null;
@@ -135,18 +147,23 @@ class Rare {
 type SystemMessage =
   | { readonly kind: 'stop'; readonly reason: StopReason; readonly done: () => void }
   | { readonly kind: 'restart'; readonly done: () => void }
+  | { readonly kind: 'exit' }
   | { readonly kind: 'inspect'; readonly done: (snapshot: ActorSnapshot) => void };
 
 /** What `system.inspect(id)` returns, and the REPL shows. */
 export interface ActorSnapshot extends ActorSummary {
   /** The behaviour's `inspect(state)`, or a JSON-safe rendering of the state. */
   readonly state: unknown;
+  /** Its newest restarts, oldest first. */
+  readonly history: readonly RestartRecord[];
 }
 
 /** One line of `system.actors()`. */
 export interface ActorSummary {
   readonly id: string;
   readonly type: string;
+  /** The name of its steward (`root` for actors made with `system.spawn`). */
+  readonly steward: string;
   readonly status: StatusName;
   /** Messages waiting in the mailbox (and, for `wait` mailboxes, senders waiting for room). */
   readonly mailbox: number;
@@ -169,7 +186,7 @@ export interface ActorSummary {
  * The owner loop of one actor: its mailbox, its state, and the turn now running. Persists
  * across restarts (the ref and id stay; the incarnation changes).
  */
-export class Cell implements Runnable, EnvelopeHost, RunningCell {
+export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
   readonly id: string;
   readonly def: ActorDefinition;
   readonly core: SystemCore;
@@ -178,6 +195,8 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
   /** Message name → message bound to this type's handler (read on every send). */
   readonly table: BoundTable;
   ref!: ActorRef;
+  /** Its steward (set when added to one). */
+  parent!: StewardNode | null;
   state: unknown = undefined;
   status: Status = STARTING;
   incarnation = 1;
@@ -198,6 +217,11 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
   turns = 0;
   /** Bumped by `ctx.heartbeat()` in a long turn. Progress is `turns + beats`. */
   beats = 0;
+  /** The progress count the steward's sweep last saw during a turn, and when it first saw it. */
+  hbSeen = -1;
+  hbAt = 0;
+  /** The current incarnation's state exists and its onStop is owed. */
+  live = false;
   /** What most actors never need, made on first use (an idle actor stays small). */
   #r: Rare | null = null;
 
@@ -216,6 +240,25 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
 
   get statusName(): StatusName {
     return STATUS_NAMES[this.status];
+  }
+
+  // Supervised (getters, so that an idle actor does not carry them as fields).
+  get kind(): typeof CELL {
+    return CELL;
+  }
+  get typeName(): string {
+    return this.def.name;
+  }
+  get restartType(): ResolvedActorOptions['restart'] {
+    return this.opts.restart;
+  }
+  get gone(): boolean {
+    return this.status === Status.Stopped;
+  }
+  get record(): ChildRecord {
+    const rare = this.#rare;
+    rare.record ??= new ChildRecord();
+    return rare.record;
   }
 
   get #rare(): Rare {
@@ -255,6 +298,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
       this.gate = 1;
       throw new ActorCrashed({ actor: this.id, message: null, reason: 'start-failed', decision: 'stop', incarnation: 1 }, toError(e));
     }
+    this.live = true;
     this.core.emit({ type: 'spawned', actor: this.id, actorType: this.def.name, at: this.core.clock.now() });
     this.#startIncarnation();
   }
@@ -307,8 +351,8 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
     core.counters.asks++;
     const turn = currentTurn();
     if (this.gate !== 0) {
-      if (this.status >= STOPPING) return Promise.reject(new ActorStopped(this.id, this.#stopReason));
-      if (core.draining && turn === null) return Promise.reject(new ShuttingDown(core.name));
+      const refused = this.#refuseAsk(turn);
+      if (refused !== null) return Promise.reject(refused);
     }
     if (turn !== null) {
       const cycle = findCycle(turn, this, this.id);
@@ -352,12 +396,9 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
   /** Queue a tell (the input is already validated). Never throws; failures become dead letters. */
   tell(msg: CompiledMessage, input: unknown): void {
     if (this.gate !== 0) {
-      if (this.status >= STOPPING) {
-        this.#deadLetter(msg.name, input, 'stopped', false);
-        return;
-      }
-      if (this.core.draining && currentTurn() === null) {
-        this.#deadLetter(msg.name, input, 'shutting-down', false);
+      const refused = this.#refuseTell();
+      if (refused !== null) {
+        this.#deadLetter(msg.name, input, refused, false);
         return;
       }
     }
@@ -367,6 +408,25 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
     }
     mailbox.push(new Letter(msg, input, this, 0));
     if (!this.scheduled && !this.busy) this.core.dispatcher.schedule(this);
+  }
+
+  /** Why an ask cannot be queued now (the gate is not open), or null. */
+  #refuseAsk(turn: ChainTurn | null): Error | null {
+    if (this.status >= STOPPING) return new ActorStopped(this.id, this.#stopReason);
+    if (this.core.draining && turn === null) return new ShuttingDown(this.core.name);
+    if ((this.gate & GATE_ZOMBIE) !== 0 && turn !== null && turn.fenced && turn.owner === this) return new ActorStopped(this.id, 'restarting');
+    if ((this.gate & GATE_DOWN) !== 0 && this.status === RESTARTING) return new ActorStopped(this.id, 'restarting');
+    return null;
+  }
+
+  /** Why a tell cannot be queued now (the gate is not open), or null. */
+  #refuseTell(): DeadLetterReason | null {
+    if (this.status >= STOPPING) return 'stopped';
+    const turn = currentTurn();
+    if (this.core.draining && turn === null) return 'shutting-down';
+    if ((this.gate & GATE_ZOMBIE) !== 0 && turn !== null && turn.fenced && turn.owner === this) return 'fenced';
+    if ((this.gate & GATE_DOWN) !== 0 && this.status === RESTARTING) return 'restarting';
+    return null;
   }
 
   /**
@@ -393,8 +453,10 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
   /** Queue a tell, waiting for room in a `wait` mailbox. Resolves once queued. */
   send(msg: CompiledMessage, input: unknown, options: AskOptions | undefined): Promise<void> {
     const core = this.core;
-    if (this.status >= STOPPING) return Promise.reject(new ActorStopped(this.id, this.#stopReason));
-    if (core.draining && currentTurn() === null) return Promise.reject(new ShuttingDown(core.name));
+    if (this.gate !== 0) {
+      const refused = this.#refuseAsk(currentTurn());
+      if (refused !== null) return Promise.reject(refused);
+    }
     const full = this.#isFull();
     if (!full || this.opts.overflow !== 'wait') {
       if (full && this.opts.overflow === 'reject') {
@@ -601,7 +663,11 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
 
   #asyncTurnEnded(env: Letter, value: unknown, threw: boolean): void {
     // A fenced turn belongs to an incarnation that is gone: its outcome reaches no one.
-    if (env.fenced) return;
+    if (env.fenced) {
+      const rare = this.#rare;
+      if (--rare.zombies === 0) this.gate &= ~GATE_ZOMBIE;
+      return;
+    }
     this.busy = false;
     if (threw) this.#turnThrew(env, value);
     else this.#turnReturned(env, value);
@@ -673,22 +739,16 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
     this.#crash(env, toError(thrown), 'threw');
   }
 
-  // ---------------------------------------------------------------- crash, restart, stop
+  // ---------------------------------------------------------------- crash, restart, stop (the steward decides)
 
-  /** Decide the fate after a crash: restart within the intensity, else give up. */
-  #decide(): RestartDecision {
-    if (this.opts.restart === 'temporary' || this.status >= Status.Stopping) return 'stop';
-    const now = this.core.clock.now();
-    const times = (this.#rare.restartTimes ??= []);
-    const since = now - this.opts.withinMs;
-    while (times.length > 0 && (times[0] as number) <= since) times.shift();
-    if (times.length >= this.opts.maxRestarts) return 'stop';
-    times.push(now);
-    return 'restart';
-  }
-
+  /**
+   * The incarnation failed: its steward decides at once (the decision goes into the caller's
+   * error), the actor goes down so that nothing more runs on the broken state, and the steward
+   * carries the decision out.
+   */
   #crash(env: Letter | null, error: Error, reason: CrashReason): void {
-    const decision = this.#decide();
+    const parent = this.parent;
+    const decision: RestartDecision = this.status >= Status.Stopping || parent === null ? 'stop' : parent.decide(this, 'crash');
     const crash = new ActorCrashed({ actor: this.id, message: env?.msg.name ?? null, reason, decision, incarnation: this.incarnation }, error);
     this.core.counters.crashes++;
     if (env instanceof Envelope && !env.settled) env.failWith(crash);
@@ -704,13 +764,58 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
       at: this.core.clock.now(),
     });
     this.log.error({ err: error, message: env?.msg.name ?? null, reason, decision }, 'actor crashed');
-    if (decision === 'restart') void this.#restart(crash);
-    else void this.#stop(this.opts.restart === 'temporary' ? 'stopped' : 'gave-up', crash);
+    if (this.status >= Status.Stopping) return;
+    this.#down(crash);
+    if (parent !== null) parent.act(this, decision, reason, crash);
+    else void this.#stop('gave-up', crash);
   }
 
   #crashedOutsideTurn(error: Error, reason: CrashReason, ctx: TurnContext): void {
     ctx.fenced = true;
     this.#crash(null, error, reason);
+  }
+
+  /** The actor exits normally (`ctx.stop()`): its steward restarts it only if it is `permanent`. */
+  #exit(): void {
+    if (this.status !== Status.Running) return;
+    const parent = this.parent;
+    const decision: RestartDecision = parent === null ? 'stop' : parent.decide(this, 'normal');
+    this.log.info({ decision }, 'actor exited');
+    this.#down(new ActorStopped(this.id, 'normal'));
+    if (parent !== null) parent.act(this, decision, 'normal', null);
+    else void this.#stop('normal', null);
+  }
+
+  /**
+   * Take the actor down: nothing more runs on this incarnation, the running turn (a hung one) is
+   * fenced, and arriving messages are held or refused by the steward's policy until a restart.
+   */
+  #down(cause: Error): void {
+    this.status = Status.Restarting;
+    this.busy = true;
+    this.#fenceCurrent(cause);
+    if (this.parent?.opts.whileDown === 'refuse') this.gate |= GATE_DOWN;
+  }
+
+  /**
+   * The steward's sweep found the running turn silent for `silentMs`: fail its caller with
+   * `ACTOR_CRASHED` (reason `hung`), abort its signal, fence it, and restart.
+   */
+  hung(silentMs: number, timeoutMs: number): void {
+    const env = this.current;
+    if (env === null || this.status !== Status.Running) return;
+    this.core.emit({
+      type: 'hung',
+      actor: this.id,
+      actorType: this.def.name,
+      incarnation: this.incarnation,
+      message: env.msg.name,
+      silentMs,
+      timeoutMs,
+      at: this.core.clock.now(),
+    });
+    const error = new Error(`no progress for ${silentMs} ms in '${env.msg.name}' (heartbeat timeout ${timeoutMs} ms)`);
+    this.#crash(env, error, 'hung');
   }
 
   /** Cut off the running turn (if any): its caller gets `err`, its signal aborts, its outcome is dropped. */
@@ -722,14 +827,19 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
     this.currentCtx = null;
     env.fenced = true;
     env.done = true;
+    // It may go on running: from now on it is a zombie whose sends to this actor are refused.
+    this.#rare.zombies++;
+    this.gate |= GATE_ZOMBIE;
     if (env instanceof Envelope && !env.settled) env.failWith(err);
     env.abortTurn(err);
     ctx?.abandon(err);
   }
 
-  /** End the current incarnation: fence its turn, cancel its timers, fail its deferred replies, run onStop. */
+  /** End the current incarnation: cancel its timers, fail its deferred replies, run onStop. */
   async #endIncarnation(reason: StopReason, cause: Error | null): Promise<void> {
     this.#fenceCurrent(new ActorStopped(this.id, reason, cause ?? undefined));
+    if (!this.live) return;
+    this.live = false;
     const rare = this.#r;
     if (rare?.timers) {
       for (const t of rare.timers) this.core.clock.clearTimeout(t);
@@ -775,23 +885,38 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
     this.log.error({ err: error, where }, `${where} failed`);
   }
 
-  async #restart(cause: Error | null): Promise<void> {
-    this.busy = true;
-    this.status = Status.Restarting;
-    await this.#endIncarnation('restarting', cause);
-    if (this.status !== Status.Restarting) return; // stopped meanwhile
+  /** Supervised: end this incarnation and stay down (keeping id, ref and queued messages). */
+  terminate(reason: StopReason, cause: Error | null): Promise<void> {
+    if (this.status >= Status.Stopping) return Promise.resolve();
+    if (this.status !== Status.Restarting) this.#down(cause ?? new ActorStopped(this.id, reason));
+    const rare = this.#rare;
+    if (rare.ending !== null) return rare.ending;
+    if (!this.live) return Promise.resolve();
+    const ending = this.#endIncarnation(reason, cause).finally(() => {
+      rare.ending = null;
+    });
+    rare.ending = ending;
+    return ending;
+  }
+
+  /** Supervised: start the next incarnation with fresh state from `init`. */
+  reincarnate(): void {
+    if (this.status !== Status.Restarting) return;
     this.incarnation++;
-    this.#rare.restarts++;
+    const rare = this.#rare;
+    rare.restarts++;
     this.core.counters.restarts++;
     try {
       this.state = (this.def.behaviour.init as (a: unknown) => unknown)(this.args);
     } catch (e) {
-      this.busy = false;
       this.#crash(null, toError(e), 'start-failed');
       return;
     }
+    this.live = true;
     this.busy = false;
     this.status = Status.Starting;
+    this.gate &= ~GATE_DOWN;
+    this.hbSeen = -1;
     this.core.emit({
       type: 'restarted',
       actor: this.id,
@@ -803,11 +928,23 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
     this.#startIncarnation();
   }
 
+  /** Supervised: stop for good. */
+  stopFor(reason: StopReason, cause: Error | null): Promise<void> {
+    return this.#stop(reason, cause);
+  }
+
+  /** A restart asked for from outside (`system.restart`): not counted against any limit. */
+  async #restart(): Promise<void> {
+    await this.terminate('restarting', null);
+    this.reincarnate();
+  }
+
   /** Stop for good: fail what waits, run onStop, forget the id. */
   async #stop(reason: StopReason, cause: Error | null): Promise<void> {
     if (this.status >= Status.Stopping) return this.requestStop(reason);
+    const wasDown = this.status === Status.Restarting;
     this.status = Status.Stopping;
-    this.gate = 1;
+    this.gate |= GATE_CLOSED;
     this.#rare.stopReason = reason;
     this.busy = true;
     const err = new ActorStopped(this.id, reason, cause ?? undefined);
@@ -818,9 +955,11 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
         else this.#refuse(w, err);
       }
     }
+    if (wasDown && this.#r?.ending) await this.#r.ending;
     await this.#endIncarnation(reason, cause);
     this.status = Status.Stopped;
     this.busy = false;
+    this.parent?.remove(this);
     this.core.unregister(this, this.id);
     if (reason === 'gave-up') {
       this.core.emit({
@@ -851,16 +990,32 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
 
   /** Refuse outside senders from now on (the actor stops, or the system drains). */
   closeGate(): void {
-    this.gate = 1;
+    this.gate |= GATE_CLOSED;
   }
 
   // ---------------------------------------------------------------- system messages (ahead of user messages)
 
-  /** Stop at the next turn boundary. Resolves once stopped (at once if stopped already). */
+  /**
+   * Stop at the next turn boundary. Resolves once stopped (at once if stopped already). A turn
+   * that is still running `stopTimeoutMs` later is abandoned: fenced, its caller failed with
+   * `ACTOR_STOPPED`, so that a stop never waits forever on a turn that does not end.
+   */
   requestStop(reason: StopReason): Promise<void> {
     if (this.status === Status.Stopped) return Promise.resolve();
     if (this.status === Status.Stopping) return new Promise<void>((done) => (this.#rare.stopped ??= []).push(done));
-    return new Promise<void>((done) => this.#system({ kind: 'stop', reason, done }));
+    const stopped = new Promise<void>((done) => this.#system({ kind: 'stop', reason, done }));
+    const running = this.current;
+    if (running !== null) {
+      const timer = this.core.clock.setTimeout(() => {
+        if (this.current !== running || this.status >= Status.Stopping) return;
+        this.#reportError('stop', new Error(`turn '${running.msg.name}' of '${this.id}' did not end within ${this.opts.stopTimeoutMs} ms; abandoned`));
+        this.#fenceCurrent(new ActorStopped(this.id, reason));
+        this.busy = false;
+        this.#runSystemMessages();
+      }, this.opts.stopTimeoutMs);
+      void stopped.then(() => this.core.clock.clearTimeout(timer));
+    }
+    return stopped;
   }
 
   /** Restart at the next turn boundary, as after a crash but without counting against the intensity. */
@@ -875,13 +1030,18 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
     return new Promise<ActorSnapshot>((done) => this.#system({ kind: 'inspect', done }));
   }
 
+  /** @internal used by TurnContext: end this actor normally after the current turn. */
+  requestExit(): void {
+    this.#system({ kind: 'exit' });
+  }
+
   #system(m: SystemMessage): void {
     (this.sys ??= []).push(m);
     if (!this.busy) this.core.dispatcher.schedule(this);
   }
 
   #runSystemMessages(): void {
-    while (this.sys !== null && !this.busy) {
+    while (this.sys !== null && (!this.busy || this.status === Status.Restarting)) {
       const m = this.sys.shift() as SystemMessage;
       if (this.sys.length === 0) this.sys = null;
       switch (m.kind) {
@@ -896,8 +1056,12 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
           }
           break;
         case 'restart':
-          if (this.status >= Status.Stopping) m.done();
-          else void this.#restart(null).then(m.done);
+          // Down already (its steward restarts it) or gone: nothing to do.
+          if (this.status >= Status.Restarting) m.done();
+          else void this.#restart().then(m.done);
+          break;
+        case 'exit':
+          this.#exit();
           break;
         default:
           m satisfies never;
@@ -967,6 +1131,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
     return {
       id: this.id,
       type: this.def.name,
+      steward: this.parent?.id ?? 'root',
       status: this.statusName,
       mailbox: this.mailbox.length,
       waiting: this.waiters?.length ?? 0,
@@ -989,7 +1154,21 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell {
     } catch (e) {
       state = { error: `inspect failed: ${toError(e).message}` };
     }
-    return { ...this.summary(), state };
+    return { ...this.summary(), state, history: [...(this.#r?.record?.history ?? [])] };
+  }
+
+  /** This actor as a node of the supervision tree. */
+  treeEntry(): ChildActorSnapshot {
+    return {
+      kind: 'actor',
+      id: this.id,
+      type: this.def.name,
+      status: this.statusName,
+      restart: this.opts.restart,
+      incarnation: this.incarnation,
+      restarts: this.restarts,
+      history: [...(this.#r?.record?.history ?? [])],
+    };
   }
 
   /** True when nothing is queued, running or owed (for the drain). */

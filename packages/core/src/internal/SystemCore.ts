@@ -40,4 +40,10 @@ export interface SystemCore {
   unregister(cell: object, id: string): void;
   /** A cell may have become idle (drain watches for quiescence). */
   noteIdle(): void;
+  /** A stopped steward: forget its name. */
+  unregisterSteward(node: object): void;
+  /** The root steward gave up: the system is in a fatal state. */
+  fatal(error: Error): void;
+  /** The random source of backoff jitter. */
+  readonly random: () => number;
 }

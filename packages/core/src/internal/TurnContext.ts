@@ -85,6 +85,10 @@ export class TurnContext implements ActorContext<never, unknown>, ChainTurn {
     if (!this.fenced) this.cell.beats++;
   }
 
+  stop(): void {
+    if (!this.fenced) this.cell.requestExit();
+  }
+
   defer(): DeferredReply<never> {
     const env = this.env;
     if (!(env instanceof Envelope)) return detachedReply as DeferredReply<never>;

@@ -19,6 +19,8 @@ export interface ChainTurn {
   readonly owner: object;
   /** True once the turn has ended. */
   readonly done: boolean;
+  /** True once the incarnation that ran the turn is gone (a hung turn that goes on is a zombie). */
+  readonly fenced: boolean;
   /** The turn that sent the ask this turn serves, or null (a tell, a timer, an outside caller). */
   readonly parent: ChainTurn | null;
 }
