@@ -212,13 +212,6 @@ export class ActorSystem {
     return this.#root.snapshot();
   }
 
-  /** @internal Sweep every steward for hung actors now; returns how many were found (for benchmarks). */
-  sweepNow(): number {
-    let hung = this.#root.sweep();
-    for (const s of this.#stewards.values()) hung += s.sweep();
-    return hung;
-  }
-
   /** `running`, `draining` (shutdown began) or `stopped`. */
   get status(): SystemStatus {
     return this.#status;

@@ -75,7 +75,12 @@ export class HoldfastError<C extends string = string, D = unknown> extends Error
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.details = details;
-    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  static {
+    // On the prototype, not each instance: defining a property on an error object per instance
+    // turns it into a slow dictionary object. Symbol.for lets copies of this package agree.
+    Object.defineProperty(HoldfastError.prototype, BRAND, { value: true });
   }
 
   override get name(): string {

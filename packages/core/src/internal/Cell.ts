@@ -655,6 +655,8 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     // Only a turn that outlives this call can be fenced (stop, restart, abandon): track it.
     this.current = env;
     this.currentCtx = ctx;
+    // The steward's sweep looks at actors in the middle of a turn only.
+    this.parent?.inTurn.add(this);
     result.then(
       (v) => this.#asyncTurnEnded(env, v, false),
       (e) => this.#asyncTurnEnded(env, e, true),
@@ -680,6 +682,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     if (this.current !== null) {
       this.current = null;
       this.currentCtx = null;
+      this.parent?.inTurn.delete(this);
     }
   }
 
@@ -825,6 +828,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     const ctx = this.currentCtx;
     this.current = null;
     this.currentCtx = null;
+    this.parent?.inTurn.delete(this);
     env.fenced = true;
     env.done = true;
     // It may go on running: from now on it is a zombie whose sends to this actor are refused.
@@ -837,7 +841,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
 
   /** End the current incarnation: cancel its timers, fail its deferred replies, run onStop. */
   async #endIncarnation(reason: StopReason, cause: Error | null): Promise<void> {
-    this.#fenceCurrent(new ActorStopped(this.id, reason, cause ?? undefined));
+    if (this.current !== null) this.#fenceCurrent(new ActorStopped(this.id, reason, cause ?? undefined));
     if (!this.live) return;
     this.live = false;
     const rare = this.#r;

@@ -74,6 +74,8 @@ export class StewardNode implements Supervised {
   /** Children in start order. */
   readonly children = new Map<string, Supervised>();
   readonly window: RestartWindow;
+  /** Its actors in the middle of an async turn: all the sweep needs to look at. */
+  readonly inTurn = new Set<Cell>();
   incarnation = 1;
   /** Times this steward was restarted by its parent. */
   restarts = 0;
@@ -138,7 +140,10 @@ export class StewardNode implements Supervised {
     if (this.children.get(child.id) !== child) return;
     this.children.delete(child.id);
     this.#pending.delete(child);
-    if (child.kind === CELL) this.#cells--;
+    if (child.kind === CELL) {
+      this.#cells--;
+      this.inTurn.delete(child as Cell);
+    }
   }
 
   // ---------------------------------------------------------------- failures
@@ -148,6 +153,8 @@ export class StewardNode implements Supervised {
    * caller's `ACTOR_CRASHED` error. Counts the restart against the limit when it is one.
    */
   decide(child: Supervised, exit: Exit): RestartDecision {
+    // Down (restarting or escalating): the child stays down and comes back with this steward.
+    if (this.status === DOWN) return exit === 'normal' && child.restartType !== 'permanent' ? 'stop' : 'restart';
     if (this.status !== RUNNING) return 'stop';
     const type = child.restartType;
     if (type === 'temporary' || (type === 'transient' && exit === 'normal')) return 'stop';
@@ -190,6 +197,8 @@ export class StewardNode implements Supervised {
     // This steward ended an incarnation since (a restart from above, a stop): that dealt with the child.
     if (epoch !== this.#epoch || this.status !== RUNNING) {
       if (this.status >= STOPPING) await child.stopFor('shutdown', cause);
+      else if (decision === 'stop') await child.stopFor(this.#stopReason(child, reason), cause);
+      else await child.terminate('restarting', cause);
       return;
     }
     const record = (delayMs: number): RestartRecord => ({
@@ -436,19 +445,21 @@ export class StewardNode implements Supervised {
   };
 
   /**
-   * Look at every actor child once. An actor in the middle of a turn whose progress count
-   * (turns started + heartbeats) has not moved for its hang timeout is hung. Returns how many were.
-   * The first sweep that sees a turn starts its clock, so a hang is found between `timeoutMs` and
-   * `timeoutMs + sweepMs` after the last progress.
+   * Look at every actor child in the middle of a turn (idle ones cannot hang, so a sweep costs
+   * nothing per idle actor). One whose progress count (turns started + heartbeats) has not moved
+   * for its hang timeout is hung. Returns how many were. The first sweep that sees a turn starts
+   * its clock, so a hang is found between `timeoutMs` and `timeoutMs + sweepMs` after the last
+   * progress.
    */
   sweep(): number {
     const now = this.core.clock.now();
     const fallback = this.opts.hangTimeoutMs;
     let hung = 0;
-    for (const c of this.children.values()) {
-      if (c.kind !== CELL) continue;
-      const cell = c as Cell;
-      if (cell.current === null) continue;
+    for (const cell of this.inTurn) {
+      if (cell.current === null) {
+        this.inTurn.delete(cell);
+        continue;
+      }
       const progress = cell.turns + cell.beats;
       if (progress !== cell.hbSeen) {
         cell.hbSeen = progress;
