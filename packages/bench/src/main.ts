@@ -1,5 +1,5 @@
-// The benchmark harness. `pnpm bench` runs every group (one process each), then writes
-// results/latest.json and docs/benchmarks.md. `pnpm bench --quick` is a smoke run: small sizes,
+// The benchmark harness. `pnpm bench` runs every group (one process each) and the supervision
+// measurements, then writes results/latest.json and docs/benchmarks.md. `pnpm bench --quick` is a smoke run: small sizes,
 // two rounds, results/quick.json only.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { contestants } from './contestants/index.js';
-import { renderMarkdown, summarise } from './report.js';
+import { renderMarkdown, summarise, summariseSupervision } from './report.js';
 import { groups } from './scenarios.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -41,6 +41,24 @@ for (const group of Object.keys(groups)) {
   }
 }
 
+// Supervision costs: Holdfast alone, a fresh process per round.
+if (only.length === 0 || only.includes('supervision')) {
+  const supervisionRounds = quick ? 1 : 5;
+  console.error(`supervision${quick ? ' (quick)' : ''}: ${supervisionRounds} rounds`);
+  for (let round = 0; round < supervisionRounds; round++) {
+    const r = spawnSync(
+      process.execPath,
+      ['--expose-gc', '--conditions=holdfast:source', '--import', 'tsx', join(here, 'runSupervision.ts'), quick ? 'quick' : 'full', String(round)],
+      { cwd: pkg, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 },
+    );
+    if (r.status !== 0) {
+      console.error(`supervision failed (exit ${r.status})`);
+      process.exit(1);
+    }
+    samples.push(...JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '[]'));
+  }
+}
+
 const versions = {
   node: process.version,
   core: JSON.parse(readFileSync(join(root, 'packages/core/package.json'), 'utf8')).version,
@@ -60,14 +78,17 @@ const result = {
   samples,
 };
 const rows = summarise(result);
+const supervision = summariseSupervision(result);
 mkdirSync(join(pkg, 'results'), { recursive: true });
-writeFileSync(join(pkg, 'results', quick ? 'quick.json' : 'latest.json'), `${JSON.stringify({ ...result, rows }, null, 2)}\n`);
-if (!quick) writeFileSync(join(root, 'docs', 'benchmarks.md'), renderMarkdown(result, rows));
-const unverified = rows.filter((r) => !r.verified);
+writeFileSync(join(pkg, 'results', quick ? 'quick.json' : 'latest.json'), `${JSON.stringify({ ...result, rows, supervision }, null, 2)}\n`);
+if (!quick) writeFileSync(join(root, 'docs', 'benchmarks.md'), renderMarkdown(result, rows, supervision));
+const unverified = [...rows, ...supervision].filter((r) => !r.verified);
 for (const r of rows)
   console.log(
     `${r.scenario.padEnd(16)} ${r.contestant.padEnd(32)} ${r.median.toFixed(3).padStart(14)} ${r.unit.padEnd(12)} x${r.ratio.toFixed(2)} of floor${r.verified ? '' : '  NOT VERIFIED'}`,
   );
+for (const r of supervision)
+  console.log(`${r.scenario.padEnd(16)} ${'holdfast'.padEnd(32)} ${r.median.toFixed(3).padStart(14)} ${r.unit}${r.verified ? '' : '  NOT VERIFIED'}`);
 if (unverified.length > 0) {
   console.error(`${unverified.length} row(s) failed verification`);
   process.exit(1);

@@ -1,4 +1,5 @@
 import { groups, type Scenario } from './scenarios.js';
+import { supervisionScenarios } from './supervision.js';
 
 export interface RawSample {
   scenario: string;
@@ -102,13 +103,62 @@ export function summarise(run: RunResult): Row[] {
   return rows;
 }
 
+/** One row of the supervision table: Holdfast alone, median over rounds. */
+export interface SupervisionRow {
+  scenario: string;
+  title: string;
+  unit: string;
+  median: number;
+  min: number;
+  max: number;
+  rounds: number;
+  verified: boolean;
+  note: string;
+}
+
+export function summariseSupervision(run: RunResult): SupervisionRow[] {
+  const rows: SupervisionRow[] = [];
+  for (const s of supervisionScenarios) {
+    const mine = run.samples.filter((x) => x.scenario === s.id);
+    if (mine.length === 0) continue;
+    const values = mine.map((x) => x.value);
+    rows.push({
+      scenario: s.id,
+      title: s.title,
+      unit: s.unit,
+      median: median(values),
+      min: Math.min(...values),
+      max: Math.max(...values),
+      rounds: values.length,
+      verified: mine.every((x) => x.verified),
+      note: mine.find((x) => x.note)?.note ?? '',
+    });
+  }
+  return rows;
+}
+
+const SUPERVISION_READING = [
+  '- **Sweep over idle actors.** A steward keeps the set of its actors that are in the middle of an',
+  '  async turn; the sweep looks at those only. An idle actor costs the sweep nothing, so the figure is',
+  '  the timer callback itself, whatever the number of actors. (A synchronous turn cannot be watched',
+  '  from its own thread: it ends before any timer can run. CPU-bound owners belong on worker threads.)',
+  '- **Hang detection** is the sweep that finds 1% of the actors hung, plus what follows at once: the',
+  '  `hung` and `crashed` events, the callers failed with `ACTOR_CRASHED` (reason `hung`), the zombie',
+  '  turns fenced and the restarts (onStop, init, onStart) — about 0.1 ms per hung actor, mostly the',
+  '  errors, their stack traces and the events.',
+  '- **Restart** is a full cycle seen from a caller: an ask whose handler throws, its `ACTOR_CRASHED`',
+  '  reply, the steward\'s decision, onStop, a fresh `init` and onStart, and the next ask answered by the',
+  '  new incarnation. About half of it is building the two errors (the thrown one and `ACTOR_CRASHED`)',
+  '  with their stack traces. A group restart stops and starts all ten children.',
+];
+
 function fmt(v: number, unit: string): string {
   if (unit.endsWith('/s')) return v >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : `${(v / 1e3).toFixed(0)} k`;
   if (unit === 'bytes/actor') return v.toFixed(0);
   return v.toFixed(3);
 }
 
-export function renderMarkdown(run: RunResult, rows: Row[]): string {
+export function renderMarkdown(run: RunResult, rows: Row[], supervision: SupervisionRow[] = []): string {
   const out: string[] = [];
   out.push('# Benchmarks');
   out.push('');
@@ -146,6 +196,24 @@ export function renderMarkdown(run: RunResult, rows: Row[]): string {
   out.push('');
   out.push(...READING);
   out.push('');
+  if (supervision.length > 0) {
+    out.push('## Supervision costs (Holdfast alone)');
+    out.push('');
+    out.push('The floor has no supervisor, so these are absolute figures: the median over fresh processes, with');
+    out.push('the spread. Each measurement checks its outcome (no false hangs; exactly the hung actors found and');
+    out.push('restarted; every restart served by a new incarnation).');
+    out.push('');
+    out.push('| measurement | median | spread | rounds | verified | size |');
+    out.push('|---|---:|---:|---:|:---:|---|');
+    for (const r of supervision) {
+      out.push(
+        `| ${r.title} | ${r.median.toFixed(3)} ${r.unit} | ${r.min.toFixed(3)} – ${r.max.toFixed(3)} | ${r.rounds} | ${r.verified ? 'yes' : '**no**'} | ${r.note} |`,
+      );
+    }
+    out.push('');
+    out.push(...SUPERVISION_READING);
+    out.push('');
+  }
   out.push('## What each contestant guarantees');
   out.push('');
   out.push('| contestant | semantics |');

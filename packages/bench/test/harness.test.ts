@@ -33,5 +33,12 @@ describe('benchmark harness', () => {
       expect(Number.isFinite(row.ratio)).toBe(true);
     }
     expect(result.rows.filter((r) => r.contestant.startsWith('floor')).every((r) => r.ratio === 1)).toBe(true);
+    const supervision = (result as unknown as { supervision: Array<{ scenario: string; verified: boolean; rounds: number; median: number }> }).supervision;
+    expect(supervision.map((r) => r.scenario)).toEqual(['sweep-idle', 'hang-detection', 'restart', 'restart-group']);
+    for (const row of supervision) {
+      expect(row.verified).toBe(true);
+      expect(row.rounds).toBe(1);
+      expect(row.median).toBeGreaterThan(0);
+    }
   });
 });

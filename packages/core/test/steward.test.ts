@@ -379,3 +379,66 @@ describe('order, shutdown timeouts and inspection', () => {
     expect(system.tree().children.map((c) => (c.kind === 'steward' ? c.name : c.id))).toEqual(['s']);
   });
 });
+
+describe('fine points', () => {
+  it('a child that fails while its steward is escalating stays down and comes back with the steward', async () => {
+    const log: string[] = [];
+    const { system, events } = createTestSystem();
+    const { Worker } = makeWorker(log);
+    const { Worker: SlowStop } = makeWorker(log);
+    let openStop!: () => void;
+    const stopGate = new Promise<void>((r) => {
+      openStop = r;
+    });
+    const Slow = { ...SlowStop, behaviour: { ...SlowStop.behaviour, onStop: () => stopGate } };
+    const s = system.steward('s', { intensity: { maxRestarts: 0, withinMs: 1_000 } });
+    const a = s.spawn(Worker, { id: 'a' });
+    const b = s.spawn(Worker, { id: 'b' });
+    const c = s.spawn(Slow, { id: 'c' });
+    await rejection(c.ask('crash', {})); // past the limit at once: the steward stops c (slowly), then b, then a
+    await settle();
+    expect(s.status).toBe('restarting');
+    const err = await rejection(b.ask('crash', {})); // b fails while the steward is down
+    expect(err.details).toMatchObject({ decision: 'restart' });
+    openStop();
+    await settle(8);
+    expect(events.filter((e) => e.type === 'escalated').map((e) => e.actor)).toEqual(['s']);
+    expect(s.status).toBe('running');
+    for (const [ref, id] of [
+      [a, 'a'],
+      [b, 'b'],
+      [c, 'c'],
+    ] as const)
+      expect(await ref.ask('get', {})).toEqual({ id, inc: 2, n: 0 });
+    await system.shutdown();
+  });
+
+  it('ctx.stop() of an actor made with system.spawn: permanent is restarted, transient stops with reason normal', async () => {
+    const { system, events } = createTestSystem();
+    const { Worker } = makeWorker([]);
+    const p = system.spawn(Worker, { id: 'p' });
+    const t = system.spawn(Worker, { id: 't', restart: 'transient' });
+    await p.ask('exit', {});
+    await t.ask('exit', {});
+    await settle();
+    expect(await p.ask('get', {})).toEqual({ id: 'p', inc: 2, n: 0 });
+    expect((await rejection(t.ask('get', {}))).details).toEqual({ actor: 't', reason: 'normal' });
+    expect(events.filter((e) => e.type === 'restarting').map((e) => `${e.actor}:${e.reason}`)).toEqual(['p:normal']);
+    await system.shutdown();
+  });
+
+  it('a steward that is stopped takes no new children; a stopped one is gone from the tree', async () => {
+    const { system } = createTestSystem();
+    const { Worker } = makeWorker([]);
+    const s = system.steward('s');
+    const a = s.spawn(Worker, { id: 'a' });
+    await s.stop();
+    expect(() => s.spawn(Worker, { id: 'b' })).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/stopped/) }));
+    expect(() => s.steward('t')).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect((await rejection(a.ask('get', {}))).details).toEqual({ actor: 'a', reason: 'stopped' });
+    expect(system.tree().children).toEqual([]);
+    // The name is free again.
+    expect(system.steward('s').status).toBe('running');
+    await system.shutdown();
+  });
+});

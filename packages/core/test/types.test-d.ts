@@ -82,4 +82,27 @@ describe('types flow from the protocol', () => {
   it('types lookup by protocol', () => {
     expectTypeOf(system.lookup(CounterProtocol, 'c')).toEqualTypeOf<ActorRef<typeof CounterProtocol> | undefined>();
   });
+
+  it('types a steward: spawn returns the typed ref and needs args when init does; options are checked', () => {
+    const s = system.steward('typed', { strategy: 'rest-for-one', intensity: { maxRestarts: 1, withinMs: 1_000 } });
+    expectTypeOf(s.spawn(Counter, { id: 'x', restart: 'transient' })).toEqualTypeOf<ActorRef<typeof CounterProtocol>>();
+    const P = defineProtocol('args2', { ping: { input: z.object({}) } });
+    const Needs = defineActor(P, { init: (a: { n: number }) => a, handlers: { ping() {} } });
+    s.spawn(Needs, { args: { n: 1 } });
+    // @ts-expect-error: args are required
+    s.spawn(Needs, {});
+    // @ts-expect-error: no such strategy
+    system.steward('bad', { strategy: 'one-for-some' });
+    expectTypeOf(s.steward('child').path).toEqualTypeOf<string>();
+    // ctx.stop and ctx.heartbeat exist in handlers.
+    defineActor(P, {
+      init: () => ({}),
+      handlers: {
+        ping(_s, _i, ctx) {
+          expectTypeOf(ctx.stop).toEqualTypeOf<() => void>();
+          expectTypeOf(ctx.heartbeat).toEqualTypeOf<() => void>();
+        },
+      },
+    });
+  });
 });

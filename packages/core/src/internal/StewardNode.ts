@@ -195,12 +195,18 @@ export class StewardNode implements Supervised {
   async #handle(child: Supervised, decision: RestartDecision, reason: RestartCause, cause: Error | null, epoch: number, at: number): Promise<void> {
     if (child.gone || child.parent !== this) return;
     // This steward ended an incarnation since (a restart from above, a stop): that dealt with the child.
-    if (epoch !== this.#epoch || this.status !== RUNNING) {
-      if (this.status >= STOPPING) await child.stopFor('shutdown', cause);
-      else if (decision === 'stop') await child.stopFor(this.#stopReason(child, reason), cause);
+    if (this.status >= STOPPING) {
+      await child.stopFor('shutdown', cause);
+      return;
+    }
+    if (this.status === DOWN) {
+      // Down itself: the child stays down and comes back when this steward is restarted.
+      if (decision === 'stop') await child.stopFor(this.#stopReason(child, reason), cause);
       else await child.terminate('restarting', cause);
       return;
     }
+    // Restarted since the failure: the child was restarted with it.
+    if (epoch !== this.#epoch) return;
     const record = (delayMs: number): RestartRecord => ({
       at,
       incarnation: child.incarnation,
@@ -362,6 +368,7 @@ export class StewardNode implements Supervised {
   /** Start the next incarnation: a clean restart window, every child started again in order. */
   reincarnate(): void {
     if (this.status !== DOWN) return;
+    this.#epoch++;
     this.status = RUNNING;
     this.incarnation++;
     this.restarts++;
