@@ -8,6 +8,8 @@ export const AccountProtocol = defineProtocol('account', {
   balance: { input: z.object({}), reply: z.number() },
   audit: { input: z.object({ delayMs: z.number().int().min(0) }), reply: z.string() },
   corrupt: { input: z.object({}) },
+  /** Waits for an answer that never comes (a lost callback): the steward finds the turn hung. */
+  freeze: { input: z.object({}), reply: z.number() },
 });
 
 /** One account: its balance is owned by this actor alone, so no read-modify-write can race. */
@@ -38,6 +40,13 @@ export const Account = defineActor(AccountProtocol, {
     },
     corrupt() {
       throw new Error('ledger checksum mismatch');
+    },
+    async freeze(state, _input, ctx) {
+      // Nothing ever resolves this, until the steward declares the turn hung and aborts its signal.
+      await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+      // The zombie goes on: this write lands on the old incarnation's state, which nothing reads.
+      state.balance = 0;
+      return state.balance;
     },
   },
 });

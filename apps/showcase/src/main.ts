@@ -4,19 +4,26 @@ import { Account, Teller } from './bank.js';
 const say = (line: string) => console.log(line);
 const system = createSystem({ name: 'showcase', askTimeoutMs: 2_000 });
 system.events.subscribe((e) => {
-  if (e.type === 'crashed') say(`  [event] ${e.actor} crashed (${e.error.message}); decision: ${e.decision}`);
+  if (e.type === 'crashed') say(`  [event] ${e.actor} crashed (${e.reason}: ${e.error.message}); decision: ${e.decision}`);
   if (e.type === 'restarted') say(`  [event] ${e.actor} restarted as incarnation ${e.incarnation}`);
 });
 
 say('Holdfast showcase: accounts owned by actors\n');
 const ids = ['alice', 'bob', 'carol'];
-const accounts = ids.map((id) => system.spawn(Account, { id, args: { opening: 1_000 } }));
+// The accounts live under a steward that restarts them one by one, and declares a turn hung after
+// 500 ms without progress (30 s by default; short here for the demonstration).
+const bank = system.steward('bank', { strategy: 'one-for-one', heartbeat: { timeoutMs: 500, sweepMs: 50 } });
+const accounts = ids.map((id) => bank.spawn(Account, { id, args: { opening: 1_000 } }));
 const teller = system.spawn(Teller, { id: 'teller' });
 say(
   `spawned ${system
     .actors()
     .map((a) => `${a.id} (${a.type})`)
     .join(', ')}`,
+);
+const tree = system.tree();
+say(
+  `supervision tree: ${tree.children.map((c) => (c.kind === 'steward' ? `${c.name} [${c.strategy}: ${c.children.map((a) => (a.kind === 'actor' ? a.id : a.name)).join(', ')}]` : c.id)).join(', ')}`,
 );
 
 // 3,000 concurrent transfers in random directions: the total never changes.
@@ -60,6 +67,16 @@ try {
   if (isHoldfastError(e, 'ACTOR_CRASHED')) say(`corrupt: ACTOR_CRASHED, cause "${(e.cause as Error).message}"`);
 }
 say(`alice after restart: balance ${await alice.ask('balance', {})} (fresh state from init)`);
+
+// A turn that never ends is found by the steward's heartbeat sweep: its caller gets ACTOR_CRASHED
+// (reason hung) long before its 2 s deadline, and the zombie's later write is fenced off.
+try {
+  await alice.ask('freeze', {});
+} catch (e) {
+  if (isHoldfastError(e, 'ACTOR_CRASHED')) say(`freeze: ACTOR_CRASHED, reason ${e.details.reason}, decision ${e.details.decision}`);
+}
+await alice.ask('deposit', { amount: 1 });
+say(`alice after the hang: balance ${await alice.ask('balance', {})} (the zombie's write of 0 never landed)`);
 
 // Every ask has a deadline; the handler sees the abort through ctx.signal.
 try {

@@ -23,9 +23,17 @@ describe('showcase app', () => {
     expect(lines.find((l) => l.startsWith('deposit -5'))).toMatch(/^deposit -5: INVALID_MESSAGE \(invalid input for 'deposit': amount: /);
     expect(lines).toContain('corrupt: ACTOR_CRASHED, cause "ledger checksum mismatch"');
     expect(lines).toContain('alice after restart: balance 1000 (fresh state from init)');
+    expect(lines).toContain('supervision tree: bank [one-for-one: alice, bob, carol], teller');
+    // Real time: never before the 500 ms timeout (how much later depends on the machine's load).
+    const hung = /^ {2}\[event\] alice crashed \(hung: no progress for (\d+) ms in 'freeze' \(heartbeat timeout 500 ms\)\); decision: restart$/.exec(
+      lines.find((l) => l.includes('alice crashed (hung')) ?? '',
+    );
+    expect(Number(hung?.[1])).toBeGreaterThanOrEqual(500);
+    expect(lines).toContain('freeze: ACTOR_CRASHED, reason hung, decision restart');
+    expect(lines).toContain("alice after the hang: balance 1001 (the zombie's write of 0 never landed)");
     expect(lines).toContain("audit with a 100 ms deadline: ASK_TIMEOUT (ask 'audit' to 'alice' timed out after 100 ms)");
     expect(lines).toContain('ask during shutdown: SHUTTING_DOWN');
     expect(lines).toContain('deposits queued before shutdown answered: 3');
-    expect(lines.at(-1)).toMatch(/^shutdown clean in [\d.]+ ms; asks \d+, crashes 1, restarts 1, timeouts 1$/);
+    expect(lines.at(-1)).toMatch(/^shutdown clean in [\d.]+ ms; asks \d+, crashes 2, restarts 2, timeouts 1$/);
   });
 });

@@ -147,7 +147,7 @@ const SUPERVISION_READING = [
   '  turns fenced and the restarts (onStop, init, onStart) — about 0.1 ms per hung actor, mostly the',
   '  errors, their stack traces and the events.',
   '- **Restart** is a full cycle seen from a caller: an ask whose handler throws, its `ACTOR_CRASHED`',
-  '  reply, the steward\'s decision, onStop, a fresh `init` and onStart, and the next ask answered by the',
+  "  reply, the steward's decision, onStop, a fresh `init` and onStart, and the next ask answered by the",
   '  new incarnation. About half of it is building the two errors (the thrown one and `ACTOR_CRASHED`)',
   '  with their stack traces. A group restart stops and starts all ten children.',
 ];

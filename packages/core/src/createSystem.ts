@@ -174,10 +174,15 @@ export class ActorSystem {
     };
     const heartbeat = options.heartbeat ?? {};
     const intensity = options.rootIntensity ?? {};
-    this.#root = new StewardNode(this.#core, 'root', null, this.#stewardOptions(
+    this.#root = new StewardNode(
+      this.#core,
+      'root',
+      null,
+      this.#stewardOptions(
         { heartbeat, intensity, ...(options.backoff && { backoff: options.backoff }), ...(options.whileDown && { whileDown: options.whileDown }) },
         null,
-      ));
+      ),
+    );
     this.#host = {
       spawnUnder: (node, def, o) => this.#spawnUnder(node, def, o),
       stewardUnder: (node, name, o) => this.#stewardUnder(node, name, o),
@@ -259,7 +264,8 @@ export class ActorSystem {
 
   #stewardUnder(parent: StewardNode, name: string, options: StewardOptions): Steward {
     if (this.#status !== 'running') throw new ShuttingDown(this.name);
-    if (typeof name !== 'string' || name.length === 0 || name.includes('/')) throw new InvalidArgument(`steward: name must be a non-empty string without '/', got ${JSON.stringify(name)}`);
+    if (typeof name !== 'string' || name.length === 0 || name.includes('/'))
+      throw new InvalidArgument(`steward: name must be a non-empty string without '/', got ${JSON.stringify(name)}`);
     if (name === 'root' || this.#stewards.has(name)) throw new InvalidArgument(`steward: a steward '${name}' exists already`);
     if (!parent.running) throw new InvalidArgument(`steward '${parent.id}' is ${parent.statusName}: it cannot take new children`);
     const node = new StewardNode(this.#core, name, parent, this.#stewardOptions(options, parent));

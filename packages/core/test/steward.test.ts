@@ -99,10 +99,7 @@ describe('steward strategies', () => {
     await settle();
     expect((await rejection(temp.ask('get', {}))).code).toBe('ACTOR_STOPPED');
 
-    expect(events.filter((e) => e.type === 'stopped').map((e) => `${e.actor}:${(e as { reason: string }).reason}`)).toEqual([
-      'trans:normal',
-      'temp:stopped',
-    ]);
+    expect(events.filter((e) => e.type === 'stopped').map((e) => `${e.actor}:${(e as { reason: string }).reason}`)).toEqual(['trans:normal', 'temp:stopped']);
     expect(system.tree().children.map((c) => (c.kind === 'steward' ? c.name : c.id))).toEqual(['s']);
     expect(s.inspect().children.map((c) => (c.kind === 'actor' ? `${c.id}#${c.incarnation}` : c.name))).toEqual(['perm#2']);
     await system.shutdown();

@@ -817,7 +817,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
       timeoutMs,
       at: this.core.clock.now(),
     });
-    const error = new Error(`no progress for ${silentMs} ms in '${env.msg.name}' (heartbeat timeout ${timeoutMs} ms)`);
+    const error = new Error(`no progress for ${Math.round(silentMs)} ms in '${env.msg.name}' (heartbeat timeout ${timeoutMs} ms)`);
     this.#crash(env, error, 'hung');
   }
 

@@ -5,8 +5,8 @@ import type { BackoffOptions, RestartType, Strategy, WhileDown } from '../option
 import { backoffDelay } from './backoff.js';
 import type { Cell } from './Cell.js';
 import { RestartWindow } from './RestartWindow.js';
-import type { SystemCore } from './SystemCore.js';
 import { CELL, ChildRecord, STEWARD, type Supervised } from './Supervised.js';
+import type { SystemCore } from './SystemCore.js';
 
 const RUNNING = 0;
 const DOWN = 1;
@@ -213,7 +213,7 @@ export class StewardNode implements Supervised {
       reason,
       decision,
       delayMs,
-      error: cause === null ? null : (cause.cause instanceof Error ? cause.cause.message : cause.message),
+      error: cause === null ? null : cause.cause instanceof Error ? cause.cause.message : cause.message,
     });
     if (decision === 'stop') {
       child.record.add(record(0));
