@@ -69,6 +69,9 @@ describe('heartbeats and hang detection', () => {
     }
     expect(await done).toBe(10);
     expect(events.filter((e) => e.type === 'hung' || e.type === 'crashed')).toEqual([]);
+    // One turn, ten heartbeats: counted by the actor and by the system.
+    expect(system.actors()[0]).toMatchObject({ turns: 1 });
+    expect(system.stats().turns).toBe(1);
 
     const stalls = track(ix.ask('rebuild', { steps: 3 }));
     await settle();

@@ -67,7 +67,8 @@ type AnyHandler = (state: unknown, input: unknown, ctx: TurnContext) => unknown;
  * loop reaches the handler in one load. `async` is learned on the first promise.
  */
 class BoundMessage extends CompiledMessage {
-  async: boolean;
+  /** How the owner loop calls it: PLAIN, WITH_CTX or ASYNC (one load per turn). */
+  mode: number;
   constructor(
     message: CompiledMessage,
     readonly fn: AnyHandler,
@@ -75,9 +76,21 @@ class BoundMessage extends CompiledMessage {
     readonly usesCtx: boolean,
   ) {
     super(message.name, message.input, message.reply);
-    this.async = fn instanceof AsyncFunction;
+    this.mode = fn instanceof AsyncFunction ? ASYNC : usesCtx ? WITH_CTX : PLAIN;
+  }
+
+  /** It returned a promise: later turns run under AsyncLocalStorage to keep the call chain. */
+  learnAsync(): void {
+    this.mode = ASYNC;
   }
 }
+
+/** Sync handler without a ctx parameter. */
+const PLAIN = 0;
+/** Sync handler that takes a ctx. */
+const WITH_CTX = 1;
+/** Async handler (or one that returned a promise once): runs under AsyncLocalStorage. */
+const ASYNC = 2;
 
 /** Message name → bound message, for one actor type (the same shape as a protocol's table). */
 type BoundTable = Protocol['table'];
@@ -589,7 +602,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     const sync = syncState;
     while (n < budget) {
       if (this.sys !== null) this.#runSystemMessages();
-      if (this.busy || this.status !== RUNNING) return n;
+      if (this.busy || this.status !== RUNNING) break;
       // The message stays at the head of the mailbox while its handler runs (see syncState).
       const env = mailbox.peek();
       if (env === undefined) break;
@@ -599,17 +612,18 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
         if (this.waiters !== null && this.waiters.length > 0) this.#admit();
         continue;
       }
+      // A turn's start is proof of progress: the steward watches turns + beats. The count is
+      // stored when the loop ends: no sweep can run before that.
       n++;
       // The turn, inlined by hand: this loop is the hottest code in the system, and relying on
       // the JIT to inline four levels of calls leaves it over its inlining budget.
       const h = env.msg as BoundMessage;
-      const ctx = h.usesCtx ? new TurnContext(this, env) : null;
-      // A turn's start is proof of progress: the steward watches turns + beats.
-      this.turns++;
+      const mode = h.mode;
+      const ctx = mode === PLAIN || !h.usesCtx ? null : new TurnContext(this, env);
       sync.cell = this;
       let result: unknown;
       try {
-        result = h.async ? this.#callAsync(h, env, ctx) : h.fn(this.state, env.input, ctx as TurnContext);
+        result = mode === ASYNC ? this.#callAsync(h, env, ctx) : h.fn(this.state, env.input, ctx as TurnContext);
       } catch (e) {
         sync.cell = null;
         mailbox.shift();
@@ -632,6 +646,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
       }
       this.#turnReturned(env, result);
     }
+    this.turns += n;
     this.core.counters.turns += n;
     if (this.core.draining) this.core.noteIdle();
     return n;
@@ -650,7 +665,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
 
   #awaitTurn(h: BoundMessage, env: Letter, ctx: TurnContext | null, result: PromiseLike<unknown>): void {
     // Learn it: later turns of this handler run under AsyncLocalStorage to keep the call chain.
-    h.async = true;
+    h.learnAsync();
     this.busy = true;
     // Only a turn that outlives this call can be fenced (stop, restart, abandon): track it.
     this.current = env;
