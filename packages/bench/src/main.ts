@@ -1,6 +1,6 @@
 // The benchmark harness. `pnpm bench` runs every group (one process each) and the supervision
 // measurements, then writes results/latest.json and docs/benchmarks.md. `pnpm bench --quick` is a smoke run: small sizes,
-// two rounds, results/quick.json only.
+// two rounds, results/quick.json only. `pnpm bench --render` rewrites the page from the last run.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -16,6 +16,13 @@ const root = join(pkg, '..', '..');
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const only = args.filter((a) => !a.startsWith('--'));
+
+// `--render`: rewrite docs/benchmarks.md from results/latest.json without measuring again.
+if (args.includes('--render')) {
+  const saved = JSON.parse(readFileSync(join(pkg, 'results', 'latest.json'), 'utf8'));
+  writeFileSync(join(root, 'docs', 'benchmarks.md'), renderMarkdown(saved, summarise(saved), summariseSupervision(saved)));
+  process.exit(0);
+}
 
 const rounds = quick ? 2 : 9;
 const samples = [];
