@@ -30,6 +30,7 @@ export {
   type SystemOptions,
   type SystemStats,
   type SystemStatus,
+  type TurnObserver,
 } from './createSystem.js';
 export {
   type ActorBehaviour,

@@ -58,3 +58,41 @@ describe('dead letters and lifecycle events', () => {
     ]);
   });
 });
+
+describe('turn observer', () => {
+  it('times one synchronous turn in sampleEvery and every async turn, by actor type and message', async () => {
+    const { defineActor, defineProtocol } = await import('../src/index.js');
+    const { z } = await import('zod');
+    const P = defineProtocol('observed', { quick: { input: z.object({}) }, slow: { input: z.object({}), reply: z.number() } });
+    const A = defineActor(P, {
+      init: () => ({}),
+      handlers: {
+        quick() {},
+        async slow() {
+          await new Promise((r) => setTimeout(r, 5));
+          return 1;
+        },
+      },
+    });
+    const seen: Array<[string, string, number]> = [];
+    const { createSystem } = await import('../src/index.js');
+    const system = createSystem({
+      turnObserver: {
+        sampleEvery: 4,
+        observe: (type, message, ms) => {
+          seen.push([type, message, ms]);
+          if (message === 'quick' && seen.length === 1) throw new Error('a broken observer does not break turns');
+        },
+      },
+    });
+    const a = system.spawn(A, { id: 'a' });
+    for (let i = 0; i < 12; i++) a.tell('quick', {});
+    expect(await a.ask('slow', {})).toBe(1);
+    expect(seen.filter(([, m]) => m === 'quick').length).toBe(3);
+    const slow = seen.filter(([, m]) => m === 'slow');
+    expect(slow.map(([t]) => t)).toEqual(['observed']);
+    expect(slow[0]?.[2]).toBeGreaterThanOrEqual(4);
+    expect(system.stats().turns).toBe(13);
+    await system.shutdown();
+  });
+});

@@ -30,7 +30,7 @@ import { Envelope, type EnvelopeHost, Letter, promiseFor } from './Envelope.js';
 import { RingBuffer } from './RingBuffer.js';
 import type { ChildActorSnapshot, StewardNode } from './StewardNode.js';
 import { CELL, ChildRecord, type Supervised } from './Supervised.js';
-import type { SystemCore } from './SystemCore.js';
+import type { ObserverState, SystemCore } from './SystemCore.js';
 import { TurnContext } from './TurnContext.js';
 import { toJSONSafe } from './toJSONSafe.js';
 
@@ -151,6 +151,8 @@ class Rare {
   zombies = 0;
   /** The end of the incarnation in progress (onStop running). */
   ending: Promise<void> | null = null;
+  /** When the async turn in progress started (performance.now), when turns are observed. */
+  turnStart = 0;
   timers: Set<TimerHandle> | null = null;
   deferred: Set<Envelope> | null = null;
   log: Logger | null = null;
@@ -600,6 +602,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     let n = 0;
     const mailbox = this.mailbox;
     const sync = syncState;
+    const observer = this.core.observer;
     while (n < budget) {
       if (this.sys !== null) this.#runSystemMessages();
       if (this.busy || this.status !== RUNNING) break;
@@ -620,11 +623,18 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
       const h = env.msg as BoundMessage;
       const mode = h.mode;
       const ctx = mode === PLAIN || !h.usesCtx ? null : new TurnContext(this, env);
+      // Turn timing, for metrics: one turn in `every` (async turns always), and only with an observer.
+      let t0 = 0;
+      if (observer !== null && (mode === ASYNC || --observer.countdown <= 0)) {
+        if (mode !== ASYNC) observer.countdown = observer.every;
+        t0 = performance.now();
+      }
       sync.cell = this;
       let result: unknown;
       try {
         result = mode === ASYNC ? this.#callAsync(h, env, ctx) : h.fn(this.state, env.input, ctx as TurnContext);
       } catch (e) {
+        if (t0 !== 0) (observer as ObserverState).observe(this.def.name, h.name, performance.now() - t0);
         sync.cell = null;
         mailbox.shift();
         if (this.waiters !== null && this.waiters.length > 0) this.#admit();
@@ -637,13 +647,16 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
       if (result !== null && typeof result === 'object') {
         if (typeof (result as PromiseLike<unknown>).then === 'function') {
           this.#awaitTurn(h, env, ctx, result as PromiseLike<unknown>);
+          if (observer !== null) this.#rare.turnStart = t0 === 0 ? performance.now() : t0;
           continue;
         }
       } else if (!env.isAsk) {
         // A tell whose handler returned a plain value: nothing to reply, nothing to replace.
+        if (t0 !== 0) (observer as ObserverState).observe(this.def.name, h.name, performance.now() - t0);
         env.done = true;
         continue;
       }
+      if (t0 !== 0) (observer as ObserverState).observe(this.def.name, h.name, performance.now() - t0);
       this.#turnReturned(env, result);
     }
     this.turns += n;
@@ -686,6 +699,11 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
       return;
     }
     this.busy = false;
+    const observer = this.core.observer;
+    if (observer !== null && this.#r !== null && this.#r.turnStart !== 0) {
+      observer.observe(this.def.name, env.msg.name, performance.now() - this.#r.turnStart);
+      this.#r.turnStart = 0;
+    }
     if (threw) this.#turnThrew(env, value);
     else this.#turnReturned(env, value);
     if (this.ready) this.core.dispatcher.schedule(this);

@@ -23,6 +23,13 @@ export interface SystemCounters {
   deadlocks: number;
 }
 
+/** @internal A {@link TurnObserver} with its sampling state. */
+export interface ObserverState {
+  readonly every: number;
+  countdown: number;
+  readonly observe: (actorType: string, message: string, durationMs: number) => void;
+}
+
 /** @internal What a cell needs of its system. */
 export interface SystemCore {
   readonly name: string;
@@ -46,4 +53,6 @@ export interface SystemCore {
   fatal(error: Error): void;
   /** The random source of backoff jitter. */
   readonly random: () => number;
+  /** Who receives turn durations, or null (then turns are not timed at all). */
+  readonly observer: ObserverState | null;
 }
