@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+// The `holdfast` command line.
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { isService, type ServiceDefinition } from './defineService.js';
+import { ExitCode, runService } from './runService.js';
+import { resolveSettings, SettingsError, serviceConfigInput } from './settings.js';
+
+const program = new Command();
+program
+  .name('holdfast')
+  .description('Run and inspect Holdfast services: owner-loop actors under stewards, as a long-lived process.')
+  // A usage error is one line (commander's own) and exit code 2; --help exits 0.
+  .exitOverride((err) => {
+    process.exit(err.exitCode === 0 ? 0 : ExitCode.USAGE);
+  });
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+const integer = (name: string) => (value: string) => {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number`);
+  return value;
+};
+
+program
+  .command('run')
+  .description('Load a service module (its default export is a defineService(...)) and run it until SIGTERM or SIGINT, then drain.')
+  .argument('<entry>', 'the service module: TypeScript (loaded through tsx) or JavaScript')
+  .option(
+    '--admin-port <port>',
+    'admin HTTP port for /healthz, /readyz, /metrics; 0 picks a free one (env HOLDFAST_ADMIN_PORT, default 9464)',
+    integer('--admin-port'),
+  )
+  .option('--admin-host <host>', 'address the admin listener binds to (env HOLDFAST_ADMIN_HOST, default 127.0.0.1)')
+  .option('--no-admin', 'do not start the admin listener (env HOLDFAST_ADMIN=false)')
+  .option('--debug-socket <path>', 'Unix socket for `holdfast repl` (env HOLDFAST_DEBUG_SOCKET, default in the temp directory)')
+  .option('--no-debug', 'do not open the debug socket (env HOLDFAST_DEBUG=false)')
+  .option(
+    '--drain-timeout <ms>',
+    'how long the drain may take before exiting non-zero (env HOLDFAST_DRAIN_TIMEOUT_MS, default 10000)',
+    integer('--drain-timeout'),
+  )
+  .addOption(
+    new Option('--log-level <level>', 'pino log level (env HOLDFAST_LOG_LEVEL, default info)').choices([
+      'trace',
+      'debug',
+      'info',
+      'warn',
+      'error',
+      'fatal',
+      'silent',
+    ]),
+  )
+  .option('--pretty', 'human-readable logs (default when stdout is a terminal; env HOLDFAST_PRETTY)')
+  .option('--no-pretty', 'JSON logs even on a terminal')
+  .option('-c, --config <key=value>', "a setting of the service's own config (repeatable); env <SERVICE>_<KEY> also works", collect, [])
+  .addHelpText(
+    'after',
+    `
+Exit codes: 0 drained cleanly; 1 the drain did not finish in time, the root steward gave up, or start failed;
+2 bad settings; 130 a second signal forced the exit.
+
+Example:
+  holdfast run src/service.ts --admin-port 9464 --config port=8080`,
+  )
+  .action(async (entry: string, opts: Record<string, unknown>) => {
+    const flags = {
+      adminPort: opts.adminPort,
+      adminHost: opts.adminHost,
+      // commander sets these to true unless --no-… was given: only a given flag overrides the environment.
+      admin: process.argv.includes('--no-admin') ? false : undefined,
+      debugSocket: opts.debugSocket,
+      debug: process.argv.includes('--no-debug') ? false : undefined,
+      drainTimeoutMs: opts.drainTimeout,
+      logLevel: opts.logLevel,
+      pretty: process.argv.includes('--no-pretty') ? false : opts.pretty === true ? true : undefined,
+    };
+    let definition: ServiceDefinition;
+    let started: Awaited<ReturnType<typeof runService>>;
+    try {
+      const settings = resolveSettings(flags, process.env);
+      definition = await loadService(entry);
+      const shape = Object.keys((definition.config as { shape?: Record<string, unknown> }).shape ?? {});
+      const config = serviceConfigInput(definition.name, shape, opts.config as string[], process.env);
+      started = await runService(definition, config, settings);
+    } catch (e) {
+      if (e instanceof SettingsError) {
+        process.stderr.write(`holdfast: ${e.message}\n`);
+        process.exit(ExitCode.USAGE);
+      }
+      process.stderr.write(`holdfast: could not start ${entry}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exit(ExitCode.FAILED);
+    }
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++;
+      if (signals > 1) {
+        process.stderr.write(`holdfast: ${signal} again during the drain: exiting now\n`);
+        process.exit(ExitCode.FORCED);
+      }
+      void started.stop(signal);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    process.exit(await started.done);
+  });
+
+/** Import the entry and return its service; TypeScript goes through tsx when it is not loaded already. */
+async function loadService(entry: string): Promise<ServiceDefinition> {
+  const path = isAbsolute(entry) ? entry : resolve(process.cwd(), entry);
+  if (!existsSync(path)) throw new SettingsError(`no such service module: ${entry}`);
+  const url = pathToFileURL(path).href;
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(url)) as { default?: unknown };
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw e;
+    const { register } = await import('tsx/esm/api');
+    register();
+    mod = (await import(url)) as { default?: unknown };
+  }
+  if (!isService(mod.default)) throw new SettingsError(`${entry} does not export a service: its default export must be defineService({ ... })`);
+  return mod.default;
+}
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,70 @@
+import type { ActorSystem, Logger } from '@holdfast/core';
+import type { z } from 'zod';
+
+/** What a service's `start` receives. */
+export interface ServiceContext<C> {
+  /** The actor system: spawn actors and stewards under it. */
+  readonly system: ActorSystem;
+  /** The service's own settings, parsed by its `config` schema. */
+  readonly config: C;
+  /** The service's logger (pino). */
+  readonly log: Logger;
+  /**
+   * Aborted when the drain begins. A front can answer "unavailable" at once from then on; asks
+   * from outside the system are refused with `SHUTTING_DOWN` anyway.
+   */
+  readonly draining: AbortSignal;
+}
+
+/** What `start` may return: a disposer that closes the service's front (HTTP server, TCP listener). */
+export type Disposer = () => void | Promise<void>;
+
+/** A service: what `holdfast run` loads and runs. */
+export interface ServiceDefinition<C = unknown> {
+  readonly kind: 'service';
+  /** The service's name: the system's name, the log's `name`, and the prefix of its environment variables. */
+  readonly name: string;
+  /** The schema of the service's own settings (from `--config key=value` and `<NAME>_<KEY>` variables). */
+  readonly config: z.ZodType<C>;
+  /**
+   * Spawn the actors (under the system's stewards) and start the front. Return a disposer that
+   * closes the front; it runs after the drain.
+   */
+  start(context: ServiceContext<C>): void | Disposer | Promise<void | Disposer>;
+}
+
+/**
+ * Define a service for `holdfast run`. Export it as the module's default export.
+ *
+ * @example
+ * ```ts
+ * import http from 'node:http';
+ * import { z } from 'zod';
+ * import { defineService } from '@holdfast/runtime';
+ *
+ * export default defineService({
+ *   name: 'kv',
+ *   config: z.object({ port: z.coerce.number().int().min(0).max(65535).default(8080) }),
+ *   async start({ system, config, log }) {
+ *     const store = system.spawn(Store, { id: 'store' });
+ *     const server = http.createServer(async (req, res) => res.end(String(await store.ask('get', { key: req.url ?? '' }))));
+ *     await new Promise<void>((r) => server.listen(config.port, '127.0.0.1', r));
+ *     log.info({ port: config.port }, 'front listening');
+ *     return () => new Promise<void>((r) => server.close(() => r()));
+ *   },
+ * });
+ * ```
+ */
+export function defineService<C>(definition: Omit<ServiceDefinition<C>, 'kind'>): ServiceDefinition<C> {
+  if (typeof definition?.name !== 'string' || !/^[a-z][a-z0-9-]*$/.test(definition.name)) {
+    throw new TypeError(`defineService: name must be lower-case letters, digits and dashes, starting with a letter; got ${JSON.stringify(definition?.name)}`);
+  }
+  if (typeof definition.start !== 'function') throw new TypeError(`defineService('${definition.name}'): start must be a function`);
+  if (typeof definition.config?.safeParse !== 'function') throw new TypeError(`defineService('${definition.name}'): config must be a zod schema`);
+  return Object.freeze({ kind: 'service', ...definition });
+}
+
+/** True for a value made by {@link defineService}. */
+export function isService(value: unknown): value is ServiceDefinition {
+  return typeof value === 'object' && value !== null && (value as ServiceDefinition).kind === 'service';
+}

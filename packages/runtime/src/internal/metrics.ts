@@ -1,0 +1,100 @@
+import type { ActorSystem, TurnObserver } from '@holdfast/core';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * The service's Prometheus metrics, read from the system when scraped (counters move by the
+ * difference since the last scrape), plus a turn-duration histogram fed by the system's turn
+ * observer.
+ */
+export class ServiceMetrics {
+  readonly registry = new Registry();
+  readonly turnDuration: Histogram<'type'>;
+  #system: ActorSystem | null = null;
+
+  constructor(service: string) {
+    this.registry.setDefaultLabels({ service });
+    this.turnDuration = new Histogram({
+      name: 'holdfast_turn_duration_seconds',
+      help: 'How long turns take, by actor type (async turns all, synchronous turns sampled)',
+      labelNames: ['type'],
+      buckets: [0.000_001, 0.000_01, 0.000_1, 0.001, 0.01, 0.1, 1, 10],
+      registers: [this.registry],
+    });
+    const metrics = this;
+    const stats = () => metrics.#system?.stats();
+    const counter = (name: string, help: string, read: () => number | undefined) => {
+      let last = 0;
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const now = read() ?? last;
+          if (now > last) this.inc(now - last);
+          last = now;
+        },
+      });
+    };
+    counter('holdfast_asks_total', 'Asks made (including refused ones)', () => stats()?.asks);
+    counter('holdfast_turns_total', 'Turns run', () => stats()?.turns);
+    counter('holdfast_ask_timeouts_total', 'Asks that timed out', () => stats()?.timeouts);
+    counter('holdfast_crashes_total', 'Actor crashes (thrown, hung, invalid reply, failed start)', () => stats()?.crashes);
+    counter('holdfast_hangs_total', 'Turns declared hung by a steward', () => metrics.#hangs);
+    counter('holdfast_restarts_total', 'Restarts of actors and stewards', () => stats()?.restarts);
+    counter('holdfast_dead_letters_total', 'Messages that could not be delivered or were dropped', () => stats()?.deadLetters);
+    counter('holdfast_rejected_inputs_total', 'Inputs refused by their zod schema', () => stats()?.rejectedInputs);
+    new Gauge({
+      name: 'holdfast_mailbox_depth',
+      help: 'Messages waiting in mailboxes, by actor type',
+      labelNames: ['type'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const depth = new Map<string, number>();
+        for (const a of metrics.#system?.actors() ?? []) depth.set(a.type, (depth.get(a.type) ?? 0) + a.mailbox);
+        for (const [type, n] of depth) this.set({ type }, n);
+      },
+    });
+    new Gauge({
+      name: 'holdfast_actors',
+      help: 'Live actors, by actor type',
+      labelNames: ['type'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const count = new Map<string, number>();
+        for (const a of metrics.#system?.actors() ?? []) count.set(a.type, (count.get(a.type) ?? 0) + 1);
+        for (const [type, n] of count) this.set({ type }, n);
+      },
+    });
+    new Gauge({
+      name: 'holdfast_pending_asks',
+      help: 'Asks waiting for their reply',
+      registers: [this.registry],
+      collect() {
+        this.set(stats()?.pendingAsks ?? 0);
+      },
+    });
+  }
+
+  #hangs = 0;
+
+  /** What the system reports turn durations to. */
+  readonly observer: TurnObserver = {
+    sampleEvery: 16,
+    observe: (type, _message, ms) => this.turnDuration.observe({ type }, ms / 1000),
+  };
+
+  /** Read this system from now on. */
+  bind(system: ActorSystem): void {
+    this.#system = system;
+    system.events.subscribe((e) => {
+      if (e.type === 'hung') this.#hangs++;
+    });
+  }
+
+  /** The Prometheus text exposition. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

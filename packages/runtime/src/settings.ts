@@ -1,0 +1,107 @@
+import { z } from 'zod';
+
+/** The runtime's own settings, from flags and `HOLDFAST_*` environment variables (flags win). */
+export const SettingsSchema = z.object({
+  /** Port of the admin HTTP listener (`/healthz`, `/readyz`, `/metrics`); 0 picks a free one. */
+  adminPort: z.coerce.number().int().min(0).max(65_535).default(9464),
+  /** Address the admin listener binds to (loopback by default). */
+  adminHost: z.string().min(1).default('127.0.0.1'),
+  /** Serve the admin listener at all. */
+  admin: z.boolean().default(true),
+  /** Path of the debug socket (default: in the temp directory, named after the service and pid). */
+  debugSocket: z.string().min(1).optional(),
+  /** Serve the debug socket at all. */
+  debug: z.boolean().default(true),
+  /** How long the drain may take before the process gives up and exits non-zero. */
+  drainTimeoutMs: z.coerce.number().int().positive().default(10_000),
+  /** pino's level. */
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** Pretty logs (default: when stdout is a terminal). */
+  pretty: z.boolean().optional(),
+});
+
+export type Settings = z.infer<typeof SettingsSchema>;
+
+/** Flag name and environment variable of each setting, for messages. */
+export const SETTING_NAMES: Record<keyof Settings, { flag: string; env: string }> = {
+  adminPort: { flag: '--admin-port', env: 'HOLDFAST_ADMIN_PORT' },
+  adminHost: { flag: '--admin-host', env: 'HOLDFAST_ADMIN_HOST' },
+  admin: { flag: '--no-admin', env: 'HOLDFAST_ADMIN' },
+  debugSocket: { flag: '--debug-socket', env: 'HOLDFAST_DEBUG_SOCKET' },
+  debug: { flag: '--no-debug', env: 'HOLDFAST_DEBUG' },
+  drainTimeoutMs: { flag: '--drain-timeout', env: 'HOLDFAST_DRAIN_TIMEOUT_MS' },
+  logLevel: { flag: '--log-level', env: 'HOLDFAST_LOG_LEVEL' },
+  pretty: { flag: '--pretty', env: 'HOLDFAST_PRETTY' },
+};
+
+/** A setting that failed its check: one line that names it. */
+export class SettingsError extends Error {
+  override get name() {
+    return 'SettingsError';
+  }
+}
+
+const BOOL = new Map([
+  ['1', true],
+  ['true', true],
+  ['yes', true],
+  ['0', false],
+  ['false', false],
+  ['no', false],
+]);
+
+/**
+ * Merge flags over environment variables and check them. Throws a {@link SettingsError} whose
+ * message is one line naming the first bad setting.
+ */
+export function resolveSettings(flags: Partial<Record<keyof Settings, unknown>>, env: NodeJS.ProcessEnv): Settings {
+  const raw: Record<string, unknown> = {};
+  for (const [key, names] of Object.entries(SETTING_NAMES) as Array<[keyof Settings, { flag: string; env: string }]>) {
+    const fromEnv = env[names.env];
+    if (fromEnv !== undefined && fromEnv !== '') {
+      const isBool = key === 'admin' || key === 'debug' || key === 'pretty';
+      if (isBool) {
+        const b = BOOL.get(fromEnv.toLowerCase());
+        if (b === undefined) throw new SettingsError(`invalid ${names.env}=${JSON.stringify(fromEnv)}: expected true or false`);
+        raw[key] = b;
+      } else raw[key] = fromEnv;
+    }
+    if (flags[key] !== undefined) raw[key] = flags[key];
+  }
+  const r = SettingsSchema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const key = issue?.path[0] as keyof Settings;
+    const names = SETTING_NAMES[key];
+    const given = raw[key];
+    throw new SettingsError(`invalid setting ${names ? `${names.flag} (${names.env})` : String(key)}=${JSON.stringify(given)}: ${issue?.message ?? 'invalid'}`);
+  }
+  return r.data;
+}
+
+/**
+ * The service's own settings: `<NAME>_<KEY>` environment variables (the service name and the
+ * key in upper snake case), then `--config key=value` flags, checked by the service's schema.
+ */
+export function serviceConfigInput(serviceName: string, shape: readonly string[], pairs: readonly string[], env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const prefix = `${upperSnake(serviceName)}_`;
+  const raw: Record<string, unknown> = {};
+  for (const key of shape) {
+    const v = env[prefix + upperSnake(key)];
+    if (v !== undefined) raw[key] = v;
+  }
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new SettingsError(`invalid --config ${JSON.stringify(pair)}: expected key=value`);
+    raw[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return raw;
+}
+
+/** `drainTimeout` → `DRAIN_TIMEOUT`, `kv-store` → `KV_STORE`. */
+export function upperSnake(s: string): string {
+  return s
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .toUpperCase();
+}

@@ -1,0 +1,154 @@
+import { statSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { debugClient, get, parseMetrics, runCli, type Started, startFixture, until } from './service.js';
+
+let running: Started | null = null;
+afterEach(() => {
+  running?.child.kill('SIGKILL');
+  running = null;
+});
+
+const pendingAsks = async (s: Started) => parseMetrics((await get(`${s.admin}/metrics`)).body).get('holdfast_pending_asks{service="fixture"}') ?? -1;
+
+describe('holdfast run', () => {
+  it('starts the service: /healthz and /readyz answer 200, asks through the front work, /metrics moves with the traffic', async () => {
+    const s = (running = await startFixture());
+    expect(await get(`${s.admin}/healthz`)).toEqual({ status: 200, body: 'ok\n' });
+    expect(await get(`${s.admin}/readyz`)).toEqual({ status: 200, body: 'ready\n' });
+    const before = parseMetrics((await get(`${s.admin}/metrics`)).body);
+    const answers = [];
+    for (let i = 0; i < 5; i++) answers.push(await get(`${s.front}/work`));
+    expect(answers).toEqual([1, 2, 3, 4, 5].map((n) => ({ status: 200, body: String(n) })));
+    const after = parseMetrics((await get(`${s.admin}/metrics`)).body);
+    const delta = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
+    expect(delta('holdfast_asks_total{service="fixture"}')).toBe(5);
+    expect(delta('holdfast_turns_total{service="fixture"}')).toBe(5);
+    // The work handler is async: every one of its turns is timed.
+    expect(delta('holdfast_turn_duration_seconds_count{service="fixture",type="worker"}')).toBe(5);
+    expect(after.get('holdfast_actors{type="worker",service="fixture"}')).toBe(3);
+    expect(after.get('holdfast_mailbox_depth{type="worker",service="fixture"}')).toBe(0);
+    expect(statSync(s.socket).mode & 0o777).toBe(0o600);
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+  });
+
+  it('drains on SIGTERM: accepted requests get their real answers, later ones get 503, /readyz is 503, exit 0; nothing is lost', async () => {
+    const s = (running = await startFixture(['--drain-timeout', '8000', '--config', 'workMs=40']));
+    const accepted = Array.from({ length: 30 }, () => get(`${s.front}/work`));
+    // All 30 are in the system (queued behind one another in the worker's mailbox) before the signal.
+    await until(async () => (await pendingAsks(s)) === 30, '30 pending asks');
+    s.child.kill('SIGTERM');
+    await until(async () => (await get(`${s.admin}/readyz`)).status === 503, '/readyz 503');
+    const late = await Promise.all(Array.from({ length: 10 }, () => get(`${s.front}/work`)));
+    const answers = await Promise.all(accepted);
+    expect(await s.exited).toBe(0);
+    expect(late).toEqual(Array.from({ length: 10 }, () => ({ status: 503, body: 'unavailable\n' })));
+    expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 30 }, () => 200));
+    expect(answers.map((a) => Number(a.body)).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    // The server side counted the same 30.
+    const stopping = s.logs.find((l) => l.msg === 'worker stopping' && l.actor === 'worker');
+    expect(stopping).toMatchObject({ handled: 30, reason: 'shutdown' });
+    expect(s.logs.at(-1)).toMatchObject({ msg: 'stopped', clean: true, exitCode: 0 });
+  });
+
+  it('exits non-zero at the drain deadline when a handler never ends, naming the actor', async () => {
+    const s = (running = await startFixture(['--drain-timeout', '500']));
+    const stuck = get(`${s.front}/hang`);
+    await until(async () => (await pendingAsks(s)) === 1, 'the stuck ask');
+    const t = Date.now();
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(1);
+    expect(Date.now() - t).toBeLessThan(5_000);
+    expect(s.logs.find((l) => l.msg.startsWith('drain deadline passed:'))).toMatchObject({
+      msg: 'drain deadline passed: unfinished work in stuck',
+      level: 50,
+      unfinished: [{ id: 'stuck', type: 'worker', busy: true }],
+    });
+    expect((await stuck).status).toBe(500);
+  });
+
+  it('a second signal during the drain forces the exit', async () => {
+    const s = (running = await startFixture(['--drain-timeout', '60000']));
+    void get(`${s.front}/hang`).catch(() => {});
+    await until(async () => (await pendingAsks(s)) === 1, 'the stuck ask');
+    s.child.kill('SIGTERM');
+    await until(async () => s.logs.some((l) => l.msg === 'draining'), 'the drain');
+    s.child.kill('SIGINT');
+    expect(await s.exited).toBe(130);
+    expect(s.stderr()).toContain('SIGINT again during the drain: exiting now');
+  });
+
+  it('exits non-zero when the root steward gives up (a fatal escalation)', async () => {
+    const s = (running = await startFixture());
+    // 'fragile' may not restart anything: each crash escalates to the root, which allows 3 within 5 s.
+    for (let i = 0; i < 4; i++) await get(`${s.front}/crash`);
+    expect(await s.exited).toBe(1);
+    expect(s.logs.find((l) => l.msg === 'fatal: the root steward gave up')).toMatchObject({ steward: 'fragile' });
+  });
+
+  it('serves the debug socket: actors, state, ask with validation, tell refused when invalid', async () => {
+    const s = (running = await startFixture());
+    const c = await debugClient(s.socket);
+    const actors = (await c.call('actors')).result as Array<{ id: string; type: string; steward: string }>;
+    expect(actors.map((a) => `${a.steward}/${a.id}`)).toEqual(['pool/worker', 'root/stuck', 'fragile/crashy']);
+    expect(await c.call('ask', { id: 'worker', message: 'work', input: { ms: 0 } })).toEqual({ id: 2, ok: true, result: 1 });
+    const bad = await c.call('ask', { id: 'worker', message: 'work', input: { ms: -1 } });
+    expect(bad.ok).toBe(false);
+    expect(bad.error?.code).toBe('INVALID_MESSAGE');
+    const badTell = await c.call('tell', { id: 'worker', message: 'work', input: { ms: 'soon' } });
+    expect(badTell.error?.code).toBe('INVALID_MESSAGE');
+    expect(await c.call('state', { id: 'worker' })).toMatchObject({ ok: true, result: { id: 'worker', state: { handled: 1 }, turns: 1 } });
+    expect((await c.call('state', { id: 'nobody' })).error?.code).toBe('ACTOR_NOT_FOUND');
+    expect((await c.call('frobnicate')).error?.code).toBe('INVALID_ARGUMENT');
+    const trace = (await c.call('trace', { id: 'worker' })).result as { trace: number };
+    expect(await c.call('restart', { id: 'worker' })).toMatchObject({ ok: true });
+    await until(() => c.pushed.some((p) => (p as { event?: { type?: string } }).event?.type === 'restarted'), 'the traced restart');
+    expect(c.pushed.every((p) => (p as { trace: number; event: { actor: string } }).trace === trace.trace)).toBe(true);
+    expect(((await c.call('tree')).result as { children: Array<{ name?: string; id?: string }> }).children.map((x) => x.name ?? x.id)).toEqual([
+      'pool',
+      'stuck',
+      'fragile',
+    ]);
+    c.close();
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+  });
+});
+
+describe('settings', () => {
+  it('a bad flag, environment variable or service config stops start-up with one line naming the setting (exit 2)', async () => {
+    const cases: Array<[string[], Record<string, string>, RegExp]> = [
+      [['--admin-port', 'abc'], {}, /^error: option '--admin-port <port>' argument 'abc' is invalid\. --admin-port must be a whole number$/],
+      [
+        [],
+        { HOLDFAST_ADMIN_PORT: '70000' },
+        /^holdfast: invalid setting --admin-port \(HOLDFAST_ADMIN_PORT\)="70000": Too big: expected number to be <=65535$/,
+      ],
+      [[], { HOLDFAST_DEBUG: 'maybe' }, /^holdfast: invalid HOLDFAST_DEBUG="maybe": expected true or false$/],
+      [['--config', 'port=99999'], {}, /^holdfast: invalid config port="99999" for service 'fixture': Too big: expected number to be <=65535$/],
+      [[], { FIXTURE_WORK_MS: 'slow' }, /^holdfast: invalid config workMs="slow" for service 'fixture': Invalid input: expected number, received NaN$/],
+      [
+        ['--log-level', 'loud'],
+        {},
+        /^error: option '--log-level <level>' argument 'loud' is invalid\. Allowed choices are trace, debug, info, warn, error, fatal, silent\.$/,
+      ],
+    ];
+    for (const [flags, env, message] of cases) {
+      const r = await runCli(['run', 'test/fixtures/app.ts', '--no-admin', '--no-debug', ...flags], env);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr.trim()).toMatch(message);
+      expect(r.stdout).toBe('');
+    }
+  });
+
+  it('explains itself with --help, and refuses a module that is not a service', async () => {
+    const help = await runCli(['run', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: holdfast run [options] <entry>');
+    expect(help.stdout).toContain('--drain-timeout <ms>');
+    const notService = await runCli(['run', 'test/service.ts', '--no-admin', '--no-debug']);
+    expect(notService.code).toBe(2);
+    expect(notService.stderr.trim()).toBe('holdfast: test/service.ts does not export a service: its default export must be defineService({ ... })');
+  });
+});
