@@ -84,6 +84,14 @@ describe('holdfast run', () => {
     for (let i = 0; i < 4; i++) await get(`${s.front}/crash`);
     expect(await s.exited).toBe(1);
     expect(s.logs.find((l) => l.msg === 'fatal: the root steward gave up')).toMatchObject({ steward: 'fragile' });
+    // Every line from an actor's ctx.log names the actor, its type, its incarnation and the message.
+    expect(s.logs.filter((l) => l.msg === 'crashing on request').map((l) => [l.actor, l.type, l.incarnation, l.message, l.level])).toEqual([
+      ['crashy', 'worker', 1, 'crash', 40],
+      ['crashy', 'worker', 2, 'crash', 40],
+      ['crashy', 'worker', 3, 'crash', 40],
+      ['crashy', 'worker', 4, 'crash', 40],
+    ]);
+    expect(s.logs.find((l) => l.msg === 'actor crashed')).toMatchObject({ actor: 'crashy', type: 'worker', message: 'crash', reason: 'threw' });
   });
 
   it('serves the debug socket: actors, state, ask with validation, tell refused when invalid', async () => {

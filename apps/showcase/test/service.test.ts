@@ -1,0 +1,76 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const app = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+describe('showcase service', () => {
+  it('runs under holdfast run: transfers over HTTP conserve the total, refusals map to 409/400, SIGTERM drains and exits 0', async () => {
+    const socket = join(mkdtempSync(join(os.tmpdir(), 'showcase-')), 'debug.sock');
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=holdfast:source',
+        '--import',
+        'tsx',
+        'node_modules/@holdfast/runtime/src/cli.ts',
+        'run',
+        'src/service.ts',
+        '--admin-port',
+        '0',
+        '--config',
+        'port=0',
+        '--no-pretty',
+        '--debug-socket',
+        socket,
+      ],
+      { cwd: app },
+    );
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const logs: Array<Record<string, unknown>> = [];
+    const started = new Promise<{ front: string; admin: string }>((resolve, reject) => {
+      let buffered = '';
+      let front = '';
+      child.stdout.on('data', (d: Buffer) => {
+        buffered += d.toString();
+        for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+          const line = JSON.parse(buffered.slice(0, nl)) as Record<string, unknown>;
+          buffered = buffered.slice(nl + 1);
+          logs.push(line);
+          if (typeof line.front === 'string') front = line.front;
+          if (line.msg === 'service started') resolve({ front, admin: line.admin as string });
+        }
+      });
+      void exited.then((code) => reject(new Error(`exited early (${code})`)));
+    });
+    try {
+      const { front, admin } = await started;
+      expect(logs.find((l) => l.msg === 'service started')).toMatchObject({ debugSocket: socket });
+      expect((await fetch(`${admin}/readyz`)).status).toBe(200);
+      const ids = ['alice', 'bob', 'carol'];
+      const transfers = await Promise.all(
+        Array.from({ length: 60 }, (_, i) =>
+          fetch(`${front}/transfer?from=${ids[i % 3]}&to=${ids[(i + 1) % 3]}&amount=${1 + (i % 7)}`, { method: 'POST' }).then((r) => r.status),
+        ),
+      );
+      expect(transfers).toEqual(Array.from({ length: 60 }, () => 200));
+      const balances = (await (await fetch(`${front}/accounts`)).json()) as Record<string, number>;
+      expect(Object.values(balances).reduce((a, b) => a + b, 0)).toBe(3_000);
+      const refused = await fetch(`${front}/transfer?from=alice&to=bob&amount=1000000`, { method: 'POST' });
+      expect(refused.status).toBe(409);
+      expect(await refused.json()).toMatchObject({ error: 'INSUFFICIENT_FUNDS' });
+      const invalid = await fetch(`${front}/transfer?from=alice&to=bob&amount=-5`, { method: 'POST' });
+      expect(invalid.status).toBe(400);
+      expect(await invalid.json()).toMatchObject({ error: 'invalid input' });
+      expect((await fetch(`${front}/accounts/nobody`)).status).toBe(404);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(logs.at(-1)).toMatchObject({ msg: 'stopped', clean: true, exitCode: 0 });
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
