@@ -1,7 +1,11 @@
+import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { debugClient, get, parseMetrics, runCli, type Started, startFixture, until } from './service.js';
 
+const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
 let running: Started | null = null;
 afterEach(() => {
   running?.child.kill('SIGKILL');
@@ -37,11 +41,14 @@ describe('holdfast run', () => {
     const accepted = Array.from({ length: 30 }, () => get(`${s.front}/work`));
     // All 30 are in the system (queued behind one another in the worker's mailbox) before the signal.
     await until(async () => (await pendingAsks(s)) === 30, '30 pending asks');
+    const signalled = Date.now();
     s.child.kill('SIGTERM');
     await until(async () => (await get(`${s.admin}/readyz`)).status === 503, '/readyz 503');
     const late = await Promise.all(Array.from({ length: 10 }, () => get(`${s.front}/work`)));
     const answers = await Promise.all(accepted);
     expect(await s.exited).toBe(0);
+    // 30 turns of 40 ms: about 1.2 s of work left, well inside the 8 s deadline.
+    expect(Date.now() - signalled).toBeLessThan(8_000);
     expect(late).toEqual(Array.from({ length: 10 }, () => ({ status: 503, body: 'unavailable\n' })));
     expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 30 }, () => 200));
     expect(answers.map((a) => Number(a.body)).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
@@ -120,6 +127,39 @@ describe('holdfast run', () => {
     c.close();
     s.child.kill('SIGTERM');
     expect(await s.exited).toBe(0);
+  });
+});
+
+describe('logs and switches', () => {
+  it('writes human-readable lines with --pretty, and opens no admin listener with --no-admin', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=holdfast:source',
+        '--import',
+        'tsx',
+        'src/cli.ts',
+        'run',
+        'test/fixtures/app.ts',
+        '--pretty',
+        '--no-admin',
+        '--no-debug',
+        '--config',
+        'port=0',
+      ],
+      { cwd: pkg },
+    );
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    await until(() => out.includes('service started'), 'the start line');
+    child.kill('SIGTERM');
+    await new Promise((r) => child.on('exit', r));
+    expect(out).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(fixture\): front listening$/m);
+    expect(out).toMatch(/^ {4}admin: null$/m);
+    expect(out).toMatch(/^ {4}debugSocket: null$/m);
+    expect(out).not.toContain('{"level"');
   });
 });
 
