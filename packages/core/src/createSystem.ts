@@ -5,7 +5,7 @@ import type { AnyProtocol } from './defineProtocol.js';
 import { EventStream } from './EventStream.js';
 import { ActorExists, ActorNotFound, InvalidArgument, ShuttingDown, toError } from './errors.js';
 import type { DeadLetter, LifecycleEvent } from './events.js';
-import { type ActorSnapshot, type ActorSummary, Cell } from './internal/Cell.js';
+import { type ActorSnapshot, type ActorSummary, Cell, type TraceEvent } from './internal/Cell.js';
 import { Deadlines } from './internal/Deadlines.js';
 import { Dispatcher } from './internal/Dispatcher.js';
 import { type ResolvedStewardOptions, StewardNode, type StewardSnapshot } from './internal/StewardNode.js';
@@ -130,6 +130,7 @@ export class ActorSystem {
   readonly #root: StewardNode;
   readonly #host: StewardHost;
   #fatal: Error | null = null;
+  readonly #wallTimer: ReturnType<typeof setInterval>;
   readonly #defaults: SystemOptions;
   readonly #optionsCache = new WeakMap<object, ResolvedActorOptions>();
   #status: SystemStatus = 'running';
@@ -147,6 +148,11 @@ export class ActorSystem {
     const onListenerError = (err: unknown) => logger.error({ err: toError(err) }, 'event listener threw');
     this.events = new EventStream<LifecycleEvent>(onListenerError);
     this.deadLetters = new EventStream<DeadLetter>(onListenerError);
+    const wall = { now: Date.now() };
+    this.#wallTimer = setInterval(() => {
+      wall.now = Date.now();
+    }, 250);
+    this.#wallTimer.unref();
     const counters: SystemCounters = {
       asks: 0,
       turns: 0,
@@ -190,6 +196,7 @@ export class ActorSystem {
         this.#fatal ??= error;
       },
       random: options.random ?? Math.random,
+      wall,
       observer: observerState(options.turnObserver, logger),
     };
     const heartbeat = options.heartbeat ?? {};
@@ -364,6 +371,22 @@ export class ActorSystem {
     return cell.requestInspect();
   }
 
+  /**
+   * Trace an actor's messages: every ask and tell it receives, and the outcome of every ask (the
+   * reply or the error), until the returned function is called. Costs nothing while nobody traces.
+   * Rejects nothing: an unknown target throws `ACTOR_NOT_FOUND`.
+   *
+   * @example
+   * ```ts
+   * const off = system.trace('teller', (e) => console.log(e.dir, e.kind, e.message));
+   * ```
+   */
+  trace(target: ActorRef | string, listener: (event: TraceEvent) => void): () => void {
+    const cell = this.#find(target);
+    if (cell === undefined) throw new ActorNotFound(String(typeof target === 'string' ? target : target.id));
+    return cell.addTracer(listener);
+  }
+
   /** A summary of every live actor, in spawn order. */
   actors(): ActorSummary[] {
     return Array.from(this.#cells.values(), (c) => c.summary());
@@ -426,6 +449,7 @@ export class ActorSystem {
     if (!quiet) core.logger.warn({ unfinished }, 'drain deadline passed; abandoning unfinished work');
     await this.#root.shutdown((cell) => (cell.quiet ? cell.requestStop('shutdown') : cell.abandon()));
     core.deadlines.close();
+    clearInterval(this.#wallTimer);
     this.#status = 'stopped';
     const durationMs = clock.now() - started;
     core.logger.info({ clean: quiet, durationMs }, 'stopped');

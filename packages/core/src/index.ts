@@ -88,7 +88,7 @@ export {
   WorkerLost,
 } from './errors.js';
 export type { DeadLetter, DeadLetterReason, LifecycleEvent, RestartCause, RestartRecord } from './events.js';
-export type { ActorSnapshot, ActorSummary, StatusName } from './internal/Cell.js';
+export type { ActorSnapshot, ActorSummary, StatusName, TraceEvent } from './internal/Cell.js';
 export type { ChildActorSnapshot, StewardSnapshot } from './internal/StewardNode.js';
 export type { SystemCounters } from './internal/SystemCore.js';
 export { fromPino, type Logger, type PinoLike, silentLogger } from './Logger.js';

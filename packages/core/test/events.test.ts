@@ -96,3 +96,30 @@ describe('turn observer', () => {
     await system.shutdown();
   });
 });
+
+describe('message trace', () => {
+  it('reports asks and tells in and the outcome of asks out, only while traced', async () => {
+    const { createSystem } = await import('../src/index.js');
+    const { Counter } = await import('./fixtures.js');
+    const system = createSystem();
+    const c = system.spawn(Counter, { id: 'c' });
+    await c.ask('add', { key: 'a', by: 1 });
+    const seen: string[] = [];
+    const off = system.trace('c', (e) => seen.push(`${e.dir} ${e.kind} ${e.message} ${JSON.stringify(e.input ?? e.value ?? e.error?.message ?? null)}`));
+    c.tell('add', { key: 'a', by: 2 });
+    expect(await c.ask('get', { key: 'a' })).toBe(3);
+    await c.ask('add', { key: 'a', by: 0.5 }).catch(() => {});
+    await new Promise((r) => setImmediate(r));
+    off();
+    await c.ask('get', { key: 'a' });
+    expect(seen).toEqual([
+      'in tell add {"key":"a","by":2}',
+      'in ask get {"key":"a"}',
+      'out reply get 3',
+    ]);
+    expect(() => system.trace('nobody', () => {})).toThrowError(expect.objectContaining({ code: 'ACTOR_NOT_FOUND' }));
+    expect(system.actors()[0]).toMatchObject({ host: 'main', steward: 'root' });
+    expect(typeof system.actors()[0]?.lastTurnAt).toBe('number');
+    await system.shutdown();
+  });
+});

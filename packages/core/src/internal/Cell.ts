@@ -55,6 +55,7 @@ const STOPPING = 3;
 const GATE_CLOSED = 1; // stopped, or the system drains
 const GATE_DOWN = 2; // down, and its steward refuses messages meanwhile
 const GATE_ZOMBIE = 4; // a fenced turn of an older incarnation may still send to this actor
+const GATE_TRACE = 8; // someone traces this actor's messages
 
 const STATUS_NAMES = ['starting', 'running', 'restarting', 'stopping', 'stopped'] as const;
 /** A status by name, as the REPL shows it. */
@@ -153,6 +154,8 @@ class Rare {
   ending: Promise<void> | null = null;
   /** When the async turn in progress started (performance.now), when turns are observed. */
   turnStart = 0;
+  /** Listeners of this actor's message trace. */
+  tracers: Set<(event: TraceEvent) => void> | null = null;
   timers: Set<TimerHandle> | null = null;
   deferred: Set<Envelope> | null = null;
   log: Logger | null = null;
@@ -164,6 +167,22 @@ type SystemMessage =
   | { readonly kind: 'restart'; readonly done: () => void }
   | { readonly kind: 'exit' }
   | { readonly kind: 'inspect'; readonly done: (snapshot: ActorSnapshot) => void };
+
+/**
+ * One line of an actor's message trace (`system.trace`): a message in (`ask`, `tell`), or the
+ * outcome of an ask out (`reply`, `error`).
+ */
+export interface TraceEvent {
+  readonly actor: string;
+  /** Wall-clock time (ms since the epoch). */
+  readonly at: number;
+  readonly dir: 'in' | 'out';
+  readonly kind: 'ask' | 'tell' | 'reply' | 'error';
+  readonly message: string;
+  readonly input?: unknown;
+  readonly value?: unknown;
+  readonly error?: Error;
+}
 
 /** What `system.inspect(id)` returns, and the REPL shows. */
 export interface ActorSnapshot extends ActorSummary {
@@ -179,6 +198,10 @@ export interface ActorSummary {
   readonly type: string;
   /** The name of its steward (`root` for actors made with `system.spawn`). */
   readonly steward: string;
+  /** Where its turns run: `main` (the main thread). */
+  readonly host: string;
+  /** Wall-clock time (ms since the epoch, ±250 ms) of its last turn, or null before the first. */
+  readonly lastTurnAt: number | null;
   readonly status: StatusName;
   /** Messages waiting in the mailbox (and, for `wait` mailboxes, senders waiting for room). */
   readonly mailbox: number;
@@ -237,6 +260,8 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
   hbAt = 0;
   /** The current incarnation's state exists and its onStop is owed. */
   live = false;
+  /** Wall-clock time of the last run of turns (±250 ms), or 0. */
+  lastTurnAt = 0;
   /** What most actors never need, made on first use (an idle actor stays small). */
   #r: Rare | null = null;
 
@@ -365,9 +390,11 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     const core = this.core;
     core.counters.asks++;
     const turn = currentTurn();
+    let traced = false;
     if (this.gate !== 0) {
       const refused = this.#refuseAsk(turn);
       if (refused !== null) return Promise.reject(refused);
+      traced = (this.gate & GATE_TRACE) !== 0;
     }
     if (turn !== null) {
       const cycle = findCycle(turn, this, this.id);
@@ -395,6 +422,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     const promise = promiseFor(env);
     core.deadlines.add(env, timeoutMs);
     if (signal !== undefined) this.#watchSignal(env, signal);
+    if (traced) this.#traceAsk(msg, input, promise);
     if (full) {
       if (this.opts.overflow === 'wait') {
         this.waiters ??= new RingBuffer();
@@ -410,12 +438,14 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
 
   /** Queue a tell (the input is already validated). Never throws; failures become dead letters. */
   tell(msg: CompiledMessage, input: unknown): void {
+    let traced = false;
     if (this.gate !== 0) {
       const refused = this.#refuseTell();
       if (refused !== null) {
         this.#deadLetter(msg.name, input, refused, false);
         return;
       }
+      traced = (this.gate & GATE_TRACE) !== 0;
     }
     const mailbox = this.mailbox;
     if (mailbox.length >= this.opts.capacity || this.waiters !== null) {
@@ -423,6 +453,45 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     }
     mailbox.push(new Letter(msg, input, this, 0));
     if (!this.scheduled && !this.busy) this.core.dispatcher.schedule(this);
+    if (traced) this.#trace({ actor: this.id, at: Date.now(), dir: 'in', kind: 'tell', message: msg.name, input });
+  }
+
+  // ---------------------------------------------------------------- message trace (the debug REPL)
+
+  /** Send this actor's messages in, and the replies out, to `listener` until unsubscribed. */
+  addTracer(listener: (event: TraceEvent) => void): () => void {
+    const rare = this.#rare;
+    (rare.tracers ??= new Set()).add(listener);
+    this.gate |= GATE_TRACE;
+    return () => {
+      const tracers = rare.tracers;
+      if (tracers === null || !tracers.delete(listener)) return;
+      if (tracers.size === 0) {
+        rare.tracers = null;
+        this.gate &= ~GATE_TRACE;
+      }
+    };
+  }
+
+  #trace(event: TraceEvent): void {
+    const tracers = this.#r?.tracers ?? null;
+    if (tracers === null) return;
+    for (const t of tracers) {
+      try {
+        t(event);
+      } catch (e) {
+        this.core.logger.error({ err: toError(e), actor: this.id }, 'trace listener threw');
+      }
+    }
+  }
+
+  #traceAsk(msg: CompiledMessage, input: unknown, promise: Promise<unknown>): void {
+    const name = msg.name;
+    this.#trace({ actor: this.id, at: Date.now(), dir: 'in', kind: 'ask', message: name, input });
+    promise.then(
+      (value) => this.#trace({ actor: this.id, at: Date.now(), dir: 'out', kind: 'reply', message: name, value }),
+      (error: unknown) => this.#trace({ actor: this.id, at: Date.now(), dir: 'out', kind: 'error', message: name, error: toError(error) }),
+    );
   }
 
   /** Why an ask cannot be queued now (the gate is not open), or null. */
@@ -660,6 +729,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
       this.#turnReturned(env, result);
     }
     this.turns += n;
+    if (n > 0) this.lastTurnAt = this.core.wall.now;
     this.core.counters.turns += n;
     if (this.core.draining) this.core.noteIdle();
     return n;
@@ -1169,6 +1239,8 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
       id: this.id,
       type: this.def.name,
       steward: this.parent?.id ?? 'root',
+      host: 'main',
+      lastTurnAt: this.lastTurnAt === 0 ? null : this.lastTurnAt,
       status: this.statusName,
       mailbox: this.mailbox.length,
       waiting: this.waiters?.length ?? 0,

@@ -53,6 +53,8 @@ export interface SystemCore {
   fatal(error: Error): void;
   /** The random source of backoff jitter. */
   readonly random: () => number;
+  /** Wall-clock time, refreshed every 250 ms (for "last turn" times, without a clock read per turn). */
+  readonly wall: { now: number };
   /** Who receives turn durations, or null (then turns are not timed at all). */
   readonly observer: ObserverState | null;
 }
