@@ -112,11 +112,7 @@ describe('message trace', () => {
     await new Promise((r) => setImmediate(r));
     off();
     await c.ask('get', { key: 'a' });
-    expect(seen).toEqual([
-      'in tell add {"key":"a","by":2}',
-      'in ask get {"key":"a"}',
-      'out reply get 3',
-    ]);
+    expect(seen).toEqual(['in tell add {"key":"a","by":2}', 'in ask get {"key":"a"}', 'out reply get 3']);
     expect(() => system.trace('nobody', () => {})).toThrowError(expect.objectContaining({ code: 'ACTOR_NOT_FOUND' }));
     expect(system.actors()[0]).toMatchObject({ host: 'main', steward: 'root' });
     expect(typeof system.actors()[0]?.lastTurnAt).toBe('number');

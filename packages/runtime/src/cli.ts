@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // The `holdfast` command line.
-import { existsSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isService, type ServiceDefinition } from './defineService.js';
+import { privateSocketDir } from './internal/debugServer.js';
 import { ExitCode, runService } from './runService.js';
 import { resolveSettings, SettingsError, serviceConfigInput } from './settings.js';
 
@@ -36,6 +37,9 @@ program
   .option('--no-admin', 'do not start the admin listener (env HOLDFAST_ADMIN=false)')
   .option('--debug-socket <path>', 'Unix socket for `holdfast repl` (env HOLDFAST_DEBUG_SOCKET, default in the temp directory)')
   .option('--no-debug', 'do not open the debug socket (env HOLDFAST_DEBUG=false)')
+  .option('--debug-tcp <host:port>', 'also serve the debug protocol on a loopback TCP address; needs --debug-token (env HOLDFAST_DEBUG_TCP)')
+  .option('--debug-token <token>', 'the token TCP debug clients must present, 16+ characters (env HOLDFAST_DEBUG_TOKEN)')
+  .option('--allow-eval', 'let debug clients evaluate code in the service (off by default; env HOLDFAST_ALLOW_EVAL)')
   .option(
     '--drain-timeout <ms>',
     'how long the drain may take before exiting non-zero (env HOLDFAST_DRAIN_TIMEOUT_MS, default 10000)',
@@ -72,6 +76,9 @@ Example:
       admin: process.argv.includes('--no-admin') ? false : undefined,
       debugSocket: opts.debugSocket,
       debug: process.argv.includes('--no-debug') ? false : undefined,
+      debugTcp: opts.debugTcp,
+      debugToken: opts.debugToken,
+      allowEval: opts.allowEval === true ? true : undefined,
       drainTimeoutMs: opts.drainTimeout,
       logLevel: opts.logLevel,
       pretty: process.argv.includes('--no-pretty') ? false : opts.pretty === true ? true : undefined,
@@ -105,6 +112,60 @@ Example:
     process.on('SIGINT', onSignal);
     process.exit(await started.done);
   });
+
+program
+  .command('repl')
+  .description("Attach to a running service's debug endpoint: list, inspect, trace, ask, tell, restart and stop actors.")
+  .option('--socket <path>', 'the Unix socket (default: the only one in the private socket directory)')
+  .option('--tcp <host:port>', 'a loopback TCP debug listener instead (with --token)')
+  .option('--token <token>', 'the token of the TCP listener (env HOLDFAST_DEBUG_TOKEN)')
+  .option('-e, --eval <command>', "run one command (e.g. '.actors') and exit")
+  .option('--json', 'print results as JSON lines (for scripts)')
+  .addHelpText(
+    'after',
+    `
+Commands inside: .actors [filter], .tree, .state <id>, .ask <id> <message> [json], .tell <id> <message> [json],
+.trace [id], .untrace, .restart <id>, .stop <id>, .stats, .events [id], .eval <code>, .help, .exit
+
+Examples:
+  holdfast repl
+  holdfast repl --socket /tmp/holdfast-1000/kv-4242.sock --eval '.actors' --json`,
+  )
+  .action(async (opts: { socket?: string; tcp?: string; token?: string; eval?: string; json?: boolean }) => {
+    const { DebugClient, RemoteError, runOnce, runRepl } = await import('@holdfast/repl');
+    let client: Awaited<ReturnType<typeof DebugClient.connect>>;
+    try {
+      client = await DebugClient.connect(endpointFor(opts));
+    } catch (e) {
+      const message = e instanceof RemoteError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
+      process.stderr.write(`holdfast repl: cannot attach: ${message}\n`);
+      process.exit(ExitCode.FAILED);
+    }
+    if (opts.eval !== undefined) {
+      const stop = new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+      const ok = await runOnce(client, opts.eval, { json: opts.json === true, stop });
+      client.close();
+      process.exit(ok ? ExitCode.OK : ExitCode.FAILED);
+    }
+    await runRepl(client, { json: opts.json === true });
+    process.exit(ExitCode.OK);
+  });
+
+/** Where `holdfast repl` attaches. */
+function endpointFor(opts: { socket?: string; tcp?: string; token?: string }): { socket: string } | { host: string; port: number; token: string } {
+  if (opts.tcp !== undefined) {
+    const i = opts.tcp.lastIndexOf(':');
+    const token = opts.token ?? process.env.HOLDFAST_DEBUG_TOKEN;
+    if (i <= 0 || token === undefined) throw new Error('--tcp needs host:port and a --token');
+    return { host: opts.tcp.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(opts.tcp.slice(i + 1)), token };
+  }
+  if (opts.socket !== undefined) return { socket: opts.socket };
+  const dir = privateSocketDir();
+  const sockets = readdirSync(dir).filter((f) => f.endsWith('.sock'));
+  if (sockets.length === 1) return { socket: join(dir, sockets[0] as string) };
+  if (sockets.length === 0) throw new Error(`no running service found in ${dir}; pass --socket`);
+  throw new Error(`several services in ${dir} (${sockets.join(', ')}); pass --socket`);
+}
 
 /** Import the entry and return its service; TypeScript goes through tsx when it is not loaded already. */
 async function loadService(entry: string): Promise<ServiceDefinition> {

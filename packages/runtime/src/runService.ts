@@ -1,12 +1,16 @@
-import os from 'node:os';
 import { join } from 'node:path';
 import { type ActorSystem, createSystem, fromPino, type ShutdownReport } from '@holdfast/core';
 import type { Disposer, ServiceDefinition } from './defineService.js';
 import { startAdminServer } from './internal/adminServer.js';
-import { startDebugServer } from './internal/debugServer.js';
+import { privateSocketDir, startDebugServer } from './internal/debugServer.js';
 import { createLogger } from './internal/logging.js';
 import { ServiceMetrics } from './internal/metrics.js';
 import { type Settings, SettingsError } from './settings.js';
+
+function hostPort(v: string): { host: string; port: number } {
+  const i = v.lastIndexOf(':');
+  return { host: v.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(v.slice(i + 1)) };
+}
 
 /** Exit codes of `holdfast run`. */
 export const ExitCode = {
@@ -67,8 +71,14 @@ export async function runService<C>(definition: ServiceDefinition<C>, config: un
   });
 
   const admin = settings.admin ? await startAdminServer(settings.adminHost, settings.adminPort, { ready: () => ready, metrics: () => metrics.text() }) : null;
-  const socketPath = settings.debugSocket ?? join(os.tmpdir(), `holdfast-${definition.name}-${process.pid}.sock`);
-  const debug = settings.debug ? await startDebugServer(socketPath, system) : null;
+  const debug = settings.debug
+    ? await startDebugServer(system, {
+        socket: settings.debugSocket ?? join(privateSocketDir(), `${definition.name}-${process.pid}.sock`),
+        tcp: settings.debugTcp === undefined ? null : { ...hostPort(settings.debugTcp), token: settings.debugToken as string },
+        allowEval: settings.allowEval,
+        service: definition.name,
+      })
+    : null;
 
   let dispose: Disposer | null = null;
   const closeListeners = async () => {
@@ -121,6 +131,9 @@ export async function runService<C>(definition: ServiceDefinition<C>, config: un
     if (e.type === 'fatal') void stop(`fatal: ${e.error.message}`);
   });
   ready = true;
-  logger.info({ service: definition.name, admin: admin?.url ?? null, debugSocket: debug?.path ?? null, pid: process.pid }, 'service started');
-  return { system, adminUrl: admin?.url ?? null, debugSocket: debug?.path ?? null, stop, done };
+  logger.info(
+    { service: definition.name, admin: admin?.url ?? null, debugSocket: debug?.socket ?? null, debugTcp: debug?.tcp ?? null, pid: process.pid },
+    'service started',
+  );
+  return { system, adminUrl: admin?.url ?? null, debugSocket: debug?.socket ?? null, stop, done };
 }

@@ -12,6 +12,16 @@ export const SettingsSchema = z.object({
   debugSocket: z.string().min(1).optional(),
   /** Serve the debug socket at all. */
   debug: z.boolean().default(true),
+  /** Also serve the debug protocol on a loopback TCP address (`host:port`); needs a token. */
+  debugTcp: z
+    .string()
+    .regex(/^(.+):(\d{1,5})$/, 'expected host:port')
+    .refine((v) => isLoopback(v.slice(0, v.lastIndexOf(':'))), 'the debug listener only binds to a loopback address (127.0.0.1, ::1, localhost)')
+    .optional(),
+  /** The token a TCP debug client must present (at least 16 characters). */
+  debugToken: z.string().min(16, 'the debug token must have at least 16 characters').optional(),
+  /** Let debug clients evaluate code in the service (off by default). */
+  allowEval: z.boolean().default(false),
   /** How long the drain may take before the process gives up and exits non-zero. */
   drainTimeoutMs: z.coerce.number().int().positive().default(10_000),
   /** pino's level. */
@@ -29,6 +39,9 @@ export const SETTING_NAMES: Record<keyof Settings, { flag: string; env: string }
   admin: { flag: '--no-admin', env: 'HOLDFAST_ADMIN' },
   debugSocket: { flag: '--debug-socket', env: 'HOLDFAST_DEBUG_SOCKET' },
   debug: { flag: '--no-debug', env: 'HOLDFAST_DEBUG' },
+  debugTcp: { flag: '--debug-tcp', env: 'HOLDFAST_DEBUG_TCP' },
+  debugToken: { flag: '--debug-token', env: 'HOLDFAST_DEBUG_TOKEN' },
+  allowEval: { flag: '--allow-eval', env: 'HOLDFAST_ALLOW_EVAL' },
   drainTimeoutMs: { flag: '--drain-timeout', env: 'HOLDFAST_DRAIN_TIMEOUT_MS' },
   logLevel: { flag: '--log-level', env: 'HOLDFAST_LOG_LEVEL' },
   pretty: { flag: '--pretty', env: 'HOLDFAST_PRETTY' },
@@ -59,7 +72,7 @@ export function resolveSettings(flags: Partial<Record<keyof Settings, unknown>>,
   for (const [key, names] of Object.entries(SETTING_NAMES) as Array<[keyof Settings, { flag: string; env: string }]>) {
     const fromEnv = env[names.env];
     if (fromEnv !== undefined && fromEnv !== '') {
-      const isBool = key === 'admin' || key === 'debug' || key === 'pretty';
+      const isBool = key === 'admin' || key === 'debug' || key === 'pretty' || key === 'allowEval';
       if (isBool) {
         const b = BOOL.get(fromEnv.toLowerCase());
         if (b === undefined) throw new SettingsError(`invalid ${names.env}=${JSON.stringify(fromEnv)}: expected true or false`);
@@ -68,7 +81,10 @@ export function resolveSettings(flags: Partial<Record<keyof Settings, unknown>>,
     }
     if (flags[key] !== undefined) raw[key] = flags[key];
   }
-  const r = SettingsSchema.safeParse(raw);
+  const r = SettingsSchema.refine((s) => s.debugTcp === undefined || s.debugToken !== undefined, {
+    path: ['debugToken'],
+    message: 'a TCP debug listener needs a token (--debug-token or HOLDFAST_DEBUG_TOKEN)',
+  }).safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0];
     const key = issue?.path[0] as keyof Settings;
@@ -96,6 +112,11 @@ export function serviceConfigInput(serviceName: string, shape: readonly string[]
     raw[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return raw;
+}
+
+function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 /** `drainTimeout` → `DRAIN_TIMEOUT`, `kv-store` → `KV_STORE`. */

@@ -114,7 +114,7 @@ describe('holdfast run', () => {
     expect(badTell.error?.code).toBe('INVALID_MESSAGE');
     expect(await c.call('state', { id: 'worker' })).toMatchObject({ ok: true, result: { id: 'worker', state: { handled: 1 }, turns: 1 } });
     expect((await c.call('state', { id: 'nobody' })).error?.code).toBe('ACTOR_NOT_FOUND');
-    expect((await c.call('frobnicate')).error?.code).toBe('INVALID_ARGUMENT');
+    expect((await c.call('frobnicate')).error?.code).toBe('BAD_REQUEST');
     const trace = (await c.call('trace', { id: 'worker' })).result as { trace: number };
     expect(await c.call('restart', { id: 'worker' })).toMatchObject({ ok: true });
     await until(() => c.pushed.some((p) => (p as { event?: { type?: string } }).event?.type === 'restarted'), 'the traced restart');

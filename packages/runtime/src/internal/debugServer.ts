@@ -1,20 +1,64 @@
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
-import { ActorNotFound, type ActorSystem, InvalidArgument, InvalidMessage, isHoldfastError } from '@holdfast/core';
+import os from 'node:os';
+import { join } from 'node:path';
+import vm from 'node:vm';
+import { ActorNotFound, type ActorSystem, InvalidArgument, InvalidMessage, isHoldfastError, type LifecycleEvent } from '@holdfast/core';
+import { CommandArgs, type CommandName, MAX_LINE_BYTES, PROTOCOL_VERSION, ProtocolError, Request } from '@holdfast/repl/protocol';
+
+/** How the debug endpoint listens. */
+export interface DebugOptions {
+  /** The Unix socket's path, or null for none. */
+  readonly socket: string | null;
+  /** A loopback TCP listener (host and port) and the token a client must present, or null. */
+  readonly tcp: { readonly host: string; readonly port: number; readonly token: string } | null;
+  /** Whether `eval` may run code in the service. */
+  readonly allowEval: boolean;
+  readonly service: string;
+}
+
+/** The directory for debug sockets: in the temp directory, named after the user, mode 0700. */
+export function privateSocketDir(): string {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
+  const dir = join(os.tmpdir(), `holdfast-${uid}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = statSync(dir);
+  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
+    throw new Error(`${dir} belongs to another user: choose a --debug-socket path`);
+  }
+  if ((st.mode & 0o777) !== 0o700) chmodSync(dir, 0o700);
+  return dir;
+}
+
+/** A class of error the protocol reports with its own code. */
+class ProtocolFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
 
 /**
- * The debug endpoint: a Unix socket (mode 0600) speaking JSON lines. Each request is one line,
- * `{"id": 1, "cmd": "actors", "args": {...}}`; each answer is one line, `{"id": 1, "ok": true,
- * "result": ...}` or `{"id": 1, "ok": false, "error": {"code", "message", "details"}}`. A `trace`
- * subscription sends `{"trace": <id>, "event": ...}` lines until `untrace` or the connection ends.
- * See docs/reference/debug-protocol.md.
+ * The debug endpoint: JSON lines over a Unix socket (mode 0600, in a 0700 directory) and, when
+ * asked for, over a loopback TCP port where the first request must be `hello` with the token.
+ * Requests are checked against the protocol's zod schemas (`@holdfast/repl/protocol`).
  */
-export async function startDebugServer(path: string, system: ActorSystem): Promise<{ path: string; close(): Promise<void> }> {
-  removeStaleSocket(path);
+export async function startDebugServer(
+  system: ActorSystem,
+  options: DebugOptions,
+): Promise<{ socket: string | null; tcp: string | null; close(): Promise<void> }> {
   const connections = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+  const recent: Array<Record<string, unknown>> = [];
+  const offRecent = system.events.subscribe((e) => {
+    recent.push(wire(e));
+    if (recent.length > 500) recent.shift();
+  });
+  const serve = (needsToken: boolean) => (socket: net.Socket) => {
     connections.add(socket);
-    const session = new Session(system, (line) => {
+    const session = new Session(system, options, recent, needsToken, (line) => {
       if (!socket.destroyed) socket.write(`${line}\n`);
     });
     let buffer = '';
@@ -24,35 +68,60 @@ export async function startDebugServer(path: string, system: ActorSystem): Promi
       for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
         const line = buffer.slice(0, nl).trim();
         buffer = buffer.slice(nl + 1);
-        if (line.length > 0) void session.handle(line);
+        if (line.length > 0) void session.handle(line).then((keep) => keep || socket.end());
       }
-      if (buffer.length > 1_000_000) socket.destroy(new Error('request line too long'));
+      if (Buffer.byteLength(buffer) > MAX_LINE_BYTES) {
+        buffer = '';
+        session.sendError(null, ProtocolError.FRAME_TOO_LARGE, `a request line is limited to ${MAX_LINE_BYTES} bytes`);
+        socket.end();
+        socket.destroySoon();
+      }
     });
     socket.on('error', () => {});
     socket.on('close', () => {
       connections.delete(socket);
       session.close();
     });
-  });
-  await new Promise<void>((resolve, reject) => {
+  };
+  const servers: net.Server[] = [];
+  let socketPath: string | null = null;
+  if (options.socket !== null) {
+    removeStaleSocket(options.socket);
+    const server = net.createServer(serve(false));
+    await listen(server, (cb) => server.listen(options.socket as string, cb));
+    chmodSync(options.socket, 0o600);
+    socketPath = options.socket;
+    servers.push(server);
+  }
+  let tcp: string | null = null;
+  if (options.tcp !== null) {
+    const { host, port } = options.tcp;
+    const server = net.createServer(serve(true));
+    await listen(server, (cb) => server.listen(port, host, cb));
+    const addr = server.address() as net.AddressInfo;
+    tcp = `${addr.address}:${addr.port}`;
+    servers.push(server);
+  }
+  return {
+    socket: socketPath,
+    tcp,
+    close: async () => {
+      offRecent();
+      for (const s of connections) s.destroy();
+      await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+      if (socketPath !== null) removeStaleSocket(socketPath);
+    },
+  };
+}
+
+function listen(server: net.Server, start: (cb: () => void) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(path, () => {
+    start(() => {
       server.off('error', reject);
       resolve();
     });
   });
-  chmodSync(path, 0o600);
-  return {
-    path,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of connections) s.destroy();
-        server.close(() => {
-          removeStaleSocket(path);
-          resolve();
-        });
-      }),
-  };
 }
 
 function removeStaleSocket(path: string): void {
@@ -63,50 +132,81 @@ function removeStaleSocket(path: string): void {
   }
 }
 
-interface Request {
-  readonly id?: unknown;
-  readonly cmd?: unknown;
-  readonly args?: Record<string, unknown>;
-}
-
-const COMMANDS = {
+const HELP: Record<CommandName, string> = {
+  hello: '{ version, token? }: say who you are (required first over TCP)',
   help: 'this list',
-  actors: '{ filter? }: every live actor (id, type, steward, status, mailbox, turns, restarts, …)',
+  actors: '{ filter? }: every live actor (id, type, steward, host, status, mailbox, turns, restarts, lastTurnAt, …)',
   tree: 'the supervision tree',
-  state: '{ id }: one actor with its state (as its inspect() renders it) and restart history',
-  ask: '{ id, message, input, timeoutMs? }: ask and wait for the reply (input checked first)',
-  tell: '{ id, message, input }: tell (input checked first; nothing is sent when it is invalid)',
+  state: '{ id }: one actor with its state (its inspect() view) and restart history',
+  describe: "{ id }: the actor's protocol: its message names",
+  ask: '{ id, message, input, timeoutMs? }: ask and wait for the reply (the input is checked first)',
+  tell: '{ id, message, input }: tell (the input is checked first; nothing is sent when it is invalid)',
   restart: '{ id }: restart an actor (not counted against its limit)',
   stop: '{ id }: stop an actor for good',
   stats: "the system's counters",
-  trace: '{ id? }: stream lifecycle events and dead letters (of one actor, or all)',
+  events: '{ id?, limit? }: recent lifecycle events (newest last)',
+  trace: '{ id? }: stream messages in and replies out, lifecycle events and dead letters (of one actor, or all)',
   untrace: '{ trace }: end a trace',
-} as const;
+  eval: '{ code }: evaluate JavaScript with `system` in scope (only when the service runs with --allow-eval)',
+};
 
 /** One connection's requests. */
 class Session {
   readonly #traces = new Map<number, () => void>();
   #nextTrace = 0;
+  #authorised: boolean;
 
   constructor(
     readonly system: ActorSystem,
+    readonly options: DebugOptions,
+    readonly recent: ReadonlyArray<Record<string, unknown>>,
+    needsToken: boolean,
     readonly send: (line: string) => void,
-  ) {}
+  ) {
+    this.#authorised = !needsToken;
+  }
 
-  async handle(line: string): Promise<void> {
-    let req: Request;
+  sendError(id: unknown, code: string, message: string, details?: unknown): void {
+    this.send(stringify({ id: id ?? null, ok: false, error: { code, message, ...(details === undefined ? {} : { details }) } }));
+  }
+
+  /** Handle one line; false when the connection must close (refused). */
+  async handle(line: string): Promise<boolean> {
+    let raw: unknown;
     try {
-      req = JSON.parse(line) as Request;
+      raw = JSON.parse(line);
     } catch {
-      this.send(JSON.stringify({ id: null, ok: false, error: { code: 'BAD_REQUEST', message: 'not a JSON line' } }));
-      return;
+      this.sendError(null, ProtocolError.BAD_REQUEST, 'not a JSON line');
+      return this.#authorised;
     }
-    const id = req.id ?? null;
+    const req = Request.safeParse(raw);
+    const id = (raw as { id?: unknown })?.id ?? null;
+    if (!req.success) {
+      this.sendError(id, ProtocolError.BAD_REQUEST, 'not a request of the debug protocol', { issues: req.error.issues });
+      return this.#authorised;
+    }
+    const { cmd } = req.data;
+    if (!this.#authorised && cmd !== 'hello') {
+      this.sendError(id, ProtocolError.UNAUTHORIZED, 'say hello with the token first');
+      return false;
+    }
+    const args = CommandArgs[cmd].safeParse(req.data.args);
+    if (!args.success) {
+      this.sendError(id, ProtocolError.BAD_REQUEST, `bad arguments for '${cmd}'`, { issues: args.error.issues });
+      return true;
+    }
     try {
-      const result = await this.#run(String(req.cmd), req.args ?? {});
+      const result = await this.#run(cmd, args.data as Record<string, unknown>);
       this.send(stringify({ id, ok: true, result }));
+      return true;
     } catch (e) {
-      this.send(stringify({ id, ok: false, error: serialise(e) }));
+      if (e instanceof ProtocolFailure) {
+        this.sendError(id, e.code, e.message, e.details);
+        return e.code !== ProtocolError.UNAUTHORIZED && e.code !== ProtocolError.VERSION_MISMATCH;
+      }
+      const err = serialise(e);
+      this.sendError(id, err.code, err.message, err.details);
+      return true;
     }
   }
 
@@ -115,13 +215,20 @@ class Session {
     this.#traces.clear();
   }
 
-  async #run(cmd: string, args: Record<string, unknown>): Promise<unknown> {
+  async #run(cmd: CommandName, args: Record<string, unknown>): Promise<unknown> {
     const system = this.system;
     switch (cmd) {
+      case 'hello': {
+        if (args.version !== PROTOCOL_VERSION)
+          throw new ProtocolFailure(ProtocolError.VERSION_MISMATCH, `this service speaks protocol v${PROTOCOL_VERSION}, not v${args.version}`);
+        if (!this.#authorised && args.token !== this.options.tcp?.token) throw new ProtocolFailure(ProtocolError.UNAUTHORIZED, 'wrong or missing token');
+        this.#authorised = true;
+        return { version: PROTOCOL_VERSION, service: this.options.service, pid: process.pid, eval: this.options.allowEval };
+      }
       case 'help':
-        return COMMANDS;
+        return HELP;
       case 'actors': {
-        const filter = typeof args.filter === 'string' ? args.filter : '';
+        const filter = (args.filter as string | undefined) ?? '';
         return system.actors().filter((a) => filter === '' || a.id.includes(filter) || a.type.includes(filter));
       }
       case 'tree':
@@ -129,15 +236,23 @@ class Session {
       case 'stats':
         return system.stats();
       case 'state':
-        return system.inspect(this.#id(args));
+        return system.inspect(args.id as string);
+      case 'describe': {
+        const ref = this.#ref(args.id as string);
+        const messages = Object.entries(ref.protocol.messages as Record<string, { reply?: unknown }>).map(([name, spec]) => ({
+          name,
+          reply: spec.reply !== undefined,
+        }));
+        return { id: ref.id, type: ref.type, protocol: ref.protocol.name, messages };
+      }
       case 'ask': {
-        const ref = this.#ref(args);
-        const timeoutMs = args.timeoutMs === undefined ? undefined : Number(args.timeoutMs);
-        return ref.ask(String(args.message) as never, args.input as never, timeoutMs === undefined ? undefined : { timeoutMs });
+        const ref = this.#ref(args.id as string);
+        const timeoutMs = args.timeoutMs as number | undefined;
+        return ref.ask(args.message as never, args.input as never, timeoutMs === undefined ? undefined : { timeoutMs });
       }
       case 'tell': {
-        const ref = this.#ref(args);
-        const message = String(args.message);
+        const ref = this.#ref(args.id as string);
+        const message = args.message as string;
         const spec = Object.hasOwn(ref.protocol.messages, message) ? ref.protocol.messages[message] : undefined;
         if (spec === undefined) {
           throw new InvalidMessage(
@@ -151,49 +266,67 @@ class Session {
         return null;
       }
       case 'restart':
-        await system.restart(this.#id(args));
+        await system.restart(args.id as string);
         return null;
       case 'stop':
-        await system.stop(this.#id(args));
+        await system.stop(args.id as string);
         return null;
+      case 'events': {
+        const only = args.id as string | undefined;
+        const limit = (args.limit as number | undefined) ?? 50;
+        return this.recent.filter((e) => only === undefined || e.actor === only).slice(-limit);
+      }
       case 'trace': {
-        const only = typeof args.id === 'string' ? args.id : null;
+        const only = (args.id as string | undefined) ?? null;
+        if (only !== null) this.#ref(only);
         const trace = ++this.#nextTrace;
         const push = (kind: string, event: { actor: string }) => {
-          if (only === null || event.actor === only) this.send(stringify({ trace, kind, event }));
+          if (only === null || event.actor === only) this.send(stringify({ trace, kind, event: kind === 'event' ? wire(event as LifecycleEvent) : event }));
         };
-        const offEvents = system.events.subscribe((e) => push('event', e));
-        const offLetters = system.deadLetters.subscribe((d) => push('dead-letter', d));
+        const offs = [system.events.subscribe((e) => push('event', e)), system.deadLetters.subscribe((d) => push('dead-letter', d))];
+        const ids = only === null ? system.actors().map((a) => a.id) : [only];
+        for (const id of ids) {
+          try {
+            offs.push(system.trace(id, (m) => push('message', m)));
+          } catch {
+            // Stopped meanwhile: nothing to trace.
+          }
+        }
         this.#traces.set(trace, () => {
-          offEvents();
-          offLetters();
+          for (const off of offs) off();
         });
         return { trace };
       }
       case 'untrace': {
-        const trace = Number(args.trace);
+        const trace = args.trace as number;
         const off = this.#traces.get(trace);
-        if (off === undefined) throw new InvalidArgument(`no trace ${args.trace}`);
+        if (off === undefined) throw new InvalidArgument(`no trace ${trace}`);
         off();
         this.#traces.delete(trace);
         return null;
       }
+      case 'eval': {
+        if (!this.options.allowEval)
+          throw new ProtocolFailure(ProtocolError.EVAL_DISABLED, 'evaluation is off: start the service with --allow-eval to turn it on');
+        const value = await vm.runInNewContext(args.code as string, { system, console }, { timeout: 5_000 });
+        return typeof value === 'string' ? value : (stringify(value) ?? String(value));
+      }
       default:
-        throw new InvalidArgument(`unknown command '${cmd}'; try 'help'`);
+        cmd satisfies never;
+        throw new InvalidArgument(`unknown command '${String(cmd)}'`);
     }
   }
 
-  #id(args: Record<string, unknown>): string {
-    if (typeof args.id !== 'string' || args.id.length === 0) throw new InvalidArgument("'id' must be an actor id");
-    return args.id;
-  }
-
-  #ref(args: Record<string, unknown>) {
-    const id = this.#id(args);
+  #ref(id: string) {
     const ref = this.system.lookup(id);
     if (ref === undefined) throw new ActorNotFound(id);
     return ref;
   }
+}
+
+/** A lifecycle event as the protocol carries it: with wall-clock time, errors as plain objects. */
+function wire(e: LifecycleEvent): Record<string, unknown> {
+  return { ...e, wall: Date.now() };
 }
 
 function serialise(e: unknown): { code: string; message: string; details?: unknown } {

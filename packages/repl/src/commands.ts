@@ -1,0 +1,304 @@
+import { type DebugClient, RemoteError } from './client.js';
+import { ago, type Printer } from './format.js';
+import { type ActorRow, Description, type TracePush } from './protocol.js';
+
+/** A REPL command: its argument synopsis and what it does. */
+interface Command {
+  readonly usage: string;
+  readonly help: string;
+  /** What its arguments complete to: actor ids, then message names. */
+  readonly completes?: 'actor' | 'actor-message';
+  run(args: string): Promise<void>;
+}
+
+interface TreeNode {
+  kind: 'steward' | 'actor';
+  name?: string;
+  id?: string;
+  type?: string;
+  status: string;
+  strategy?: string;
+  maxRestarts?: number;
+  withinMs?: number;
+  restartsInWindow?: number;
+  incarnation: number;
+  restarts?: number;
+  children?: TreeNode[];
+}
+
+/** The debug REPL's commands, over one connection. Used by the interactive REPL and by `--eval`. */
+export class Commands {
+  readonly #traces = new Map<number, string>();
+  readonly table: Record<string, Command>;
+  #offPush: (() => void) | null = null;
+
+  constructor(
+    readonly client: DebugClient,
+    readonly out: Printer,
+  ) {
+    const c = client;
+    const out_ = out;
+    this.table = {
+      actors: {
+        usage: '[filter]',
+        help: 'list actors (id, type, steward, host, status, mailbox, turns, restarts, last turn)',
+        run: async (args) => {
+          const rows = (await c.call('actors', args.trim() === '' ? {} : { filter: args.trim() })) as ActorRow[];
+          out_.result(rows, () =>
+            out_.table(
+              ['id', 'type', 'steward', 'host', 'status', 'mailbox', 'turns', 'restarts', 'last turn'],
+              rows.map((r) => [r.id, r.type, r.steward, r.host, r.status, String(r.mailbox), String(r.turns), String(r.restarts), ago(r.lastTurnAt)]),
+            ),
+          );
+        },
+      },
+      tree: {
+        usage: '',
+        help: 'the supervision tree, with strategies and restart counts',
+        run: async () => {
+          const tree = (await c.call('tree')) as TreeNode;
+          out_.result(tree, () => this.#printTree(tree, '', true, true));
+        },
+      },
+      state: {
+        usage: '<id>',
+        help: "an actor's state (its inspect() view), summary and restart history",
+        completes: 'actor',
+        run: async (args) => {
+          const snap = (await c.call('state', { id: this.#one(args, '.state <id>') })) as {
+            id: string;
+            type: string;
+            status: string;
+            incarnation: number;
+            state: unknown;
+            history: unknown[];
+          };
+          out_.result(snap, () => {
+            out_.line(`${out_.style('bold', snap.id)} (${snap.type}) ${snap.status}, incarnation ${snap.incarnation}`);
+            out_.line(out_.value(snap.state));
+            if (snap.history.length > 0) out_.line(`${out_.style('dim', 'restarts:')} ${out_.value(snap.history)}`);
+          });
+        },
+      },
+      ask: {
+        usage: '<id> <message> [json]',
+        help: 'ask and print the reply (the input is checked first; a bad one changes nothing)',
+        completes: 'actor-message',
+        run: async (args) => {
+          const { id, message, input } = this.#messageArgs(args, '.ask <id> <message> [json]');
+          const reply = await c.call('ask', { id, message, input });
+          out_.result({ reply }, () => out_.line(out_.value(reply)));
+        },
+      },
+      tell: {
+        usage: '<id> <message> [json]',
+        help: 'tell (the input is checked first; a bad one is not sent)',
+        completes: 'actor-message',
+        run: async (args) => {
+          const { id, message, input } = this.#messageArgs(args, '.tell <id> <message> [json]');
+          await c.call('tell', { id, message, input });
+          out_.result({ sent: true }, () => out_.line(`sent ${message} to ${id}`));
+        },
+      },
+      trace: {
+        usage: '[id]',
+        help: 'stream messages in and replies out (and lifecycle events) of an actor, or of all; .untrace stops',
+        completes: 'actor',
+        run: async (args) => {
+          const id = args.trim();
+          const { trace } = (await c.call('trace', id === '' ? {} : { id })) as { trace: number };
+          this.#traces.set(trace, id === '' ? '*' : id);
+          this.#offPush ??= c.onPush((p) => this.#printPush(p));
+          out_.result({ trace }, () => out_.line(out_.style('dim', `tracing ${id === '' ? 'every actor' : id} (trace ${trace}); .untrace stops`)));
+        },
+      },
+      untrace: {
+        usage: '',
+        help: 'stop every trace',
+        run: async () => {
+          for (const trace of this.#traces.keys()) await c.call('untrace', { trace });
+          const n = this.#traces.size;
+          this.#traces.clear();
+          out_.result({ stopped: n }, () => out_.line(`stopped ${n} trace${n === 1 ? '' : 's'}`));
+        },
+      },
+      restart: {
+        usage: '<id>',
+        help: 'restart an actor (fresh state from init; not counted against its restart limit)',
+        completes: 'actor',
+        run: async (args) => {
+          const id = this.#one(args, '.restart <id>');
+          await c.call('restart', { id });
+          out_.result({ restarted: id }, () => out_.line(`restarted ${id}`));
+        },
+      },
+      stop: {
+        usage: '<id>',
+        help: 'stop an actor for good',
+        completes: 'actor',
+        run: async (args) => {
+          const id = this.#one(args, '.stop <id>');
+          await c.call('stop', { id });
+          out_.result({ stopped: id }, () => out_.line(`stopped ${id}`));
+        },
+      },
+      stats: {
+        usage: '',
+        help: "the system's counters",
+        run: async () => {
+          const stats = (await c.call('stats')) as Record<string, unknown>;
+          out_.result(stats, () =>
+            out_.table(
+              ['counter', 'value'],
+              Object.entries(stats).map(([k, v]) => [k, String(v)]),
+            ),
+          );
+        },
+      },
+      events: {
+        usage: '[id]',
+        help: 'recent lifecycle events (of one actor, or all)',
+        completes: 'actor',
+        run: async (args) => {
+          const id = args.trim();
+          const events = (await c.call('events', id === '' ? {} : { id })) as Array<Record<string, unknown>>;
+          out_.result(events, () => {
+            for (const e of events) out_.line(this.#eventLine(e));
+            if (events.length === 0) out_.line(out_.style('dim', '(no events)'));
+          });
+        },
+      },
+      eval: {
+        usage: '<code>',
+        help: 'evaluate JavaScript in the service (only when it was started with --allow-eval)',
+        run: async (args) => {
+          const result = await c.call('eval', { code: args });
+          out_.result({ result }, () => out_.line(String(result)));
+        },
+      },
+    };
+  }
+
+  get names(): string[] {
+    return Object.keys(this.table);
+  }
+
+  /** Run `.name args`; prints errors instead of throwing. Returns false when the command failed. */
+  async execute(name: string, args: string): Promise<boolean> {
+    const command = this.table[name];
+    if (command === undefined) {
+      this.out.error('UNKNOWN_COMMAND', `no command .${name}; .help lists them`);
+      return false;
+    }
+    try {
+      await command.run(args);
+      return true;
+    } catch (e) {
+      if (e instanceof RemoteError) {
+        if (e.code === 'EVAL_DISABLED') this.out.error(e.code, 'evaluation is off in this service: start it with --allow-eval to turn it on');
+        else this.out.error(e.code, e.message, e.details);
+      } else if (e instanceof UsageError) this.out.error('USAGE', e.message);
+      else this.out.error('ERROR', e instanceof Error ? e.message : String(e));
+      return false;
+    }
+  }
+
+  /** `.help`: every command with its synopsis. */
+  help(): void {
+    const rows = Object.entries(this.table).map(([name, c]) => [`.${name} ${c.usage}`.trim(), c.help]);
+    rows.push(['.exit', 'leave (or Ctrl-D)']);
+    this.out.result(Object.fromEntries(rows), () => this.out.table(['command', 'what it does'], rows));
+  }
+
+  /** Completions for a command line (actor ids, message names), with what they replace. */
+  async complete(line: string): Promise<[string[], string]> {
+    const m = /^\.(\w*)$/.exec(line);
+    if (m !== null) {
+      const all = [...this.names, 'help', 'exit'].map((n) => `.${n}`);
+      const hits = all.filter((n) => n.startsWith(line));
+      return [hits.length > 0 ? hits : all, line];
+    }
+    const parts = /^\.(\w+)\s+(\S*)(?:\s+(\S*))?$/.exec(line);
+    if (parts === null) return [[], line];
+    const command = this.table[parts[1] as string];
+    if (command?.completes === undefined) return [[], line];
+    const idPart = parts[2] as string;
+    if (parts[3] === undefined) {
+      const actors = (await this.client.call('actors')) as ActorRow[];
+      const ids = actors.map((a) => a.id).filter((id) => id.startsWith(idPart));
+      return [ids, idPart];
+    }
+    if (command.completes !== 'actor-message') return [[], line];
+    const d = Description.safeParse(await this.client.call('describe', { id: idPart }).catch(() => null));
+    if (!d.success) return [[], parts[3]];
+    return [d.data.messages.map((x) => x.name).filter((n) => n.startsWith(parts[3] as string)), parts[3]];
+  }
+
+  #one(args: string, usage: string): string {
+    const id = args.trim();
+    if (id === '' || /\s/.test(id)) throw new UsageError(`usage: ${usage}`);
+    return id;
+  }
+
+  #messageArgs(args: string, usage: string): { id: string; message: string; input: unknown } {
+    const m = /^\s*(\S+)\s+(\S+)\s*([\s\S]*)$/.exec(args);
+    if (m === null) throw new UsageError(`usage: ${usage}`);
+    const raw = (m[3] as string).trim();
+    let input: unknown = {};
+    if (raw !== '') {
+      try {
+        input = JSON.parse(raw);
+      } catch {
+        throw new UsageError(`the input is not JSON: ${raw}`);
+      }
+    }
+    return { id: m[1] as string, message: m[2] as string, input };
+  }
+
+  #printPush(p: TracePush): void {
+    if (this.out.json) {
+      this.out.line(JSON.stringify(p));
+      return;
+    }
+    const e = p.event;
+    if (p.kind === 'message') {
+      const arrow = e.dir === 'in' ? this.out.style('cyan', '→') : this.out.style('green', '←');
+      const body =
+        e.kind === 'reply'
+          ? this.out.value(e.value)
+          : e.kind === 'error'
+            ? this.out.style('red', `${(e.error as { code?: string })?.code ?? 'ERROR'}: ${(e.error as { message?: string })?.message ?? ''}`)
+            : this.out.value(e.input);
+      this.out.line(`${arrow} ${e.actor} ${e.kind} ${e.message} ${body}`);
+    } else if (p.kind === 'event') {
+      this.out.line(this.out.style('yellow', `• ${this.#eventLine(e)}`));
+    } else {
+      this.out.line(this.out.style('magenta', `✉ dead letter to ${e.actor}: ${e.message} (${e.reason})`));
+    }
+  }
+
+  #eventLine(e: Record<string, unknown>): string {
+    const time = typeof e.wall === 'number' ? new Date(e.wall).toISOString().slice(11, 23) : '';
+    const extra = ['reason', 'decision', 'incarnation', 'delayMs', 'to']
+      .filter((k) => e[k] !== undefined)
+      .map((k) => `${k}=${String(e[k])}`)
+      .join(' ');
+    return `${time} ${e.type} ${e.actor}${extra === '' ? '' : ` ${extra}`}`.trim();
+  }
+
+  #printTree(node: TreeNode, prefix: string, last: boolean, root: boolean): void {
+    const branch = root ? '' : last ? '└─ ' : '├─ ';
+    if (node.kind === 'steward') {
+      const limit = `${node.restartsInWindow}/${node.maxRestarts} restarts in ${node.withinMs} ms`;
+      this.out.line(`${prefix}${branch}${this.out.style('bold', node.name ?? '')} [${node.strategy}, ${limit}] ${node.status}`);
+    } else {
+      this.out.line(`${prefix}${branch}${node.id} (${node.type}) ${node.status} #${node.incarnation}, ${node.restarts} restarts`);
+    }
+    const children = node.children ?? [];
+    const next = root ? '' : `${prefix}${last ? '   ' : '│  '}`;
+    children.forEach((ch, i) => this.#printTree(ch, next, i === children.length - 1, false));
+  }
+}
+
+/** A command used the wrong way (printed as its usage). */
+export class UsageError extends Error {}
