@@ -296,7 +296,7 @@ export class Commands {
     }
     const children = node.children ?? [];
     const next = root ? '' : `${prefix}${last ? '   ' : '│  '}`;
-    children.forEach((ch, i) => this.#printTree(ch, next, i === children.length - 1, false));
+    for (let i = 0; i < children.length; i++) this.#printTree(children[i] as TreeNode, next, i === children.length - 1, false);
   }
 }
 
