@@ -29,7 +29,7 @@ describe('showcase service', () => {
       ],
       { cwd: app },
     );
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
     const logs: Array<Record<string, unknown>> = [];
     const started = new Promise<{ front: string; admin: string }>((resolve, reject) => {
       let buffered = '';

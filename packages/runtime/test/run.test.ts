@@ -155,7 +155,7 @@ describe('logs and switches', () => {
     });
     await until(() => out.includes('service started'), 'the start line');
     child.kill('SIGTERM');
-    await new Promise((r) => child.on('exit', r));
+    await new Promise((r) => child.on('close', r));
     expect(out).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(fixture\): front listening$/m);
     expect(out).toMatch(/^ {4}admin: null$/m);
     expect(out).toMatch(/^ {4}debugSocket: null$/m);

@@ -41,13 +41,13 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
     child.stderr.on('data', (d) => {
       stderr += d;
     });
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
 /** Start the fixture service and wait until it says where its front, admin listener and socket are. */
-export async function startFixture(extra: string[] = [], env: Record<string, string> = {}): Promise<Started> {
-  const socket = join(mkdtempSync(join(os.tmpdir(), 'holdfast-test-')), 'debug.sock');
+export async function startFixture(extra: string[] = [], env: Record<string, string> = {}, socketPath?: string | null): Promise<Started> {
+  const socket = socketPath === undefined ? join(mkdtempSync(join(os.tmpdir(), 'holdfast-test-')), 'debug.sock') : socketPath;
   const child = spawn(
     process.execPath,
     [
@@ -59,8 +59,7 @@ export async function startFixture(extra: string[] = [], env: Record<string, str
       'test/fixtures/app.ts',
       '--admin-port',
       '0',
-      '--debug-socket',
-      socket,
+      ...(socket === null ? [] : ['--debug-socket', socket]),
       '--no-pretty',
       '--config',
       'port=0',
@@ -71,10 +70,11 @@ export async function startFixture(extra: string[] = [], env: Record<string, str
   const logs: LogLine[] = [];
   let stderr = '';
   let buffered = '';
-  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const exited = new Promise<number | string>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal ?? -1)));
   child.stderr.on('data', (d) => {
     stderr += d;
   });
+  let debugSocket = socket ?? '';
   const ready = new Promise<{ admin: string; front: string }>((resolve, reject) => {
     let admin = '';
     let front = '';
@@ -86,14 +86,17 @@ export async function startFixture(extra: string[] = [], env: Record<string, str
         const parsed = JSON.parse(line) as LogLine;
         logs.push(parsed);
         if (parsed.msg === 'front listening') front = parsed.front as string;
-        if (parsed.msg === 'service started') admin = parsed.admin as string;
+        if (parsed.msg === 'service started') {
+          admin = parsed.admin as string;
+          debugSocket = parsed.debugSocket as string;
+        }
         if (admin !== '' && front !== '') resolve({ admin, front });
       }
     });
     void exited.then((code) => reject(new Error(`the service exited (${code}) before it started: ${stderr}`)));
   });
   const { admin, front } = await ready;
-  return { child, admin, front, socket, logs, stderr: () => stderr, exited };
+  return { child, admin, front, socket: debugSocket, logs, stderr: () => stderr, exited };
 }
 
 /** GET a URL: status and body. */
