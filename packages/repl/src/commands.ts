@@ -255,7 +255,19 @@ export class Commands {
     return { id: m[1] as string, message: m[2] as string, input };
   }
 
+  /** Called around a trace line that arrives while the prompt is shown (the REPL redraws it). */
+  onAsyncOutput: { before(): void; after(): void } | null = null;
+
   #printPush(p: TracePush): void {
+    this.onAsyncOutput?.before();
+    try {
+      this.#writePush(p);
+    } finally {
+      this.onAsyncOutput?.after();
+    }
+  }
+
+  #writePush(p: TracePush): void {
     if (this.out.json) {
       this.out.line(JSON.stringify(p));
       return;

@@ -48,6 +48,13 @@ export async function runRepl(client: DebugClient, options: ReplOptions = {}): P
       callback(null, undefined);
     },
   });
+  if (tty) {
+    // A trace line arrives at any time: clear the prompt line, print, and draw the prompt again.
+    commands.onAsyncOutput = {
+      before: () => output.write('\r\x1b[K'),
+      after: () => server.displayPrompt(true),
+    };
+  }
   const run = (name: string) => (args: string) => {
     server.clearBufferedCommand();
     void commands.execute(name, args).finally(() => server.displayPrompt());

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { ago, Printer } from '../src/index.js';
+import { COMMAND_NAMES, CommandArgs, PROTOCOL_VERSION, Request, Response, TracePush } from '../src/protocol.js';
+
+describe('the debug protocol', () => {
+  it('checks requests: a known command, an id, arguments defaulting to {}', () => {
+    expect(Request.parse({ id: 1, cmd: 'actors' })).toEqual({ id: 1, cmd: 'actors', args: {} });
+    expect(Request.safeParse({ id: 1, cmd: 'fly' }).success).toBe(false);
+    expect(Request.safeParse({ cmd: 'actors' }).success).toBe(false);
+    expect(CommandArgs.ask.safeParse({ id: 'a', message: 'm', input: { x: 1 }, timeoutMs: 5 }).success).toBe(true);
+    expect(CommandArgs.ask.safeParse({ id: '', message: 'm' }).success).toBe(false);
+    expect(CommandArgs.untrace.safeParse({ trace: 0 }).success).toBe(false);
+    expect(COMMAND_NAMES).toEqual([
+      'hello',
+      'help',
+      'actors',
+      'tree',
+      'state',
+      'describe',
+      'ask',
+      'tell',
+      'restart',
+      'stop',
+      'stats',
+      'events',
+      'trace',
+      'untrace',
+      'eval',
+    ]);
+    expect(PROTOCOL_VERSION).toBe(1);
+  });
+
+  it('tells answers from trace lines', () => {
+    expect(Response.parse({ id: 3, ok: true, result: [1] })).toEqual({ id: 3, ok: true, result: [1] });
+    expect(Response.parse({ id: null, ok: false, error: { code: 'BAD_REQUEST', message: 'x' } })).toMatchObject({ ok: false });
+    expect(Response.safeParse({ id: 3, ok: false }).success).toBe(false);
+    expect(TracePush.safeParse({ trace: 1, kind: 'message', event: { actor: 'a' } }).success).toBe(true);
+    expect(TracePush.safeParse({ id: 1, ok: true, result: null }).success).toBe(false);
+  });
+});
+
+describe('formatting', () => {
+  it('aligns tables, prints zod issues under an error, and says how long ago', () => {
+    let out = '';
+    const p = new Printer((t) => (out += t), false, false);
+    p.table(
+      ['id', 'turns'],
+      [
+        ['alice', '12'],
+        ['bo', '3'],
+      ],
+    );
+    p.error('INVALID_MESSAGE', 'bad input', { issues: [{ path: ['amount'], message: 'Too small' }] });
+    expect(out).toBe('id     turns\nalice  12\nbo     3\nINVALID_MESSAGE: bad input\n  - amount: Too small\n');
+    expect(ago(null)).toBe('-');
+    expect(ago(1_000, 3_500)).toBe('2.5s ago');
+    expect(ago(0, 10_000_000)).toBe('-');
+    expect(ago(1, 1 + 120_000)).toBe('2m ago');
+    let json = '';
+    new Printer((t) => (json += t), true, false).error('X', 'y');
+    expect(JSON.parse(json)).toEqual({ error: { code: 'X', message: 'y' } });
+  });
+});
