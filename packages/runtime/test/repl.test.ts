@@ -138,6 +138,16 @@ describe('the debug REPL against a running service', () => {
     expect((await run(client, '.stats')).text).toMatch(/^counter\s+value\nasks\s+\d+\n/);
   });
 
+  it('completes commands, actor ids, and message names after an actor id', async () => {
+    const { Commands, Printer } = await import('@holdfast/repl');
+    const commands = new Commands(client, new Printer(() => {}, false, false));
+    expect(await commands.complete('.st')).toEqual([['.state', '.stop', '.stats'], '.st']);
+    expect(await commands.complete('.state st')).toEqual([['stuck'], 'st']);
+    expect(await commands.complete('.ask worker ')).toEqual([['work', 'count', 'hang', 'crash'], '']);
+    expect(await commands.complete('.ask worker c')).toEqual([['count', 'crash'], 'c']);
+    expect(await commands.complete('.stats x')).toEqual([[], '.stats x']);
+  });
+
   it('.help lists every command; .eval says that evaluation is off', async () => {
     const help = (await run(client, '.help')).text;
     for (const c of [
