@@ -11,6 +11,8 @@ export interface Contestant {
   readonly name: string;
   /** What a caller gets from it, written next to its numbers. */
   readonly semantics: string;
+  /** It can hold a million actors in one process (the million-actor scenario runs only for these). */
+  readonly million?: boolean;
   /** Make a fresh system for one measurement. */
   open(): Promise<ContestantSystem> | ContestantSystem;
 }
@@ -18,5 +20,17 @@ export interface Contestant {
 /** A system of one contestant, alive for one measurement. */
 export interface ContestantSystem {
   spawn(id: string): CounterHandle;
+  /** For frameworks whose spawn is asynchronous. */
+  spawnAsync?(id: string): Promise<CounterHandle>;
+  /**
+   * Two actors that pass a counter back and forth as messages, `hops` times in all; resolves
+   * with `hops` when it reaches zero. Absent where there are no actors to talk to each other.
+   */
+  pingPong?(hops: number): Promise<number>;
   close(): Promise<void>;
+}
+
+/** Spawn through whichever API the contestant has. */
+export function spawnOne(sys: ContestantSystem, id: string): CounterHandle | Promise<CounterHandle> {
+  return sys.spawnAsync !== undefined ? sys.spawnAsync(id) : sys.spawn(id);
 }

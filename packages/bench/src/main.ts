@@ -24,7 +24,7 @@ if (args.includes('--render')) {
   process.exit(0);
 }
 
-const rounds = quick ? 2 : 9;
+const rounds = quick ? 1 : 5;
 const samples = [];
 for (const group of Object.keys(groups)) {
   if (only.length > 0 && !only.includes(group)) continue;

@@ -42,6 +42,11 @@ const READING = [
   '  draining ready actors from a microtask, the reply a resolve function carried in the message, and',
   '  the handler called as a function. It has no deadlines, validation, supervision or call chain.',
   '  Every contestant, the floor included, is driven through the same small adapter class.',
+  '- **The peers** are what a Node developer would pick instead: a Map behind async-mutex (shared',
+  '  memory and a lock), nact, xstate v5, comedy (in-memory mode) and Effect (an owner fiber reading',
+  '  a Queue, replies through Deferreds). Each is used the way its documentation shows; the table at',
+  '  the end says what each one guarantees, which is not the same thing everywhere (timeouts, FIFO,',
+  '  validation).',
   '- **What Holdfast adds per message:** a deadline on every ask (one timer per system, asks kept in',
   '  lanes of young 64-slot buckets), a settle-exactly-once reply channel, mailbox bounds and',
   '  overflow policies, the call chain for deadlock detection and drain, crash handling with',
@@ -53,6 +58,11 @@ const READING = [
   '  ns, with 5,000-tell bursts. Most of a tell is enqueueing it (the floor pays that too); the',
   '  difference is a dozen checks per message (gate, capacity, settled, handler mode, call-chain',
   '  slot, result type), each a few loads. There is no single hot spot left.',
+  '- **Ping-pong** pays a tell and a dispatch per hop: every hop schedules the other actor through',
+  '  the dispatcher, which the floor does with fewer checks.',
+  '- **Method for slow contestants.** Throughput and latency runs stop at their count or after 1.5 s,',
+  '  whichever comes first, and the figure is what was done in that time (still verified by the',
+  '  final counts).',
   '- **Variance.** On these 2-core virtual machines a single figure can move by ±30% between',
   '  processes, and the floor is bimodal on tells (about 24 or about 32 M/s). Hence the fresh process',
   '  per measurement, the paired ratios and the median. Tell bursts are kept at 5,000 so that they',
@@ -157,6 +167,28 @@ function fmt(v: number, unit: string): string {
   return v.toFixed(3);
 }
 
+const HOLDFAST = 'holdfast (validation off)';
+
+/** The summary table: Holdfast against the floor and against the best peer, per scenario. */
+function glance(rows: Row[]): string[] {
+  const out = ['## At a glance', '', '| scenario | Holdfast (validation off) | × floor | best peer | Holdfast vs best peer |', '|---|---:|---:|---|---:|'];
+  for (const [id, s] of scenarioById) {
+    const mine = rows.find((r) => r.scenario === id && r.contestant === HOLDFAST);
+    if (mine === undefined) continue;
+    const peers = rows.filter((r) => r.scenario === id && r.contestant !== FLOOR && !r.contestant.startsWith('holdfast'));
+    const best = peers.sort((a, b) => (s.better === 'lower' ? a.median - b.median : b.median - a.median))[0];
+    const lead =
+      best === undefined
+        ? ''
+        : `${(s.better === 'lower' ? best.median / mine.median : mine.median / best.median).toFixed(1)}× ${s.better === 'lower' ? 'less' : 'more'}`;
+    out.push(
+      `| ${s.title} | ${fmt(mine.median, mine.unit)} ${mine.unit} | ×${mine.ratio.toFixed(2)} | ${best === undefined ? '(none measured)' : `${best.contestant}: ${fmt(best.median, best.unit)}`} | ${lead} |`,
+    );
+  }
+  out.push('');
+  return out;
+}
+
 export function renderMarkdown(run: RunResult, rows: Row[], supervision: SupervisionRow[] = []): string {
   const out: string[] = [];
   out.push('# Benchmarks');
@@ -177,6 +209,7 @@ export function renderMarkdown(run: RunResult, rows: Row[], supervision: Supervi
   out.push('ratios (×1.00 = as good as the floor; higher = worse). Every measurement checks its final counts;');
   out.push('a row that fails the check is marked and does not count.');
   out.push('');
+  out.push(...glance(rows));
   for (const [id, s] of scenarioById) {
     const rs = rows.filter((r) => r.scenario === id);
     if (rs.length === 0) continue;

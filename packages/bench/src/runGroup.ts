@@ -15,6 +15,7 @@ const quick = mode === 'quick';
 const round = Number(roundArg ?? 0);
 const samples: Array<{ scenario: string; contestant: string; round: number; value: number; verified: boolean; note?: string }> = [];
 for (const s of scenarios) {
+  if (s.applies !== undefined && !s.applies(contestant)) continue;
   // An untimed warm-up pass, so that the JIT has seen every path.
   await s.run(contestant, true);
   const r = await s.run(contestant, quick);

@@ -1,4 +1,4 @@
-import type { Contestant } from './Contestant.js';
+import { type Contestant, spawnOne } from './Contestant.js';
 
 /** One measurement's outcome. A row whose result is not verified does not count. */
 export interface Sample {
@@ -14,27 +14,63 @@ export interface Scenario {
   readonly unit: string;
   /** Which way is better. */
   readonly better: 'lower' | 'higher';
+  /** Runs only for the contestants this accepts (default: all). */
+  applies?(c: Contestant): boolean;
   run(c: Contestant, quick: boolean): Promise<Sample>;
 }
 
 const now = () => performance.now();
+/** Each throughput measurement runs until its count or this much time, whichever comes first. */
+const budgetMs = (quick: boolean) => (quick ? 250 : 1_500);
 
 export const sequentialAsk: Scenario = {
   id: 'sequential-ask',
-  title: 'Sequential ask (one caller, await each reply)',
+  title: 'Sequential ask (one caller, await each reply): median latency',
   unit: 'µs/ask',
   better: 'lower',
   async run(c, quick) {
-    const n = quick ? 50_000 : 300_000;
     const sys = await c.open();
-    const h = sys.spawn('counter');
-    for (let i = 0; i < 10_000; i++) await h.ask(1);
+    const h = await spawnOne(sys, 'counter');
+    for (let i = 0; i < 2_000; i++) await h.ask(1);
     const t = now();
+    const deadline = t + budgetMs(quick);
+    let done = 0;
     let last = 0;
-    for (let i = 0; i < n; i++) last = await h.ask(1);
+    while (done < 300_000 && (done % 1_000 !== 0 || now() < deadline)) {
+      last = await h.ask(1);
+      done++;
+    }
     const dt = now() - t;
     await sys.close();
-    return { value: (dt * 1000) / n, verified: last === 10_000 + n };
+    return { value: (dt * 1000) / done, verified: last === 2_000 + done };
+  },
+};
+
+export const sequentialAskP99: Scenario = {
+  id: 'sequential-ask-p99',
+  title: 'Sequential ask: 99th-percentile latency (every ask timed)',
+  unit: 'µs/ask',
+  better: 'lower',
+  async run(c, quick) {
+    const sys = await c.open();
+    const h = await spawnOne(sys, 'counter');
+    for (let i = 0; i < 2_000; i++) await h.ask(1);
+    const times = new Float64Array(quick ? 10_000 : 100_000);
+    const deadline = now() + budgetMs(quick);
+    let n = 0;
+    let last = 0;
+    while (n < times.length && (n % 1_000 !== 0 || now() < deadline)) {
+      const t = now();
+      last = await h.ask(1);
+      times[n++] = now() - t;
+    }
+    await sys.close();
+    const sorted = times.subarray(0, n).sort();
+    return {
+      value: (sorted[Math.floor(n * 0.99)] as number) * 1000,
+      verified: last === 2_000 + n,
+      note: `median ${((sorted[n >> 1] as number) * 1000).toFixed(2)} µs`,
+    };
   },
 };
 
@@ -46,21 +82,26 @@ export const pipelinedAsk: Scenario = {
   async run(c, quick) {
     const total = quick ? 200_000 : 1_000_000;
     const sys = await c.open();
-    const h = sys.spawn('counter');
+    const h = await spawnOne(sys, 'counter');
     let issued = 0;
     let max = 0;
+    let stop = false;
     const lane = async () => {
-      while (issued < total) {
+      while (issued < total && !stop) {
         issued++;
         const v = await h.ask(1);
         if (v > max) max = v;
       }
     };
     const t = now();
+    const timer = setTimeout(() => {
+      stop = true;
+    }, budgetMs(quick));
     await Promise.all(Array.from({ length: 1_000 }, lane));
+    clearTimeout(timer);
     const dt = now() - t;
     await sys.close();
-    return { value: total / (dt / 1000), verified: max === total };
+    return { value: issued / (dt / 1000), verified: max === issued };
   },
 };
 
@@ -72,12 +113,14 @@ export const tellThroughput: Scenario = {
   async run(c, quick) {
     const n = quick ? 500_000 : 3_000_000;
     const sys = await c.open();
-    const h = sys.spawn('counter');
+    const h = await spawnOne(sys, 'counter');
     const t = now();
+    const deadline = t + budgetMs(quick);
     // Bursts of 5,000 (then one ask to wait for them): large enough that queueing dominates,
     // small enough that a burst fits V8's young generation, so that the figure measures the
     // framework rather than whether the GC happened to grow its nursery before the run.
-    for (let done = 0; done < n; ) {
+    let done = 0;
+    while (done < n && now() < deadline) {
       const batch = Math.min(5_000, n - done);
       for (let i = 0; i < batch; i++) h.tell(1);
       done += batch;
@@ -86,7 +129,51 @@ export const tellThroughput: Scenario = {
     const total = await h.ask(0);
     const dt = now() - t;
     await sys.close();
-    return { value: n / (dt / 1000), verified: total === n };
+    return { value: done / (dt / 1000), verified: total === done };
+  },
+};
+
+export const fanOut: Scenario = {
+  id: 'fan-out',
+  title: 'Fan-out / fan-in: ask 10,000 actors at once, await all, repeat',
+  unit: 'asks/s',
+  better: 'higher',
+  async run(c, quick) {
+    const sys = await c.open();
+    const handles = [];
+    for (let i = 0; i < 10_000; i++) handles.push(await spawnOne(sys, `a${i}`));
+    await Promise.all(handles.map((h) => h.ask(0)));
+    const t = now();
+    const deadline = t + budgetMs(quick);
+    let rounds = 0;
+    let ok = true;
+    while (rounds < 50 && (rounds === 0 || now() < deadline)) {
+      const replies = await Promise.all(handles.map((h) => h.ask(1)));
+      rounds++;
+      ok &&= replies.every((r) => r === rounds);
+    }
+    const dt = now() - t;
+    await sys.close();
+    return { value: (rounds * handles.length) / (dt / 1000), verified: ok, note: `${rounds} rounds` };
+  },
+};
+
+export const pingPong: Scenario = {
+  id: 'ping-pong',
+  title: 'Ping-pong: two actors pass a counter back and forth as messages',
+  unit: 'µs/hop',
+  better: 'lower',
+  applies: (c) => c.name !== 'Map + async-mutex',
+  async run(c, quick) {
+    const sys = await c.open();
+    if (sys.pingPong === undefined) throw new Error(`${c.name} has no ping-pong`);
+    const hops = quick ? 20_000 : 200_000;
+    await sys.pingPong(2_000);
+    const t = now();
+    const n = await sys.pingPong(hops);
+    const dt = now() - t;
+    await sys.close();
+    return { value: (dt * 1000) / hops, verified: n === hops };
   },
 };
 
@@ -97,33 +184,48 @@ function gc(): void {
   g();
 }
 
+async function footprint(c: Contestant, n: number): Promise<Sample> {
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const sys = await c.open();
+  const handles = [];
+  const t = now();
+  for (let i = 0; i < n; i++) handles.push(await spawnOne(sys, `a${i}`));
+  const spawnMs = now() - t;
+  let verified = true;
+  for (let i = 0; i < n; i += 10_000) {
+    const replies = await Promise.all(handles.slice(i, i + 10_000).map((h) => h.ask(1)));
+    verified &&= replies.every((r) => r === 1);
+  }
+  gc();
+  const after = process.memoryUsage().heapUsed;
+  const perActor = (after - before) / n;
+  await sys.close();
+  handles.length = 0;
+  return { value: perActor, verified, note: `spawn ${((spawnMs * 1000) / n).toFixed(2)} µs/actor` };
+}
+
 export const idleActors: Scenario = {
   id: 'idle-actors',
   title: 'Idle actor footprint (100k actors spawned, each asked once)',
   unit: 'bytes/actor',
   better: 'lower',
-  async run(c, quick) {
-    const n = quick ? 20_000 : 100_000;
-    gc();
-    const before = process.memoryUsage().heapUsed;
-    const sys = await c.open();
-    const handles = [];
-    const t = now();
-    for (let i = 0; i < n; i++) handles.push(sys.spawn(`a${i}`));
-    const spawnMs = now() - t;
-    const replies = await Promise.all(handles.map((h) => h.ask(1)));
-    gc();
-    const after = process.memoryUsage().heapUsed;
-    const perActor = (after - before) / n;
-    const verified = replies.length === n && replies.every((r) => r === 1);
-    await sys.close();
-    handles.length = 0;
-    return { value: perActor, verified, note: `spawn ${((spawnMs * 1000) / n).toFixed(2)} µs/actor` };
-  },
+  run: (c, quick) => footprint(c, quick ? 20_000 : 100_000),
+};
+
+export const millionActors: Scenario = {
+  id: 'million-actors',
+  title: 'One million actors spawned, each asked once',
+  unit: 'bytes/actor',
+  better: 'lower',
+  applies: (c) => c.million === true,
+  run: (c, quick) => footprint(c, quick ? 100_000 : 1_000_000),
 };
 
 /** Scenario groups: each runs in its own process, contestants interleaved inside it. */
 export const groups: Record<string, Scenario[]> = {
-  messaging: [sequentialAsk, pipelinedAsk, tellThroughput],
+  messaging: [sequentialAsk, sequentialAskP99, pipelinedAsk, tellThroughput],
+  fanout: [fanOut, pingPong],
   memory: [idleActors],
+  million: [millionActors],
 };

@@ -98,8 +98,27 @@ class FloorDispatcher {
 export const floor: Contestant = {
   name: 'floor (hand-written owner loop)',
   semantics: 'FIFO; the handler is a function call; no timeouts, no validation, no supervision',
+  million: true,
   open() {
     const d = new FloorDispatcher();
-    return { spawn: () => new FloorHandle(new FloorActor(d)), close: async () => {} };
+    return {
+      spawn: () => new FloorHandle(new FloorActor(d)),
+      close: async () => {},
+      pingPong: (hops) =>
+        new Promise<number>((resolve) => {
+          const a = new FloorActor(d);
+          const b = new FloorActor(d);
+          const bounce =
+            (peer: FloorActor): Handler =>
+            (_state, { by }) => {
+              if (by === 0) resolve(hops);
+              else peer.tell({ by: by - 1 });
+              return 0;
+            };
+          a.handler = bounce(b);
+          b.handler = bounce(a);
+          a.tell({ by: hops });
+        }),
+    };
   },
 };

@@ -1,4 +1,4 @@
-import { type ActorRef, createSystem, defineActor, defineProtocol } from '@holdfast/core';
+import { type ActorRef, type ActorSystem, createSystem, defineActor, defineProtocol } from '@holdfast/core';
 import { z } from 'zod';
 import type { Contestant, CounterHandle } from '../Contestant.js';
 
@@ -12,6 +12,20 @@ const Counter = defineActor(CounterProtocol, {
     add(state, { by }) {
       state.total += by;
       return state.total;
+    },
+  },
+});
+
+const BallProtocol = defineProtocol('ball', { ball: { input: z.object({ n: z.number().int() }) } });
+
+/** One side of ping-pong: passes the ball to its peer until it reaches zero. */
+const Player = defineActor(BallProtocol, {
+  init: (a: { system: ActorSystem; peer: string; done: () => void }) => ({ ...a, ref: null as ActorRef<typeof BallProtocol> | null }),
+  handlers: {
+    ball(s, { n }) {
+      if (n === 0) return s.done();
+      s.ref ??= s.system.lookup(BallProtocol, s.peer) as ActorRef<typeof BallProtocol>;
+      s.ref.tell('ball', { n: n - 1 });
     },
   },
 });
@@ -31,12 +45,23 @@ function holdfast(validate: boolean): Contestant {
   return {
     name: `holdfast (validation ${validate ? 'on' : 'off'})`,
     semantics: `FIFO per sender; every ask has a 5 s deadline; crash = restart; ${validate ? 'input and reply checked by zod' : 'no schema checks'}`,
+    million: !validate,
     open() {
+      let games = 0;
       const system = createSystem({ name: 'bench', validate: { input: validate, reply: validate }, mailbox: { capacity: 1_000_000 } });
       return {
         spawn: (id) => new Handle(system.spawn(Counter, { id })),
         async close() {
           await system.shutdown();
+        },
+        pingPong(hops) {
+          return new Promise<number>((resolve) => {
+            const game = ++games;
+            const done = () => resolve(hops);
+            const ping = system.spawn(Player, { id: `ping-${game}`, args: { system, peer: `pong-${game}`, done } });
+            system.spawn(Player, { id: `pong-${game}`, args: { system, peer: `ping-${game}`, done } });
+            ping.tell('ball', { n: hops });
+          });
         },
       };
     },
