@@ -60,7 +60,7 @@ const READING = [
   '  slot, result type), each a few loads. There is no single hot spot left.',
   '- **Ping-pong** pays a tell and a dispatch per hop: every hop schedules the other actor through',
   '  the dispatcher, which the floor does with fewer checks.',
-  '- **Method for slow contestants.** Throughput and latency runs stop at their count or after 1.5 s,',
+  '- **Method for slow contestants.** Throughput and latency runs stop at their count or after 0.8 s,',
   '  whichever comes first, and the figure is what was done in that time (still verified by the',
   '  final counts).',
   '- **Variance.** On these 2-core virtual machines a single figure can move by ±30% between',
