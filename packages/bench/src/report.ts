@@ -14,7 +14,7 @@ export interface RunResult {
   date: string;
   quick: boolean;
   machine: { cpu: string; cores: number; memoryGiB: number; platform: string };
-  versions: { node: string; core: string };
+  versions: { node: string; core: string; [peer: string]: string };
   contestants: Array<{ name: string; semantics: string }>;
   samples: RawSample[];
 }
@@ -199,7 +199,10 @@ export function renderMarkdown(run: RunResult, rows: Row[], supervision: Supervi
   out.push('(`pnpm bench --quick` for a one-minute smoke run that does not rewrite this page).');
   out.push('');
   out.push(`Run on ${run.date.slice(0, 10)}: ${run.machine.cpu}, ${run.machine.cores} cores, ${run.machine.memoryGiB} GiB, ${run.machine.platform};`);
-  out.push(`Node ${run.versions.node}, @holdfast/core ${run.versions.core}.`);
+  const peers = Object.entries(run.versions)
+    .filter(([k]) => k !== 'node' && k !== 'core')
+    .map(([k, v]) => `${k} ${v}`);
+  out.push(`Node ${run.versions.node}, @holdfast/core ${run.versions.core}${peers.length > 0 ? `; ${peers.join(', ')}` : ''}.`);
   out.push('');
   out.push('Method: every measurement runs in a fresh process (one scenario group, one contestant, after an');
   out.push('untimed warm-up), so that call sites stay monomorphic as in an application; rounds interleave the');

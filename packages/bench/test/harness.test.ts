@@ -44,7 +44,9 @@ describe('benchmark harness', () => {
     ];
     expect(result.rows.map((r) => `${r.scenario}/${r.contestant}`).sort()).toEqual(expected.sort());
     for (const row of result.rows) {
-      expect(row.verified).toBe(true);
+      // Holdfast and the floor must verify; a peer's failed check is shown in its row (nact can lose
+      // a query reply under 10k concurrent queries: its pending-query ids are 32-bit random numbers).
+      if (row.contestant.startsWith('holdfast') || row.contestant.startsWith('floor')) expect(row.verified).toBe(true);
       expect(row.rounds).toBe(1);
       expect(row.median).toBeGreaterThan(0);
       expect(Number.isFinite(row.ratio)).toBe(true);
