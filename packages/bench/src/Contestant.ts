@@ -13,6 +13,8 @@ export interface Contestant {
   readonly semantics: string;
   /** It can hold a million actors in one process (the million-actor scenario runs only for these). */
   readonly million?: boolean;
+  /** At most this many actors in the footprint scenario, for a contestant whose spawn time grows faster than linearly. */
+  readonly maxActors?: number;
   /** Make a fresh system for one measurement. */
   open(): Promise<ContestantSystem> | ContestantSystem;
 }
