@@ -1,11 +1,7 @@
-import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { debugClient, get, parseMetrics, runCli, type Started, startFixture, until } from './service.js';
+import { debugClient, get, parseMetrics, runCli, type Started, spawnCli, startFixture, until } from './service.js';
 
-const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
 let running: Started | null = null;
 afterEach(() => {
   running?.child.kill('SIGKILL');
@@ -132,23 +128,7 @@ describe('holdfast run', () => {
 
 describe('logs and switches', () => {
   it('writes human-readable lines with --pretty, and opens no admin listener with --no-admin', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--conditions=holdfast:source',
-        '--import',
-        'tsx',
-        'src/cli.ts',
-        'run',
-        'test/fixtures/app.ts',
-        '--pretty',
-        '--no-admin',
-        '--no-debug',
-        '--config',
-        'port=0',
-      ],
-      { cwd: pkg },
-    );
+    const child = spawnCli(['run', 'test/fixtures/app.ts', '--pretty', '--no-admin', '--no-debug', '--config', 'port=0']);
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;

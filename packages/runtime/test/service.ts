@@ -1,5 +1,5 @@
 // Helpers for the end-to-end tests: `holdfast run` as a real child process.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -26,13 +26,18 @@ export interface Started {
   readonly exited: Promise<number | string>;
 }
 
+/** The `holdfast` CLI (from source) as a child process. */
+export function spawnCli(args: string[], env: Record<string, string> = {}): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, ['--conditions=holdfast:source', '--import', 'tsx', 'src/cli.ts', ...args], {
+    cwd: pkg,
+    env: { ...process.env, ...env },
+  });
+}
+
 /** Run the CLI with `args` and wait for it to exit (for start-up failures). */
 export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--conditions=holdfast:source', '--import', 'tsx', 'src/cli.ts', ...args], {
-      cwd: pkg,
-      env: { ...process.env, ...env },
-    });
+    const child = spawnCli(args, env);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {
@@ -48,24 +53,9 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
 /** Start the fixture service and wait until it says where its front, admin listener and socket are. */
 export async function startFixture(extra: string[] = [], env: Record<string, string> = {}, socketPath?: string | null): Promise<Started> {
   const socket = socketPath === undefined ? join(mkdtempSync(join(os.tmpdir(), 'holdfast-test-')), 'debug.sock') : socketPath;
-  const child = spawn(
-    process.execPath,
-    [
-      '--conditions=holdfast:source',
-      '--import',
-      'tsx',
-      'src/cli.ts',
-      'run',
-      'test/fixtures/app.ts',
-      '--admin-port',
-      '0',
-      ...(socket === null ? [] : ['--debug-socket', socket]),
-      '--no-pretty',
-      '--config',
-      'port=0',
-      ...extra,
-    ],
-    { cwd: pkg, env: { ...process.env, ...env } },
+  const child = spawnCli(
+    ['run', 'test/fixtures/app.ts', '--admin-port', '0', ...(socket === null ? [] : ['--debug-socket', socket]), '--no-pretty', '--config', 'port=0', ...extra],
+    env,
   );
   const logs: LogLine[] = [];
   let stderr = '';
