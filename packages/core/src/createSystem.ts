@@ -1,3 +1,4 @@
+import type { ActorHost } from './ActorHost.js';
 import { ActorRef, cellOf } from './ActorRef.js';
 import { type Clock, systemClock } from './Clock.js';
 import type { ActorDefinition } from './defineActor.js';
@@ -8,7 +9,7 @@ import type { DeadLetter, LifecycleEvent } from './events.js';
 import { type ActorSnapshot, type ActorSummary, Cell, type TraceEvent } from './internal/Cell.js';
 import { Deadlines } from './internal/Deadlines.js';
 import { Dispatcher } from './internal/Dispatcher.js';
-import { type ResolvedStewardOptions, StewardNode, type StewardSnapshot } from './internal/StewardNode.js';
+import { type ResolvedStewardOptions, type StewardDelegate, StewardNode, type StewardSnapshot } from './internal/StewardNode.js';
 import type { ObserverState, SystemCore, SystemCounters } from './internal/SystemCore.js';
 import { type Logger, silentLogger } from './Logger.js';
 import {
@@ -81,8 +82,16 @@ export interface TurnObserver {
   observe(actorType: string, message: string, durationMs: number): void;
 }
 
-/** Options of `system.spawn`. `args` is required when the behaviour's `init` needs it. */
-export type SpawnOptions<A> = ActorOptions & { readonly id?: string } & (undefined extends A ? { readonly args?: A } : { readonly args: A });
+/**
+ * Options of `system.spawn`. `args` is required when the behaviour's `init` needs it; `host` is
+ * required for (and only taken by) actor types that run on a host, such as `workerActor(...)`.
+ */
+export type SpawnOptions<A> = ActorOptions & { readonly id?: string; readonly host?: ActorHost } & (undefined extends A
+    ? { readonly args?: A }
+    : { readonly args: A });
+
+/** @internal The key of the method that makes a steward whose decisions are made elsewhere (an actor host's). */
+export const DELEGATED_STEWARD: unique symbol = Symbol('holdfast.delegatedSteward');
 
 /** What `system.shutdown()` reports. */
 export interface ShutdownReport {
@@ -138,6 +147,8 @@ export class ActorSystem {
   #idleCheck: (() => void) | null = null;
   #idleQueued = false;
   #nextId = 0;
+  /** The hosts this system's actors were spawned on: closed at shutdown. */
+  readonly #hosts = new Set<ActorHost>();
 
   /** @internal Use {@link createSystem}. */
   constructor(options: SystemOptions = {}) {
@@ -273,6 +284,13 @@ export class ActorSystem {
     const id = options.id ?? `${definition.name}-${++this.#nextId}`;
     if (typeof id !== 'string' || id.length === 0) throw new InvalidArgument('spawn: id must be a non-empty string');
     if (this.#cells.has(id)) throw new ActorExists(id);
+    const host = options.host;
+    if (definition.hosted === true) {
+      if (host === undefined || typeof host?.close !== 'function' || typeof host.name !== 'string')
+        throw new InvalidArgument(`spawn: actor type '${definition.name}' runs on an actor host: pass { host } (for example createWorkerHost())`);
+    } else if (host !== undefined) {
+      throw new InvalidArgument(`spawn: actor type '${definition.name}' runs in this thread; only types made for a host (workerActor) take { host }`);
+    }
     const cell = new Cell(
       this.#core,
       definition as unknown as ActorDefinition,
@@ -283,6 +301,10 @@ export class ActorSystem {
     const ref = new ActorRef(cell);
     cell.ref = ref;
     cell.parent = node;
+    if (host !== undefined) {
+      cell.host = host;
+      this.#hosts.add(host);
+    }
     cell.start();
     this.#cells.set(id, cell);
     node.add(cell);
@@ -301,6 +323,13 @@ export class ActorSystem {
     this.#core.emit({ type: 'spawned', actor: name, actorType: 'steward', at: this.#core.clock.now() });
     this.#core.emit({ type: 'started', actor: name, actorType: 'steward', incarnation: 1, at: this.#core.clock.now() });
     return new Steward(node, this.#host);
+  }
+
+  /** @internal A steward under the root whose children's failures are decided by `delegate`. */
+  [DELEGATED_STEWARD](name: string, options: StewardOptions, delegate: StewardDelegate): Steward {
+    const steward = this.#stewardUnder(this.#root, name, options);
+    (this.#stewards.get(name) as StewardNode).delegate = delegate;
+    return steward;
   }
 
   #stewardOptions(o: StewardOptions, parent: StewardNode | null): ResolvedStewardOptions {
@@ -448,6 +477,14 @@ export class ActorSystem {
       : cells.filter((c) => !c.quiet).map((c) => ({ id: c.id, type: c.def.name, mailbox: c.mailbox.length, busy: c.busy, deferred: c.summary().deferred }));
     if (!quiet) core.logger.warn({ unfinished }, 'drain deadline passed; abandoning unfinished work');
     await this.#root.shutdown((cell) => (cell.quiet ? cell.requestStop('shutdown') : cell.abandon()));
+    for (const host of this.#hosts) {
+      try {
+        await host.close();
+      } catch (e) {
+        core.logger.error({ err: toError(e), host: host.name }, 'closing an actor host failed');
+        core.emit({ type: 'error', actor: host.name, actorType: 'host', incarnation: 0, where: 'host close', error: toError(e), at: clock.now() });
+      }
+    }
     core.deadlines.close();
     clearInterval(this.#wallTimer);
     this.#status = 'stopped';

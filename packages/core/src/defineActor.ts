@@ -145,6 +145,8 @@ export interface ActorDefinition<P extends AnyProtocol = AnyProtocol, S = unknow
   readonly name: string;
   readonly protocol: P;
   readonly behaviour: ActorBehaviour<P, S, A>;
+  /** True for a type whose turns run on an actor host (`workerActor`): spawning it needs `{ host }`. */
+  readonly hosted?: boolean;
 }
 
 /**

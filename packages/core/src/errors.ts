@@ -196,7 +196,7 @@ export class ActorStopped extends HoldfastError<'ACTOR_STOPPED', { readonly acto
 }
 
 /** Why the owner loop failed a turn. */
-export type CrashReason = 'threw' | 'hung' | 'invalid-reply' | 'start-failed';
+export type CrashReason = 'threw' | 'hung' | 'invalid-reply' | 'start-failed' | 'worker-lost';
 /** What the supervisor decided after the crash. */
 export type RestartDecision = 'restart' | 'stop' | 'escalate';
 

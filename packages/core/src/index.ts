@@ -20,6 +20,7 @@
  * ```
  * @module
  */
+export type { ActorHost } from './ActorHost.js';
 export { ActorRef } from './ActorRef.js';
 export { type Clock, systemClock, type TimerHandle } from './Clock.js';
 export {

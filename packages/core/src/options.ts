@@ -1,3 +1,5 @@
+import type { Transferable } from 'node:worker_threads';
+
 /**
  * What happens when a message arrives at a full mailbox:
  * - `reject` (default): the sender is refused at once (`MAILBOX_FULL`; a tell becomes a dead letter);
@@ -122,6 +124,17 @@ export interface AskOptions {
   readonly timeoutMs?: number;
   /** Abort the ask: it fails with `CANCELLED` and the handler's `ctx.signal` aborts. */
   readonly signal?: AbortSignal;
+  /**
+   * For an actor on a worker thread: buffers (and ports) in the input to move to the thread
+   * instead of copying them. They are unusable by the caller afterwards. Ignored in-thread,
+   * where nothing is copied.
+   *
+   * @example
+   * ```ts
+   * await hasher.ask('digest', { data }, { transfer: [data.buffer] });
+   * ```
+   */
+  readonly transfer?: readonly Transferable[];
 }
 
 /** @internal Options resolved once per spawn (shared between actors spawned with the same ones). */

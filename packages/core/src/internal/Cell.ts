@@ -1,3 +1,4 @@
+import type { ActorHost } from '../ActorHost.js';
 import type { ActorRef } from '../ActorRef.js';
 import type { TimerHandle } from '../Clock.js';
 import type { ActorDefinition, ScheduleWhen } from '../defineActor.js';
@@ -160,6 +161,8 @@ class Rare {
   deferred: Set<Envelope> | null = null;
   log: Logger | null = null;
   stopped: Array<() => void> | null = null;
+  /** Where the actor's turns run, when not on this thread. */
+  host: ActorHost | null = null;
 }
 
 type SystemMessage =
@@ -422,6 +425,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     const promise = promiseFor(env);
     core.deadlines.add(env, timeoutMs);
     if (signal !== undefined) this.#watchSignal(env, signal);
+    if (options?.transfer !== undefined) (env.extra ??= { signal: null, onAbort: null, controller: null }).transfer = options.transfer;
     if (traced) this.#traceAsk(msg, input, promise);
     if (full) {
       if (this.opts.overflow === 'wait') {
@@ -582,6 +586,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     if (timeoutMs !== undefined && (!(timeoutMs > 0) || !Number.isFinite(timeoutMs))) {
       return new InvalidArgument(`timeoutMs must be a positive finite number, got ${timeoutMs}`);
     }
+    if (options.transfer !== undefined && !Array.isArray(options.transfer)) return new InvalidArgument('transfer must be an array of transferable objects');
     if (signal === undefined) return null;
     if (!(signal instanceof AbortSignal)) return new InvalidArgument('signal must be an AbortSignal');
     if (signal.aborted) {
@@ -903,6 +908,26 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     if (this.parent?.opts.whileDown === 'refuse') this.gate |= GATE_DOWN;
   }
 
+  /** @internal Spawned on an actor host (a worker pool): for summaries and for the host's own use. */
+  get host(): ActorHost | null {
+    return this.#r?.host ?? null;
+  }
+  set host(host: ActorHost | null) {
+    if (host !== null || this.#r !== null) this.#rare.host = host;
+  }
+
+  /**
+   * @internal A crash found outside a turn of this thread: the actor's host reports that the
+   * incarnation failed (its handler threw on the host, or the host lost it). The steward decides
+   * as for any crash; `reply`, when given, is the caller of the failed message. False when the
+   * actor is not running (it is down or stopping already: nothing to decide).
+   */
+  crashFromOutside(reply: Envelope | null, error: Error, reason: CrashReason): boolean {
+    if (this.status !== RUNNING) return false;
+    this.#crash(reply, error, reason);
+    return true;
+  }
+
   /**
    * The steward's sweep found the running turn silent for `silentMs`: fail its caller with
    * `ACTOR_CRASHED` (reason `hung`), abort its signal, fence it, and restart.
@@ -937,9 +962,13 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     // It may go on running: from now on it is a zombie whose sends to this actor are refused.
     this.#rare.zombies++;
     this.gate |= GATE_ZOMBIE;
-    if (env instanceof Envelope && !env.settled) env.failWith(err);
-    env.abortTurn(err);
-    ctx?.abandon(err);
+    // A reply forwarded to a host belongs to the actor, not to this turn: it is not failed.
+    const kept = env instanceof Envelope && env.kept;
+    if (!kept) {
+      if (env instanceof Envelope && !env.settled) env.failWith(err);
+      env.abortTurn(err);
+    }
+    ctx?.abandon(kept ? undefined : err);
   }
 
   /** End the current incarnation: cancel its timers, fail its deferred replies, run onStop. */
@@ -956,7 +985,11 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
       const pending = [...rare.deferred];
       rare.deferred = null;
       const err = cause ?? new ActorStopped(this.id, reason);
-      for (const env of pending) env.failWith(err);
+      for (const env of pending) {
+        // Forwarded to a host: it outlives the incarnation (a final stop fails it).
+        if (env.kept) (rare.deferred ??= new Set()).add(env);
+        else env.failWith(err);
+      }
     }
     const onStop = this.def.behaviour.onStop;
     if (onStop !== undefined) {
@@ -1064,6 +1097,12 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     }
     if (wasDown && this.#r?.ending) await this.#r.ending;
     await this.#endIncarnation(reason, cause);
+    const rare = this.#r;
+    if (rare?.deferred) {
+      const kept = rare.deferred;
+      rare.deferred = null;
+      for (const env of kept) env.failWith(err);
+    }
     this.status = Status.Stopped;
     this.busy = false;
     this.parent?.remove(this);
@@ -1239,7 +1278,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
       id: this.id,
       type: this.def.name,
       steward: this.parent?.id ?? 'root',
-      host: 'main',
+      host: this.#r?.host ? (this.#r.host.describe?.(this.id) ?? this.#r.host.name) : 'main',
       lastTurnAt: this.lastTurnAt === 0 ? null : this.lastTurnAt,
       status: this.statusName,
       mailbox: this.mailbox.length,

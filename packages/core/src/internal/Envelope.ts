@@ -1,3 +1,4 @@
+import type { Transferable } from 'node:worker_threads';
 import type { DeferredReply } from '../defineActor.js';
 import type { CompiledMessage } from '../defineProtocol.js';
 import type { ChainTurn } from './callChain.js';
@@ -26,6 +27,8 @@ interface Extra {
   onAbort: (() => void) | null;
   /** Backs `ctx.signal` / `reply.signal` (made on first use). */
   controller: AbortController | null;
+  /** Buffers and ports the caller asked to transfer (not copy) across a thread boundary. */
+  transfer?: readonly Transferable[];
 }
 
 const DONE = 1;
@@ -33,6 +36,7 @@ const FENCED = 2;
 const SETTLED = 4;
 const DEFERRED = 8;
 const ASK = 16;
+const KEPT = 32;
 
 /**
  * One message in a mailbox: a tell is just this (kept small: tells are the most numerous
@@ -117,6 +121,16 @@ export class Envelope extends Letter implements Expirable, DeferredReply<unknown
   }
   set deferred(v: boolean) {
     this.flags = v ? this.flags | DEFERRED : this.flags & ~DEFERRED;
+  }
+  /**
+   * Forwarded to an actor host (a worker thread): the reply belongs to the actor, not to the
+   * incarnation, so a restart does not fail it (the host delivers it, or fails it itself).
+   */
+  get kept(): boolean {
+    return (this.flags & KEPT) !== 0;
+  }
+  set kept(v: boolean) {
+    this.flags = v ? this.flags | KEPT : this.flags & ~KEPT;
   }
   override get parent(): ChainTurn | null {
     return this.chain;

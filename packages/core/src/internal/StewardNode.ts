@@ -27,7 +27,17 @@ export interface ResolvedStewardOptions {
 }
 
 /** What a child's failure was, for the decision and the history. */
-type Exit = 'crash' | 'normal';
+export type Exit = 'crash' | 'normal';
+
+/**
+ * Makes a steward's decisions elsewhere: an actor host's steward (on a worker thread) reports
+ * its children's failures to the steward on the main thread, which decides and tells it what to
+ * do. `decide` gives the provisional decision that goes into the local error.
+ */
+export interface StewardDelegate {
+  decide(child: Supervised, exit: Exit): RestartDecision;
+  act(child: Supervised, decision: RestartDecision, reason: RestartCause, cause: Error | null): void;
+}
 
 /** One node of the supervision tree as the REPL shows it. */
 export interface StewardSnapshot {
@@ -91,6 +101,8 @@ export class StewardNode implements Supervised {
   readonly #timers = new Set<TimerHandle>();
   #ending: Promise<void> | null = null;
   #stopping: Promise<void> | null = null;
+  /** When set, failures are reported to it instead of decided here. */
+  delegate: StewardDelegate | null = null;
 
   constructor(core: SystemCore, id: string, parent: StewardNode | null, opts: ResolvedStewardOptions) {
     this.core = core;
@@ -153,6 +165,7 @@ export class StewardNode implements Supervised {
    * caller's `ACTOR_CRASHED` error. Counts the restart against the limit when it is one.
    */
   decide(child: Supervised, exit: Exit): RestartDecision {
+    if (this.delegate !== null) return this.delegate.decide(child, exit);
     // Down (restarting or escalating): the child stays down and comes back with this steward.
     if (this.status === DOWN) return exit === 'normal' && child.restartType !== 'permanent' ? 'stop' : 'restart';
     if (this.status !== RUNNING) return 'stop';
@@ -174,6 +187,10 @@ export class StewardNode implements Supervised {
 
   /** Carry out a decision made by {@link decide}. `child` is down already (or exited). */
   act(child: Supervised, decision: RestartDecision, reason: RestartCause, cause: Error | null): void {
+    if (this.delegate !== null) {
+      this.delegate.act(child, decision, reason, cause);
+      return;
+    }
     const epoch = this.#epoch;
     const at = this.core.clock.now();
     this.#enqueue(() => this.#handle(child, decision, reason, cause, epoch, at));

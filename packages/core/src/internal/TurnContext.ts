@@ -77,7 +77,8 @@ export class TurnContext implements ActorContext<never, unknown>, ChainTurn {
   abandon(reason: unknown): void {
     this.fenced = true;
     this.done = true;
-    this.env?.abortTurn(reason);
+    // A reply forwarded to a host outlives the turn: its signal stays the caller's.
+    if (!(this.env instanceof Envelope && this.env.kept)) this.env?.abortTurn(reason);
     if (this.controller_ !== null && !this.controller_.signal.aborted) this.controller_.abort(reason);
   }
 

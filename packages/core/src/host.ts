@@ -1,0 +1,128 @@
+/**
+ * `@holdfast/core/host`: the hooks an actor host (such as `@holdfast/workers`) needs to run actors
+ * somewhere other than the calling thread with the same semantics. Applications do not need it.
+ *
+ * An actor on a host has a stand-in on the calling thread: an ordinary actor whose handlers
+ * forward each message to the host with {@link forwardReply} and deliver the answer later. The
+ * stand-in keeps the mailbox, the deadlines, validation and supervision; the host reports
+ * failures back with {@link crashActor} and {@link exitActor}, and the steward decides.
+ * @module
+ */
+import type { Transferable } from 'node:worker_threads';
+import type { ActorHost } from './ActorHost.js';
+import { type ActorRef, cellOf } from './ActorRef.js';
+import { type ActorSystem, DELEGATED_STEWARD } from './createSystem.js';
+import type { ActorContext, DeferredReply } from './defineActor.js';
+import type { AnyProtocol } from './defineProtocol.js';
+import type { CrashReason, StopReason } from './errors.js';
+import { Envelope } from './internal/Envelope.js';
+import type { StewardDelegate } from './internal/StewardNode.js';
+import type { TurnContext } from './internal/TurnContext.js';
+import type { StewardOptions } from './options.js';
+import type { Steward } from './Steward.js';
+
+export type { Exit, StewardDelegate } from './internal/StewardNode.js';
+export type { Supervised } from './internal/Supervised.js';
+
+/**
+ * Take the reply channel of the message being handled out of the turn, for good: like
+ * `ctx.defer()`, but the reply belongs to the actor rather than the incarnation, so a restart
+ * does not fail it (the message was forwarded and is still queued on the host). A final stop
+ * fails it with `ACTOR_STOPPED`. Null for a tell.
+ */
+export function forwardReply<R>(ctx: ActorContext<AnyProtocol, R>): DeferredReply<R> | null {
+  const turn = ctx as unknown as TurnContext;
+  const env = turn.env;
+  if (!(env instanceof Envelope)) return null;
+  env.kept = true;
+  if (!env.deferred) {
+    env.deferred = true;
+    if (!turn.fenced && !env.settled) turn.cell.trackDeferred(env);
+  }
+  return env as DeferredReply<R>;
+}
+
+/** The buffers the caller of the message being handled asked to transfer (`ask(..., { transfer })`). */
+export function transferOf(ctx: ActorContext<AnyProtocol>): readonly Transferable[] | undefined {
+  const env = (ctx as unknown as TurnContext).env;
+  return env instanceof Envelope ? env.extra?.transfer : undefined;
+}
+
+/**
+ * Answer a forwarded reply with a value the host has already checked against the reply schema.
+ * False when the ask had settled (timed out, cancelled): the value is dropped and counted late.
+ */
+export function deliverReply<R>(reply: DeferredReply<R>, value: R): boolean {
+  return (reply as unknown as Envelope).succeed(value);
+}
+
+/**
+ * The host reports that the actor's incarnation failed there (its handler threw, it hung, or
+ * the host lost it). Its steward decides as for any crash; `reply` is the caller of the failed
+ * message, which gets `ACTOR_CRASHED` with the decision. False when the actor is not running.
+ */
+export function crashActor(ref: ActorRef, error: Error, reason: CrashReason, reply: DeferredReply<unknown> | null): boolean {
+  return cellOf(ref).crashFromOutside(reply as Envelope | null, error, reason);
+}
+
+/** The host reports that the actor ended normally (`ctx.stop()` there): its steward decides. */
+export function exitActor(ref: ActorRef): void {
+  cellOf(ref).requestExit();
+}
+
+/** The host the actor was spawned on, or null. */
+export function hostOf(ref: ActorRef): ActorHost | null {
+  return cellOf(ref).host;
+}
+
+/** What a host needs to build the actor's own state and limits on its side. */
+export interface HostedActorSettings {
+  readonly id: string;
+  readonly args: unknown;
+  readonly incarnation: number;
+  /** The mailbox capacity: how many messages may be in flight to the host at once. */
+  readonly capacity: number;
+  /** No progress in one turn for this long is a hang (the actor's, else its steward's). */
+  readonly hangTimeoutMs: number;
+  /** The steward's sweep period. */
+  readonly sweepMs: number;
+  readonly stopTimeoutMs: number;
+}
+
+/** The spawn arguments and limits of an actor, for its host. */
+export function hostedSettings(ref: ActorRef): HostedActorSettings {
+  const cell = cellOf(ref);
+  return {
+    id: cell.id,
+    args: cell.args,
+    incarnation: cell.incarnation,
+    capacity: cell.opts.capacity,
+    hangTimeoutMs: cell.opts.hangTimeoutMs ?? cell.parent?.opts.hangTimeoutMs ?? 30_000,
+    sweepMs: cell.parent?.opts.sweepMs ?? 1_000,
+    stopTimeoutMs: cell.opts.stopTimeoutMs,
+  };
+}
+
+/**
+ * A steward under `system`'s root whose children's failures are reported to `delegate` instead
+ * of decided here (the host's side of an actor: the steward that decides is the stand-in's).
+ * It still sweeps its children for hung turns.
+ */
+export function delegatedSteward(system: ActorSystem, name: string, options: StewardOptions, delegate: StewardDelegate): Steward {
+  return system[DELEGATED_STEWARD](name, options, delegate);
+}
+
+/** End the actor's incarnation (fence its turn, run `onStop`) and keep it down, its mailbox kept. */
+export function terminateActor(ref: ActorRef, reason: StopReason, cause: Error | null): Promise<void> {
+  return cellOf(ref).terminate(reason, cause);
+}
+
+/** Start the next incarnation of an actor ended with {@link terminateActor}. */
+export function reincarnateActor(ref: ActorRef): void {
+  cellOf(ref).reincarnate();
+}
+
+/** Stop the actor for good: its queued asks fail with `ACTOR_STOPPED` (`reason`). */
+export function stopActorFor(ref: ActorRef, reason: StopReason, cause: Error | null): Promise<void> {
+  return cellOf(ref).stopFor(reason, cause);
+}
