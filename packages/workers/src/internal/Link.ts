@@ -1,0 +1,264 @@
+import type { Transferable } from 'node:worker_threads';
+import { type ActorContext, type ActorRef, type ActorSystem, type AnyProtocol, type DeferredReply, type Logger, type StopReason, WorkerLost } from '@holdfast/core';
+import { callerMayCancel, crashActor, forwardReply, hostedSettings, remainingMs, transferOf } from '@holdfast/core/host';
+import type { Thread } from './Thread.js';
+import { type FromWorker, fromWire } from './wire.js';
+
+/** How much longer than its caller an ask may run on the thread (the main thread times it out first). */
+const DEADLINE_SLACK_MS = 50;
+
+/**
+ * The thread's timeout for an ask: the caller's remaining wait plus the slack, rounded up to a
+ * 25 ms step (the thread's deadline lanes are per distinct timeout: a few values, not one per ask).
+ */
+function threadDeadline(remaining: number): number {
+  return Math.ceil((Math.max(1, remaining) + DEADLINE_SLACK_MS) / 25) * 25;
+}
+
+/** A message held on the main thread: the thread has `capacity` in flight, or the actor is between threads. */
+interface Parked {
+  readonly m: string;
+  readonly i: unknown;
+  readonly reply: DeferredReply<unknown> | null;
+  readonly transfer: readonly Transferable[] | undefined;
+}
+
+/** What a link needs from its host. */
+export interface LinkHost {
+  readonly name: string;
+  /** The live thread with the fewest actors (throws once the host is closed). */
+  place(): Thread;
+}
+
+/** What the actor type needs to place an actor. */
+export interface LinkType {
+  readonly typeName: string;
+  readonly module: string;
+  readonly protocol: AnyProtocol;
+}
+
+/**
+ * The main thread's side of one worker-hosted actor, across its incarnations: where it lives,
+ * the asks in flight to it, and the messages held back. The actor's stand-in (an ordinary actor
+ * whose handlers forward) keeps the mailbox, deadlines, validation and supervision.
+ */
+export class Link {
+  readonly ref: ActorRef;
+  readonly id: string;
+  readonly host: LinkHost;
+  readonly type: LinkType;
+  readonly system: ActorSystem;
+  log: Logger;
+  thread: Thread | null = null;
+  /** Its number on `thread`. */
+  a = 0;
+  /** Asks forwarded and not answered. */
+  inFlight = 0;
+  /** The most asks in flight to the thread at once (the mailbox capacity). */
+  readonly capacity: number;
+  /** The reply of an ask whose turn crashed on the thread, until the crash report (`down`) comes. */
+  heldCrash: { readonly reply: DeferredReply<unknown>; readonly error: Error } | null = null;
+  /** The incarnation on the thread was ended (`end`): the next start must begin the next one. */
+  #workerDown = false;
+  readonly #parked: Parked[] = [];
+  #parkedHead = 0;
+  #roomWaiters: Array<() => void> = [];
+  /** The turn waiting for room, which must prove progress to the main steward while it waits. */
+  #waiting: ActorContext<AnyProtocol> | null = null;
+
+  constructor(ref: ActorRef, host: LinkHost, type: LinkType, system: ActorSystem, log: Logger) {
+    this.ref = ref;
+    this.id = ref.id;
+    this.host = host;
+    this.type = type;
+    this.system = system;
+    this.log = log;
+    this.capacity = hostedSettings(ref).capacity;
+  }
+
+  get typeName(): string {
+    return this.type.typeName;
+  }
+
+  get parked(): number {
+    return this.#parked.length - this.#parkedHead;
+  }
+
+  // ---------------------------------------------------------------- lifecycle (from the stand-in's hooks)
+
+  /** The stand-in's incarnation starts: place the actor on a thread, or start its next incarnation there. */
+  async start(log: Logger): Promise<void> {
+    this.log = log;
+    const t = this.thread;
+    if (t === null || !t.alive) {
+      await this.#spawn();
+    } else if (this.#workerDown) {
+      this.#workerDown = false;
+      t.send({ op: 'start', a: this.a });
+    }
+    this.#flushParked();
+  }
+
+  async #spawn(): Promise<void> {
+    const t = this.host.place();
+    const a = t.nextActor();
+    this.thread = t;
+    this.a = a;
+    this.#workerDown = false;
+    t.links.set(a, this);
+    const s = hostedSettings(this.ref);
+    try {
+      await t.request(
+        {
+          op: 'spawn',
+          a,
+          id: this.id,
+          module: this.type.module,
+          protocol: this.type.protocol.name,
+          args: s.args,
+          settings: { capacity: s.capacity, hangTimeoutMs: s.hangTimeoutMs, stopTimeoutMs: s.stopTimeoutMs },
+        },
+        'spawned',
+      );
+    } catch (e) {
+      if (this.thread === t) {
+        t.links.delete(a);
+        this.thread = null;
+      }
+      throw e;
+    }
+  }
+
+  /** The stand-in's incarnation ends: end the one on the thread (its `onStop` runs there). */
+  async end(reason: StopReason): Promise<void> {
+    const t = this.thread;
+    if (t === null || !t.alive || this.#workerDown) return;
+    this.#workerDown = true;
+    await t.request({ op: 'end', a: this.a, reason }, 'ended').catch(() => {});
+  }
+
+  /** The actor stopped for good: take it off its thread. */
+  async release(reason: StopReason): Promise<void> {
+    const t = this.thread;
+    this.thread = null;
+    this.#parked.length = 0;
+    this.#parkedHead = 0;
+    this.#wake();
+    if (t === null || !t.alive) return;
+    await t.request({ op: 'stop', a: this.a, reason }, 'stopped').catch(() => {});
+    t.links.delete(this.a);
+  }
+
+  /** Its thread was lost: report the crash (its asks in flight have failed with `WORKER_LOST`). */
+  lost(threadNo: number, cause: Error): void {
+    this.thread = null;
+    this.heldCrash = null;
+    this.#workerDown = false;
+    this.log.error({ err: cause, thread: threadNo }, 'worker thread lost');
+    crashActor(this.ref, new WorkerLost(this.id, threadNo, cause), 'worker-lost', null);
+  }
+
+  // ---------------------------------------------------------------- messages (from the stand-in's handlers)
+
+  /** Forward the message being handled. Returns a promise (the turn waits) when the thread has `capacity` in flight. */
+  forward(m: string, i: unknown, ctx: ActorContext<AnyProtocol>): Promise<void> | undefined {
+    const reply = forwardReply(ctx);
+    const transfer = transferOf(ctx);
+    const t = this.thread;
+    if (t === null || !t.alive || this.inFlight >= this.capacity || this.parked > 0) {
+      this.#parked.push({ m, i, reply, transfer });
+      if (t === null || !t.alive) return undefined;
+      this.#waiting = ctx;
+      return new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
+    }
+    this.#post(t, m, i, reply, transfer);
+    return undefined;
+  }
+
+  #post(t: Thread, m: string, i: unknown, reply: DeferredReply<unknown> | null, transfer: readonly Transferable[] | undefined): void {
+    if (reply === null) {
+      t.send({ op: 'tell', a: this.a, m, i }, transfer);
+      return;
+    }
+    // It timed out or was cancelled while held here: it never runs.
+    if (reply.settled) return;
+    const c = callerMayCancel(reply);
+    this.inFlight++;
+    const s = t.ask(this, { op: 'ask', a: this.a, m, i, t: threadDeadline(remainingMs(reply)), c: c ? 1 : 0 }, reply, transfer);
+    if (c) {
+      reply.signal.addEventListener(
+        'abort',
+        () => {
+          if (t.alive && this.thread === t) t.send({ op: 'cancel', a: this.a, s });
+        },
+        { once: true },
+      );
+    }
+  }
+
+  /** An answer came back: there may be room for held messages. */
+  onRoom(): void {
+    this.#waiting?.heartbeat();
+    if (this.parked > 0) this.#flushParked();
+  }
+
+  #flushParked(): void {
+    const t = this.thread;
+    if (t === null || !t.alive || this.#workerDown) return;
+    while (this.#parkedHead < this.#parked.length && this.inFlight < this.capacity) {
+      const p = this.#parked[this.#parkedHead] as Parked;
+      this.#parked[this.#parkedHead++] = undefined as unknown as Parked;
+      this.#post(t, p.m, p.i, p.reply, p.transfer);
+    }
+    if (this.#parkedHead === this.#parked.length) {
+      this.#parked.length = 0;
+      this.#parkedHead = 0;
+      this.#wake();
+    }
+  }
+
+  #wake(): void {
+    this.#waiting = null;
+    const waiters = this.#roomWaiters;
+    if (waiters.length === 0) return;
+    this.#roomWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  // ---------------------------------------------------------------- what the thread reports
+
+  /** A tell whose input cannot be copied to a thread: a dead letter, as for any undeliverable tell. */
+  undeliverableTell(message: string, input: unknown, error: Error): void {
+    this.log.warn({ message, err: error }, 'tell not delivered');
+    this.system.deadLetters.emit({ actor: this.id, message, input, reason: 'dropped', wasAsk: false, at: Date.now() });
+  }
+
+  fromThread(m: Extract<FromWorker, { op: 'hung' | 'error' | 'late' | 'dead' | 'log' }>): void {
+    const base = { actor: this.id, actorType: this.typeName, at: Date.now() };
+    const incarnation = hostedSettings(this.ref).incarnation;
+    switch (m.op) {
+      case 'hung':
+        this.system.events.emit({ ...base, type: 'hung', incarnation, message: m.message, silentMs: m.silentMs, timeoutMs: m.timeoutMs });
+        break;
+      case 'error': {
+        const error = fromWire(m.e);
+        this.system.events.emit({ ...base, type: 'error', incarnation, where: m.where, error });
+        break;
+      }
+      case 'late':
+        this.system.events.emit({ ...base, type: 'late-reply', message: m.message });
+        break;
+      case 'dead':
+        this.system.deadLetters.emit({ actor: this.id, message: m.message, input: m.input, reason: m.reason as never, wasAsk: m.wasAsk, at: Date.now() });
+        break;
+      case 'log': {
+        // The main thread's logger names the actor already.
+        const { system: _s, actor: _a, type: _t, incarnation: _i, ...fields } = m.obj;
+        const obj = { ...fields, thread: this.thread?.no };
+        if (m.msg === undefined) this.log[m.level](obj);
+        else this.log[m.level](obj, m.msg);
+        break;
+      }
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import { errorFromJSON, isHoldfastError, type SerializedError, type StopReason } from '@holdfast/core';
+
+/**
+ * The messages between the main thread and a worker thread, over the thread's own MessagePort.
+ * Each post carries a batch (an array), so a burst of asks costs one structured clone and one
+ * wake-up per side, not one per message.
+ */
+
+/** An error as it crosses the thread boundary: a Holdfast error's JSON form, or a plain error's. */
+export type WireError = SerializedError | { readonly name: string; readonly message: string; readonly stack?: string };
+
+/** Main → worker. `a` is the actor's number on that thread, `s` an ask's sequence number. */
+export type ToWorker =
+  | {
+      readonly op: 'spawn';
+      readonly a: number;
+      readonly id: string;
+      readonly module: string;
+      readonly protocol: string;
+      readonly args: unknown;
+      readonly settings: WorkerActorSettings;
+    }
+  /** `t`: the caller's remaining wait in ms; `c`: 1 when the caller may cancel (a `cancel` may follow). */
+  | { readonly op: 'ask'; readonly a: number; readonly s: number; readonly m: string; readonly i: unknown; readonly t: number; readonly c: 0 | 1 }
+  | { readonly op: 'tell'; readonly a: number; readonly m: string; readonly i: unknown }
+  | { readonly op: 'cancel'; readonly a: number; readonly s: number }
+  | { readonly op: 'end'; readonly a: number; readonly reason: StopReason }
+  | { readonly op: 'start'; readonly a: number }
+  | { readonly op: 'stop'; readonly a: number; readonly reason: StopReason }
+  | { readonly op: 'close' };
+
+/** Worker → main. */
+export type FromWorker =
+  | { readonly op: 'reply'; readonly s: number; readonly v: unknown }
+  /** `crash`: the ask failed because its actor crashed in that turn (the main thread's steward decides what the caller is told). */
+  | { readonly op: 'fail'; readonly s: number; readonly e: WireError; readonly crash: boolean }
+  | { readonly op: 'spawned'; readonly a: number; readonly e?: WireError }
+  | { readonly op: 'ended'; readonly a: number }
+  | { readonly op: 'stopped'; readonly a: number }
+  | { readonly op: 'down'; readonly a: number; readonly kind: 'crash' | 'exit'; readonly reason: string; readonly e: WireError | null }
+  | { readonly op: 'hung'; readonly a: number; readonly message: string; readonly silentMs: number; readonly timeoutMs: number }
+  | { readonly op: 'error'; readonly a: number; readonly where: string; readonly e: WireError }
+  | { readonly op: 'late'; readonly a: number; readonly message: string }
+  | { readonly op: 'dead'; readonly a: number; readonly message: string; readonly input: unknown; readonly reason: string; readonly wasAsk: boolean }
+  | { readonly op: 'log'; readonly a: number; readonly level: LogLevel; readonly obj: Record<string, unknown>; readonly msg?: string };
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+/** What the worker needs to run one actor like its stand-in on the main thread. */
+export interface WorkerActorSettings {
+  readonly capacity: number;
+  readonly hangTimeoutMs: number;
+  readonly stopTimeoutMs: number;
+}
+
+/** What the bootstrap task of a worker thread receives. */
+export interface ThreadInit {
+  readonly port: import('node:worker_threads').MessagePort;
+  /** The thread's heartbeat: `beats[slot]` goes up every `beatMs`. */
+  readonly beats: Int32Array;
+  readonly slot: number;
+  readonly beatMs: number;
+  readonly thread: number;
+  /** The worker runtime's module (TypeScript source in development, built JavaScript otherwise). */
+  readonly runtime: string;
+}
+
+export function toWire(e: unknown): WireError {
+  if (isHoldfastError(e)) return e.toJSON();
+  if (e instanceof Error) return e.stack === undefined ? { name: e.name, message: e.message } : { name: e.name, message: e.message, stack: e.stack };
+  return { name: 'Error', message: typeof e === 'string' ? e : safeJson(e) };
+}
+
+export function fromWire(w: WireError): Error {
+  if ('code' in w && typeof w.code === 'string') return errorFromJSON(w as SerializedError);
+  const e = new Error(w.message);
+  if (w.name !== 'Error') Object.defineProperty(e, 'name', { value: w.name, configurable: true, writable: true });
+  if (w.stack !== undefined) e.stack = w.stack;
+  return e;
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}

@@ -1,0 +1,247 @@
+import type { MessagePort } from 'node:worker_threads';
+import { type ActorDefinition, type ActorRef, type AnyProtocol, createSystem, isHoldfastError, type Logger, type StopReason } from '@holdfast/core';
+import { delegatedSteward, reincarnateActor, type StewardDelegate, stopActorFor, terminateActor } from '@holdfast/core/host';
+import { ensureTypeScript } from './typescript.js';
+import { type FromWorker, type LogLevel, type ThreadInit, type ToWorker, toWire, type WorkerActorSettings } from './wire.js';
+
+/** One actor on this thread. */
+interface Hosted {
+  readonly a: number;
+  readonly id: string;
+  ref: ActorRef | null;
+  /** Asks whose caller may cancel them, by sequence number. */
+  readonly cancels: Map<number, AbortController>;
+}
+
+/**
+ * The worker thread's side: a core system of its own, whose one steward reports its actors'
+ * failures to the main thread instead of deciding (the actor's steward there decides, and tells
+ * this thread to end, start or stop the incarnation). FIFO, one turn at a time, `defer`, `reject`,
+ * timers and hang detection of async turns are the core's, as in-thread.
+ *
+ * The task resolves when the main thread closes the port's conversation (`close`).
+ */
+export async function runThread(init: ThreadInit): Promise<void> {
+  const { port, beats, slot, beatMs } = init;
+  // The heartbeat: a counter in shared memory, read by the main thread however busy it is.
+  Atomics.add(beats, slot, 1);
+  const beat = setInterval(() => Atomics.add(beats, slot, 1), beatMs);
+  const link = new Outbox(port);
+  const byA = new Map<number, Hosted>();
+  const byId = new Map<string, Hosted>();
+  const aOf = (id: unknown): number => (typeof id === 'string' ? (byId.get(id)?.a ?? 0) : 0);
+
+  const system = createSystem({
+    name: `worker-${init.thread}`,
+    logger: forwardingLogger(link, aOf, {}),
+    // Inputs were checked on the main thread before they were queued; replies are checked here,
+    // at the thread boundary, so that a bad one crashes the turn that made it.
+    validate: { input: false, reply: true },
+    heartbeat: { timeoutMs: 30_000, sweepMs: 100 },
+  });
+  system.events.subscribe((e) => {
+    const a = aOf(e.actor);
+    if (a === 0) return;
+    if (e.type === 'hung') link.post({ op: 'hung', a, message: e.message ?? '', silentMs: e.silentMs, timeoutMs: e.timeoutMs });
+    else if (e.type === 'error') link.post({ op: 'error', a, where: e.where, e: toWire(e.error) });
+    else if (e.type === 'late-reply') link.post({ op: 'late', a, message: e.message });
+  });
+  system.deadLetters.subscribe((d) => {
+    const a = aOf(d.actor);
+    if (a !== 0) link.post({ op: 'dead', a, message: d.message, input: d.input, reason: d.reason, wasAsk: d.wasAsk });
+  });
+  const delegate: StewardDelegate = {
+    // Provisional: the caller's error is rewritten on the main thread with the real decision.
+    decide: (_child, exit) => (exit === 'normal' ? 'stop' : 'restart'),
+    act: (child, _decision, reason, cause) => {
+      const h = byId.get(child.id);
+      if (h === undefined) return;
+      const e = cause === null ? null : toWire((cause as Error).cause ?? cause);
+      // After the failed ask's own reply, which is posted from a promise reaction queued just before.
+      queueMicrotask(() => link.post({ op: 'down', a: h.a, kind: reason === 'normal' ? 'exit' : 'crash', reason, e }));
+    },
+  };
+  const steward = delegatedSteward(system, 'thread', { heartbeat: { timeoutMs: 30_000, sweepMs: 100 } }, delegate);
+
+  let closed!: () => void;
+  const done = new Promise<void>((resolve) => {
+    closed = resolve;
+  });
+
+  async function spawn(op: Extract<ToWorker, { op: 'spawn' }>): Promise<void> {
+    const h: Hosted = { a: op.a, id: op.id, ref: null, cancels: new Map() };
+    byA.set(op.a, h);
+    byId.set(op.id, h);
+    try {
+      await ensureTypeScript(op.module);
+      const mod = (await import(op.module)) as { default?: unknown };
+      const def = mod.default as ActorDefinition | undefined;
+      if (def?.kind !== 'actor') throw new TypeError(`${op.module}: the default export must be an actor definition made with defineActor()`);
+      if (def.protocol.name !== op.protocol)
+        throw new TypeError(`${op.module}: its actor speaks protocol '${def.protocol.name}', but the worker actor was declared with '${op.protocol}'`);
+      h.ref = steward.spawn(def as unknown as ActorDefinition<AnyProtocol, unknown, unknown>, settingsFor(op.id, op.args, op.settings) as never);
+      link.post({ op: 'spawned', a: op.a });
+    } catch (e) {
+      byA.delete(op.a);
+      byId.delete(op.id);
+      link.post({ op: 'spawned', a: op.a, e: toWire(e) });
+    }
+  }
+
+  function ask(h: Hosted, op: Extract<ToWorker, { op: 'ask' }>): void {
+    let signal: AbortSignal | undefined;
+    if (op.c === 1) {
+      const controller = new AbortController();
+      h.cancels.set(op.s, controller);
+      signal = controller.signal;
+    }
+    const s = op.s;
+    (h.ref as ActorRef).ask(op.m as never, op.i as never, { timeoutMs: op.t, ...(signal && { signal }) }).then(
+      (v) => {
+        if (signal !== undefined) h.cancels.delete(s);
+        link.post({ op: 'reply', s, v });
+      },
+      (e: unknown) => {
+        if (signal !== undefined) h.cancels.delete(s);
+        const crash = isHoldfastError(e, 'ACTOR_CRASHED') && e.details.actor === h.id;
+        link.post({ op: 'fail', s, e: toWire(e), crash });
+      },
+    );
+  }
+
+  port.on('message', (batch: ToWorker[]) => {
+    for (const op of batch) {
+      if (op.op === 'close') {
+        void system.shutdown({ timeoutMs: 1_000 }).finally(() => {
+          clearInterval(beat);
+          link.flush();
+          port.close();
+          closed();
+        });
+        continue;
+      }
+      if (op.op === 'spawn') {
+        void spawn(op);
+        continue;
+      }
+      const h = byA.get(op.a);
+      if (h === undefined || h.ref === null) {
+        // Gone already (it failed to start, or stopped): answer what waits for an answer.
+        if (op.op === 'ask') link.post({ op: 'fail', s: op.s, e: toWire(new Error(`actor #${op.a} is not on this thread`)), crash: false });
+        else if (op.op === 'end') link.post({ op: 'ended', a: op.a });
+        else if (op.op === 'stop') link.post({ op: 'stopped', a: op.a });
+        continue;
+      }
+      const ref = h.ref;
+      switch (op.op) {
+        case 'ask':
+          ask(h, op);
+          break;
+        case 'tell':
+          ref.tell(op.m as never, op.i as never);
+          break;
+        case 'cancel':
+          h.cancels.get(op.s)?.abort(new Error('cancelled by the caller'));
+          break;
+        case 'end':
+          void terminateActor(ref, op.reason, null).finally(() => link.post({ op: 'ended', a: op.a }));
+          break;
+        case 'start':
+          reincarnateActor(ref);
+          break;
+        case 'stop':
+          void stopActorFor(ref, op.reason as StopReason, null).finally(() => {
+            byA.delete(op.a);
+            byId.delete(h.id);
+            link.post({ op: 'stopped', a: op.a });
+          });
+          break;
+      }
+    }
+  });
+  await done;
+}
+
+function settingsFor(id: string, args: unknown, s: WorkerActorSettings): Record<string, unknown> {
+  return {
+    id,
+    args,
+    // The stand-in keeps at most `capacity` messages in flight here: room for all of them.
+    mailbox: { capacity: s.capacity + 1, overflow: 'reject' },
+    heartbeat: { timeoutMs: s.hangTimeoutMs },
+    stopTimeoutMs: s.stopTimeoutMs,
+    validate: { input: false, reply: true },
+  };
+}
+
+/** Batches what this thread posts to the main thread: one post per burst. */
+class Outbox {
+  #out: FromWorker[] = [];
+  #queued = false;
+  readonly #port: MessagePort;
+
+  constructor(port: MessagePort) {
+    this.#port = port;
+  }
+
+  post(m: FromWorker): void {
+    this.#out.push(m);
+    if (!this.#queued) {
+      this.#queued = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  flush(): void {
+    this.#queued = false;
+    if (this.#out.length === 0) return;
+    const batch = this.#out;
+    this.#out = [];
+    try {
+      this.#port.postMessage(batch);
+    } catch {
+      // Something in the batch cannot be copied to the main thread: send the rest one by one,
+      // and tell the caller what could not cross.
+      for (const m of batch) {
+        try {
+          this.#port.postMessage([m]);
+        } catch (e) {
+          const fallback = uncloneable(m, e);
+          if (fallback !== null) this.#port.postMessage([fallback]);
+        }
+      }
+    }
+  }
+}
+
+function uncloneable(m: FromWorker, e: unknown): FromWorker | null {
+  const why = e instanceof Error ? e.message : String(e);
+  switch (m.op) {
+    case 'reply':
+      return { op: 'fail', s: m.s, e: toWire(new TypeError(`the reply cannot be copied to the main thread: ${why}`)), crash: false };
+    case 'dead':
+      return { ...m, input: `[not copyable: ${why}]` };
+    case 'log':
+      return { ...m, obj: { note: `log fields not copyable: ${why}` } };
+    default:
+      return null;
+  }
+}
+
+/** A logger that sends its lines to the main thread, where the actor's logger writes them. */
+function forwardingLogger(link: Outbox, aOf: (id: unknown) => number, bindings: Record<string, unknown>): Logger {
+  const write = (level: LogLevel) => (obj: object, msg?: string) => {
+    const fields: Record<string, unknown> = { ...bindings, ...obj };
+    for (const [k, v] of Object.entries(fields)) if (v instanceof Error) fields[k] = toWire(v);
+    link.post(msg === undefined ? { op: 'log', a: aOf(fields.actor), level, obj: fields } : { op: 'log', a: aOf(fields.actor), level, obj: fields, msg });
+  };
+  return {
+    trace: write('trace'),
+    debug: write('debug'),
+    info: write('info'),
+    warn: write('warn'),
+    error: write('error'),
+    fatal: write('fatal'),
+    child: (more) => forwardingLogger(link, aOf, { ...bindings, ...more }),
+  };
+}

@@ -1,0 +1,102 @@
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  type ActorContext,
+  type ActorDefinition,
+  type ActorOptions,
+  type AnyProtocol,
+  defineActor,
+  type Handlers,
+  InvalidArgument,
+  type LifecycleContext,
+} from '@holdfast/core';
+import { hostOf } from '@holdfast/core/host';
+import type { Link } from './internal/Link.js';
+import { WorkerHost } from './WorkerHost.js';
+
+/** The state of a worker-hosted actor's stand-in on the main thread (what `system.inspect` shows). */
+export interface WorkerActorState {
+  link: Link | null;
+}
+
+/** Options of {@link workerActor}. */
+export interface WorkerActorOptions {
+  /** The actor type's name (default: the protocol's name). */
+  readonly name?: string;
+  /** Defaults for every actor of this type (mailbox, timeouts, restart type, …); spawn options override them. */
+  readonly options?: ActorOptions;
+}
+
+/**
+ * Declare an actor type whose turns run on a worker thread. The behaviour is the default export
+ * of `module` (made with `defineActor(protocol, …)`), which the thread imports; this side needs
+ * only the protocol. Spawn it with a host; its ref has the same API, ordering, timeouts and
+ * errors as an in-thread actor's, plus `WORKER_LOST` when its thread is lost.
+ *
+ * `A` is the type of the spawn `args` that the module's `init` takes (they are copied to the thread).
+ *
+ * @example
+ * ```ts
+ * // hasher.actor.ts (runs on a worker thread)
+ * export default defineActor(HasherProtocol, { init: () => ({}), handlers: { digest: (_s, { data }) => sha256(data) } });
+ *
+ * // app.ts
+ * const Hasher = workerActor(HasherProtocol, new URL('./hasher.actor.ts', import.meta.url));
+ * const host = createWorkerHost({ threads: 2 });
+ * const h = system.spawn(Hasher, { id: 'h1', host });
+ * await h.ask('digest', { data }, { transfer: [data.buffer] });
+ * ```
+ */
+export function workerActor<P extends AnyProtocol, A = unknown>(
+  protocol: P,
+  module: URL | string,
+  options: WorkerActorOptions = {},
+): ActorDefinition<P, WorkerActorState, A> {
+  const url = moduleUrl(module);
+  const typeName = options.name ?? protocol.name;
+  const type = { typeName, module: url, protocol };
+  const handlers: Record<string, (s: WorkerActorState, input: unknown, ctx: ActorContext<AnyProtocol>) => Promise<void> | undefined> = {};
+  for (const name of Object.keys(protocol.messages)) {
+    handlers[name] = (state, input, ctx) => (state.link as Link).forward(name, input, ctx);
+  }
+  const def = defineActor(protocol, {
+    name: typeName,
+    init: (): WorkerActorState => ({ link: null }),
+    handlers: handlers as unknown as Handlers<P, WorkerActorState>,
+    async onStart(state: WorkerActorState, ctx: LifecycleContext<P>) {
+      const host = hostOf(ctx.self);
+      if (!(host instanceof WorkerHost)) throw new InvalidArgument(`actor '${ctx.self.id}': its host must be made with createWorkerHost()`);
+      const link = host.linkFor(ctx.self, ctx.system, type, ctx.log);
+      state.link = link;
+      await link.start(ctx.log);
+    },
+    async onStop(state: WorkerActorState, _ctx: LifecycleContext<P>, reason) {
+      await state.link?.end(reason);
+    },
+    inspect: (state: WorkerActorState) => {
+      const link = state.link;
+      return {
+        host: link?.host.name ?? null,
+        thread: link?.thread?.no ?? null,
+        inFlight: link?.inFlight ?? 0,
+        held: link?.parked ?? 0,
+      };
+    },
+    ...(options.options && { options: options.options }),
+  });
+  return Object.freeze({ ...def, hosted: true }) as ActorDefinition<P, WorkerActorState, A>;
+}
+
+function moduleUrl(module: URL | string): string {
+  if (module instanceof URL) {
+    if (module.protocol !== 'file:') throw new InvalidArgument(`workerActor: the behaviour module must be a file: URL, got ${module.href}`);
+    return module.href;
+  }
+  if (typeof module === 'string') {
+    if (module.startsWith('file:')) return new URL(module).href;
+    if (isAbsolute(module)) return pathToFileURL(module).href;
+  }
+  throw new InvalidArgument(
+    `workerActor: the behaviour module must be a URL or an absolute path (for example new URL('./hasher.actor.ts', import.meta.url)), got ${String(module)}`,
+  );
+}
