@@ -15,6 +15,7 @@ import { type ActorSystem, DELEGATED_STEWARD } from './createSystem.js';
 import type { ActorContext, DeferredReply } from './defineActor.js';
 import type { AnyProtocol } from './defineProtocol.js';
 import type { CrashReason, StopReason } from './errors.js';
+import type { Cell } from './internal/Cell.js';
 import { Envelope } from './internal/Envelope.js';
 import type { StewardDelegate } from './internal/StewardNode.js';
 import type { TurnContext } from './internal/TurnContext.js';
@@ -54,6 +55,17 @@ export function transferOf(ctx: ActorContext<AnyProtocol>): readonly Transferabl
  */
 export function deliverReply<R>(reply: DeferredReply<R>, value: R): boolean {
   return (reply as unknown as Envelope).succeed(value);
+}
+
+/** How long the caller of a forwarded reply still waits (its deadline minus now, in ms; may be ≤ 0). */
+export function remainingMs(reply: DeferredReply<unknown>): number {
+  const env = reply as unknown as Envelope;
+  return env.deadline - (env.host as Cell).core.clock.now();
+}
+
+/** True when the caller passed an `AbortSignal`, so the host must be told when it aborts. */
+export function callerMayCancel(reply: DeferredReply<unknown>): boolean {
+  return ((reply as unknown as Envelope).extra?.signal ?? null) !== null;
 }
 
 /**
@@ -115,6 +127,14 @@ export function delegatedSteward(system: ActorSystem, name: string, options: Ste
 /** End the actor's incarnation (fence its turn, run `onStop`) and keep it down, its mailbox kept. */
 export function terminateActor(ref: ActorRef, reason: StopReason, cause: Error | null): Promise<void> {
   return cellOf(ref).terminate(reason, cause);
+}
+
+/**
+ * End the actor's incarnation at its next turn boundary (the running turn finishes first; at once
+ * when none runs), keeping its mailbox: a stop or restart asked for from outside.
+ */
+export function endActorAtBoundary(ref: ActorRef, reason: StopReason): Promise<void> {
+  return cellOf(ref).endAtBoundary(reason);
 }
 
 /** Start the next incarnation of an actor ended with {@link terminateActor}. */

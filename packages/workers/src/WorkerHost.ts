@@ -133,7 +133,10 @@ export class WorkerHost implements ActorHost {
   }
 
   /** Threads running now, and how many actors each holds. */
-  stats(): { readonly threads: ReadonlyArray<{ readonly thread: number; readonly actors: number; readonly inFlight: number; readonly booted: boolean }>; readonly replaced: number } {
+  stats(): {
+    readonly threads: ReadonlyArray<{ readonly thread: number; readonly actors: number; readonly inFlight: number; readonly booted: boolean }>;
+    readonly replaced: number;
+  } {
     return {
       threads: this.#slots.map((t) => ({ thread: t.no, actors: t.load, inFlight: t.inFlight, booted: t.booted })),
       replaced: this.#lostCount,

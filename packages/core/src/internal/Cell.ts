@@ -168,6 +168,7 @@ class Rare {
 type SystemMessage =
   | { readonly kind: 'stop'; readonly reason: StopReason; readonly done: () => void }
   | { readonly kind: 'restart'; readonly done: () => void }
+  | { readonly kind: 'end'; readonly reason: StopReason; readonly done: () => void }
   | { readonly kind: 'exit' }
   | { readonly kind: 'inspect'; readonly done: (snapshot: ActorSnapshot) => void };
 
@@ -645,7 +646,11 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
       (extra.signal as AbortSignal).removeEventListener('abort', extra.onAbort);
       extra.onAbort = null;
     }
-    if (env.deferred) this.#r?.deferred?.delete(env);
+    if (env.deferred) {
+      this.#r?.deferred?.delete(env);
+      // A reply owed after its turn was the last work of this actor: the drain may be done.
+      if (this.core.draining) this.core.noteIdle();
+    }
   }
 
   expired(env: Envelope): void {
@@ -1206,6 +1211,9 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
           if (this.status >= Status.Restarting) m.done();
           else void this.#restart().then(m.done);
           break;
+        case 'end':
+          void this.terminate(m.reason, null).then(m.done);
+          break;
         case 'exit':
           this.#exit();
           break;
@@ -1213,6 +1221,16 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
           m satisfies never;
       }
     }
+  }
+
+  /**
+   * @internal End the incarnation at the next turn boundary (at once when no turn runs or the
+   * actor is down), keeping the mailbox: how an actor host carries out a stop or restart asked
+   * for from outside, which lets the running turn finish.
+   */
+  endAtBoundary(reason: StopReason): Promise<void> {
+    if (this.status !== RUNNING || !this.busy) return this.terminate(reason, null);
+    return new Promise<void>((done) => this.#system({ kind: 'end', reason, done }));
   }
 
   /** Give up on a turn that does not end (shutdown past its deadline): fence it and stop. */

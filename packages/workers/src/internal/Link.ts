@@ -1,5 +1,14 @@
 import type { Transferable } from 'node:worker_threads';
-import { type ActorContext, type ActorRef, type ActorSystem, type AnyProtocol, type DeferredReply, type Logger, type StopReason, WorkerLost } from '@holdfast/core';
+import {
+  type ActorContext,
+  type ActorRef,
+  type ActorSystem,
+  type AnyProtocol,
+  type DeferredReply,
+  type Logger,
+  type StopReason,
+  WorkerLost,
+} from '@holdfast/core';
 import { callerMayCancel, crashActor, forwardReply, hostedSettings, remainingMs, transferOf } from '@holdfast/core/host';
 import type { Thread } from './Thread.js';
 import { type FromWorker, fromWire } from './wire.js';

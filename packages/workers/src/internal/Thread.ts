@@ -108,7 +108,10 @@ export class Thread {
       // the asks that cannot go (their callers learn why; nothing else is lost).
       for (const op of batch) {
         try {
-          this.port.postMessage([op], transfer?.filter((t) => reaches(op, t)));
+          this.port.postMessage(
+            [op],
+            transfer?.filter((t) => reaches(op, t)),
+          );
         } catch (e) {
           this.#undeliverable(op, e as Error);
         }

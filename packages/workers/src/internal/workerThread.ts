@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { type ActorDefinition, type ActorRef, type AnyProtocol, createSystem, isHoldfastError, type Logger, type StopReason } from '@holdfast/core';
-import { delegatedSteward, reincarnateActor, type StewardDelegate, stopActorFor, terminateActor } from '@holdfast/core/host';
+import { delegatedSteward, endActorAtBoundary, reincarnateActor, type StewardDelegate, stopActorFor, terminateActor } from '@holdfast/core/host';
 import { ensureTypeScript } from './typescript.js';
 import { type FromWorker, type LogLevel, type ThreadInit, type ToWorker, toWire, type WorkerActorSettings } from './wire.js';
 
@@ -144,7 +144,11 @@ export async function runThread(init: ThreadInit): Promise<void> {
           h.cancels.get(op.s)?.abort(new Error('cancelled by the caller'));
           break;
         case 'end':
-          void terminateActor(ref, op.reason, null).finally(() => link.post({ op: 'ended', a: op.a }));
+          // A stop or restart asked for from outside lets the running turn finish, as in-thread;
+          // the steward's own restarts (a sibling's crash, an escalation, shutdown) cut it off.
+          void (op.reason === 'stopped' || op.reason === 'restarting' ? endActorAtBoundary(ref, op.reason) : terminateActor(ref, op.reason, null)).finally(() =>
+            link.post({ op: 'ended', a: op.a }),
+          );
           break;
         case 'start':
           reincarnateActor(ref);
