@@ -90,6 +90,9 @@ export type SpawnOptions<A> = ActorOptions & { readonly id?: string; readonly ho
     ? { readonly args?: A }
     : { readonly args: A });
 
+/** @internal A spawn option of actor hosts: the incarnation the actor starts at (its stand-in's). */
+export const START_INCARNATION: unique symbol = Symbol('holdfast.startIncarnation');
+
 /** @internal The key of the method that makes a steward whose decisions are made elsewhere (an actor host's). */
 export const DELEGATED_STEWARD: unique symbol = Symbol('holdfast.delegatedSteward');
 
@@ -305,6 +308,8 @@ export class ActorSystem {
       cell.host = host;
       this.#hosts.add(host);
     }
+    const incarnation = (options as { [START_INCARNATION]?: unknown })[START_INCARNATION];
+    if (typeof incarnation === 'number' && Number.isInteger(incarnation) && incarnation > 1) cell.incarnation = incarnation;
     cell.start();
     this.#cells.set(id, cell);
     node.add(cell);

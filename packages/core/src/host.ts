@@ -11,7 +11,7 @@
 import type { Transferable } from 'node:worker_threads';
 import type { ActorHost } from './ActorHost.js';
 import { type ActorRef, cellOf } from './ActorRef.js';
-import { type ActorSystem, DELEGATED_STEWARD } from './createSystem.js';
+import { type ActorSystem, DELEGATED_STEWARD, START_INCARNATION } from './createSystem.js';
 import type { ActorContext, DeferredReply } from './defineActor.js';
 import type { AnyProtocol } from './defineProtocol.js';
 import type { CrashReason, StopReason } from './errors.js';
@@ -24,6 +24,11 @@ import type { Steward } from './Steward.js';
 
 export type { Exit, StewardDelegate } from './internal/StewardNode.js';
 export type { Supervised } from './internal/Supervised.js';
+/**
+ * A spawn option for an actor's host side: the incarnation it starts at, so that `ctx.incarnation`
+ * there matches its stand-in's (an actor moved to a fresh thread keeps counting).
+ */
+export { START_INCARNATION };
 
 /**
  * Take the reply channel of the message being handled out of the turn, for good: like

@@ -160,9 +160,20 @@ export class WorkerHost implements ActorHost {
         if (!t.alive) return;
         t.send({ op: 'close' });
         t.flush();
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([t.task?.catch(() => {}), new Promise<void>((r) => (timer = setTimeout(r, this.#closeTimeoutMs)))]);
-        clearTimeout(timer);
+        // Wait while the thread finishes, for as long as it keeps beating (a stuck one is terminated).
+        let ended = false;
+        void t.task?.then(
+          () => (ended = true),
+          () => (ended = true),
+        );
+        const until = performance.now() + this.#closeTimeoutMs;
+        let beat = Atomics.load(this.#beats, t.slot);
+        while (!ended && performance.now() < until) {
+          await new Promise((r) => setTimeout(r, 2 * this.#beatMs + 5));
+          const now = Atomics.load(this.#beats, t.slot);
+          if (now === beat && !ended) break;
+          beat = now;
+        }
       }),
     );
     for (const t of this.#slots) t.lose(new ShuttingDown(this.name));
@@ -207,7 +218,7 @@ export class WorkerHost implements ActorHost {
 
   #startThread(slot: number): void {
     const { port1, port2 } = new MessageChannel();
-    const t = new Thread(++this.#nextNo, slot, port1);
+    const t = new Thread(++this.#nextNo, slot, port1, this.#beats, this.#beatMs);
     t.lastBeat = Atomics.load(this.#beats, slot);
     this.#slots[slot] = t;
     const init: ThreadInit = { port: port2, beats: this.#beats, slot, beatMs: this.#beatMs, thread: t.no, runtime: RUNTIME };

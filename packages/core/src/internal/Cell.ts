@@ -385,6 +385,8 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     this.status = Status.Running;
     this.core.emit({ type: 'started', actor: this.id, actorType: this.def.name, incarnation: this.incarnation, at: this.core.clock.now() });
     if (this.ready) this.core.dispatcher.schedule(this);
+    // Restarted during a drain with nothing queued: the drain may be done.
+    else if (this.core.draining) this.core.noteIdle();
   }
 
   // ---------------------------------------------------------------- enqueue (hot path)

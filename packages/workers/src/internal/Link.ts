@@ -125,7 +125,7 @@ export class Link {
           module: this.type.module,
           protocol: this.type.protocol.name,
           args: s.args,
-          settings: { capacity: s.capacity, hangTimeoutMs: s.hangTimeoutMs, stopTimeoutMs: s.stopTimeoutMs },
+          settings: { incarnation: s.incarnation, capacity: s.capacity, hangTimeoutMs: s.hangTimeoutMs, stopTimeoutMs: s.stopTimeoutMs },
         },
         'spawned',
       );

@@ -44,10 +44,15 @@ export class Thread {
   /** Its first heartbeat came: it has booted. */
   booted = false;
 
-  constructor(no: number, slot: number, port: MessagePort) {
+  readonly #beats: Int32Array;
+  readonly #beatMs: number;
+
+  constructor(no: number, slot: number, port: MessagePort, beats: Int32Array, beatMs: number) {
     this.no = no;
     this.slot = slot;
     this.port = port;
+    this.#beats = beats;
+    this.#beatMs = beatMs;
     this.lastChange = performance.now();
     port.on('message', (batch: FromWorker[]) => this.#receive(batch));
     // The port must not keep the process alive by itself: pending asks do (their deadlines).
@@ -88,10 +93,37 @@ export class Thread {
   /** Send `op` and wait for the thread's acknowledgement `ackOp` (rejects if the thread is lost). */
   request(op: ToWorker & { a: number }, ackOp: 'spawned' | 'ended' | 'stopped'): Promise<void> {
     if (!this.alive) return Promise.reject(new Error(`worker thread ${this.no} is gone`));
+    const key = `${ackOp}:${op.a}`;
     return new Promise<void>((resolve, reject) => {
-      this.#acks.set(`${ackOp}:${op.a}`, { resolve, reject });
+      this.#acks.set(key, { resolve, reject });
       this.send(op);
+      if (ackOp !== 'spawned') this.#unlessStalled(key);
     });
+  }
+
+  /**
+   * Stop waiting for an actor's end or stop when the thread's heartbeat stalls (it is busy in a
+   * synchronous turn): its `onStop` there runs when the turn ends, and whatever follows on the
+   * port (a start, a stop) is ordered after it. A stuck thread is the heartbeat sweep's business.
+   */
+  #unlessStalled(key: string): void {
+    let beat = Atomics.load(this.#beats, this.slot);
+    const timer = setInterval(
+      () => {
+        const now = Atomics.load(this.#beats, this.slot);
+        const ack = this.#acks.get(key);
+        if (ack === undefined) {
+          clearInterval(timer);
+        } else if (now === beat) {
+          clearInterval(timer);
+          this.#acks.delete(key);
+          ack.resolve();
+        }
+        beat = now;
+      },
+      2 * this.#beatMs + 5,
+    );
+    timer.unref();
   }
 
   flush(): void {

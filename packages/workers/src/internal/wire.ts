@@ -48,6 +48,8 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
 /** What the worker needs to run one actor like its stand-in on the main thread. */
 export interface WorkerActorSettings {
+  /** The stand-in's incarnation: the actor starts there, on a fresh thread too. */
+  readonly incarnation: number;
   readonly capacity: number;
   readonly hangTimeoutMs: number;
   readonly stopTimeoutMs: number;

@@ -1,6 +1,14 @@
 import type { MessagePort } from 'node:worker_threads';
 import { type ActorDefinition, type ActorRef, type AnyProtocol, createSystem, isHoldfastError, type Logger, type StopReason } from '@holdfast/core';
-import { delegatedSteward, endActorAtBoundary, reincarnateActor, type StewardDelegate, stopActorFor, terminateActor } from '@holdfast/core/host';
+import {
+  delegatedSteward,
+  endActorAtBoundary,
+  reincarnateActor,
+  START_INCARNATION,
+  type StewardDelegate,
+  stopActorFor,
+  terminateActor,
+} from '@holdfast/core/host';
 import { ensureTypeScript } from './typescript.js';
 import { type FromWorker, type LogLevel, type ThreadInit, type ToWorker, toWire, type WorkerActorSettings } from './wire.js';
 
@@ -166,10 +174,11 @@ export async function runThread(init: ThreadInit): Promise<void> {
   await done;
 }
 
-function settingsFor(id: string, args: unknown, s: WorkerActorSettings): Record<string, unknown> {
+function settingsFor(id: string, args: unknown, s: WorkerActorSettings): Record<string | symbol, unknown> {
   return {
     id,
     args,
+    [START_INCARNATION]: s.incarnation,
     // The stand-in keeps at most `capacity` messages in flight here: room for all of them.
     mailbox: { capacity: s.capacity + 1, overflow: 'reject' },
     heartbeat: { timeoutMs: s.hangTimeoutMs },
@@ -235,6 +244,8 @@ function uncloneable(m: FromWorker, e: unknown): FromWorker | null {
 /** A logger that sends its lines to the main thread, where the actor's logger writes them. */
 function forwardingLogger(link: Outbox, aOf: (id: unknown) => number, bindings: Record<string, unknown>): Logger {
   const write = (level: LogLevel) => (obj: object, msg?: string) => {
+    // The main thread logs crashes and exits itself, with the steward's decision.
+    if (msg === 'actor crashed' || msg === 'actor exited') return;
     const fields: Record<string, unknown> = { ...bindings, ...obj };
     for (const [k, v] of Object.entries(fields)) if (v instanceof Error) fields[k] = toWire(v);
     link.post(msg === undefined ? { op: 'log', a: aOf(fields.actor), level, obj: fields } : { op: 'log', a: aOf(fields.actor), level, obj: fields, msg });
