@@ -60,6 +60,31 @@ const FROM_SOURCE = import.meta.url.endsWith('.ts');
 const RUNTIME = new URL(FROM_SOURCE ? './internal/workerThread.ts' : './internal/workerThread.js', import.meta.url).href;
 const BOOTSTRAP = new URL('./internal/bootstrap.mjs', import.meta.url).href;
 
+/** Options of the process that take a value as the next argument, and that threads accept. */
+const WITH_VALUE = new Set(['--conditions', '-C', '--import', '--require', '-r', '--loader', '--experimental-loader']);
+
+/**
+ * The Node options of the threads. Threads inherit the process's by default; running from
+ * TypeScript source, they also need the `holdfast:source` condition, and an explicit list must
+ * leave out what threads refuse (V8 and process-wide options such as `--expose-gc`).
+ */
+function threadArgv(argv: readonly string[]): string[] | undefined {
+  if (!FROM_SOURCE || argv.some((a) => a.includes('holdfast:source'))) return undefined;
+  const keep: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const name = a.split('=')[0] as string;
+    if (WITH_VALUE.has(name)) {
+      keep.push(a);
+      if (!a.includes('=') && i + 1 < argv.length) keep.push(argv[++i] as string);
+    } else if (a === '--enable-source-maps' || a === '--no-warnings' || a === '--no-deprecation' || a.startsWith('--experimental-')) {
+      keep.push(a);
+    }
+  }
+  keep.push('--conditions=holdfast:source');
+  return keep;
+}
+
 /**
  * A pool of worker threads that hosts actors: many actors per thread, every message of one actor
  * on the thread that owns its state. Threads are piscina's; actor traffic goes over a
@@ -94,8 +119,7 @@ export class WorkerHost implements ActorHost {
     this.#beatMs = o.heartbeat?.beatMs ?? Math.min(100, this.#sweepMs / 2);
     this.#closeTimeoutMs = o.closeTimeoutMs ?? 2_000;
     this.#beats = new Int32Array(new SharedArrayBuffer(4 * this.threads));
-    const execArgv = [...(o.execArgv ?? process.execArgv)];
-    if (FROM_SOURCE && !execArgv.some((a) => a.includes('holdfast:source'))) execArgv.push('--conditions=holdfast:source');
+    const execArgv = o.execArgv ?? threadArgv(process.execArgv);
     this.#pool = new Piscina({
       filename: BOOTSTRAP,
       name: 'default',
@@ -106,7 +130,7 @@ export class WorkerHost implements ActorHost {
       atomics: 'disabled',
       concurrentTasksPerWorker: 1,
       stricterFIFO: true,
-      execArgv,
+      ...(execArgv !== undefined && { execArgv: [...execArgv] }),
       ...(o.resourceLimits && { resourceLimits: o.resourceLimits }),
     });
     this.#pool.on('error', (e: unknown) => {
@@ -158,7 +182,7 @@ export class WorkerHost implements ActorHost {
     await Promise.all(
       this.#slots.map(async (t) => {
         if (!t.alive) return;
-        t.send({ op: 'close' });
+        t.control({ op: 'close' });
         t.flush();
         // Wait while the thread finishes, for as long as it keeps beating (a stuck one is terminated).
         let ended = false;

@@ -101,6 +101,32 @@ describe('worker threads', () => {
     await system.shutdown();
   });
 
+  it('an input or a reply that cannot be copied across threads fails only its own ask, with the reason', async () => {
+    const system = createSystem({ name: 'clone' });
+    const host = createWorkerHost({ threads: 1 });
+    const p = system.spawn(WorkerProbe, { id: 'p', host });
+    await p.ask('get', {});
+    // Three asks in one batch: the middle one carries a function.
+    const [a, b, c] = await Promise.all([outcome(p.ask('typeOf', { v: 1 })), outcome(p.ask('typeOf', { v: () => 1 })), outcome(p.ask('typeOf', { v: 'x' }))]);
+    expect(a).toEqual({ ok: 'number' });
+    expect(b).toMatchObject({
+      code: 'INVALID_MESSAGE',
+      details: { actor: 'p', message: 'typeOf', issues: [{ path: [], message: expect.stringMatching(/^cannot be copied to a worker thread \(/) }] },
+    });
+    expect(c).toEqual({ ok: 'string' });
+    const errors: LifecycleEvent[] = [];
+    system.events.subscribe((e) => e.type === 'error' && errors.push(e));
+    expect(await outcome(p.ask('typeOf', { v: 'fn' }))).toMatchObject({
+      code: 'INVALID_REPLY',
+      details: { actor: 'p', message: 'typeOf', issues: [{ path: [], message: expect.stringMatching(/^cannot be copied to the main thread \(/) }] },
+    });
+    expect(errors).toMatchObject([{ actor: 'p', where: "reply to 'typeOf'" }]);
+    // The actor goes on, with its state.
+    expect(await p.ask('incarnation', {})).toBe(1);
+    expect(await p.ask('get', {})).toBe(0);
+    await system.shutdown();
+  });
+
   it('an actor that runs out of memory loses only its own thread (resourceLimits)', async () => {
     const system = createSystem({ name: 'oom' });
     const host = createWorkerHost({ threads: 2, resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 } });

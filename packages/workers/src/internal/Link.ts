@@ -5,13 +5,14 @@ import {
   type ActorSystem,
   type AnyProtocol,
   type DeferredReply,
+  InvalidReply,
   type Logger,
   type StopReason,
   WorkerLost,
 } from '@holdfast/core';
 import { callerMayCancel, crashActor, forwardReply, hostedSettings, remainingMs, transferOf } from '@holdfast/core/host';
 import type { Thread } from './Thread.js';
-import { type FromWorker, fromWire } from './wire.js';
+import { fromWire, type Report, type WireError } from './wire.js';
 
 /** How much longer than its caller an ask may run on the thread (the main thread times it out first). */
 const DEADLINE_SLACK_MS = 50;
@@ -103,7 +104,7 @@ export class Link {
       await this.#spawn();
     } else if (this.#workerDown) {
       this.#workerDown = false;
-      t.send({ op: 'start', a: this.a });
+      t.control({ op: 'start', a: this.a });
     }
     this.#flushParked();
   }
@@ -186,19 +187,19 @@ export class Link {
 
   #post(t: Thread, m: string, i: unknown, reply: DeferredReply<unknown> | null, transfer: readonly Transferable[] | undefined): void {
     if (reply === null) {
-      t.send({ op: 'tell', a: this.a, m, i }, transfer);
+      t.tell(this.a, m, i, transfer);
       return;
     }
     // It timed out or was cancelled while held here: it never runs.
     if (reply.settled) return;
     const c = callerMayCancel(reply);
     this.inFlight++;
-    const s = t.ask(this, { op: 'ask', a: this.a, m, i, t: threadDeadline(remainingMs(reply)), c: c ? 1 : 0 }, reply, transfer);
+    const s = t.ask(this, m, i, threadDeadline(remainingMs(reply)), c ? 1 : 0, reply, transfer);
     if (c) {
       reply.signal.addEventListener(
         'abort',
         () => {
-          if (t.alive && this.thread === t) t.send({ op: 'cancel', a: this.a, s });
+          if (t.alive && this.thread === t) t.cancel(this.a, s);
         },
         { once: true },
       );
@@ -242,7 +243,23 @@ export class Link {
     this.system.deadLetters.emit({ actor: this.id, message, input, reason: 'dropped', wasAsk: false, at: Date.now() });
   }
 
-  fromThread(m: Extract<FromWorker, { op: 'hung' | 'error' | 'late' | 'dead' | 'log' }>): void {
+  /**
+   * A reply that could not be copied back (a function or a class instance in it): its caller gets
+   * `INVALID_REPLY`, and, as for a bad deferred reply, the actor goes on and an `error` event says so.
+   */
+  uncopyableReply(message: string, why: WireError): Error {
+    const error = new InvalidReply({
+      actor: this.id,
+      message,
+      issues: [{ code: 'custom', path: [], message: `cannot be copied to the main thread (${why.message})` }],
+    });
+    const incarnation = hostedSettings(this.ref).incarnation;
+    this.system.events.emit({ type: 'error', actor: this.id, actorType: this.typeName, incarnation, where: `reply to '${message}'`, error, at: Date.now() });
+    this.log.error({ err: error, message }, `reply to '${message}' failed`);
+    return error;
+  }
+
+  fromThread(m: Extract<Report, { op: 'hung' | 'error' | 'late' | 'dead' | 'log' }>): void {
     const base = { actor: this.id, actorType: this.typeName, at: Date.now() };
     const incarnation = hostedSettings(this.ref).incarnation;
     switch (m.op) {

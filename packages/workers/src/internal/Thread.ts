@@ -1,12 +1,27 @@
 import type { MessagePort, Transferable } from 'node:worker_threads';
-import { type DeferredReply, WorkerLost } from '@holdfast/core';
+import { type DeferredReply, InvalidMessage, InvalidReply, WorkerLost } from '@holdfast/core';
 import { crashActor, deliverReply, exitActor } from '@holdfast/core/host';
 import type { Link } from './Link.js';
-import { type FromWorker, fromWire, type ToWorker } from './wire.js';
+import {
+  ASK,
+  CANCEL,
+  type Control,
+  CRASHED,
+  FAIL,
+  type FromWorkerBatch,
+  fromWire,
+  REPLY,
+  type Report,
+  TELL,
+  type ToWorkerBatch,
+  UNCOPYABLE,
+  type WireError,
+} from './wire.js';
 
 /** An ask forwarded to the thread and not answered yet. */
 interface Pending {
   readonly link: Link;
+  readonly m: string;
   readonly reply: DeferredReply<unknown>;
 }
 
@@ -15,6 +30,9 @@ interface Ack {
   readonly resolve: () => void;
   readonly reject: (e: Error) => void;
 }
+
+/** Slots of each flat message to a thread, opcode included. */
+const ARITY: Record<number, number> = { [ASK]: 7, [TELL]: 4, [CANCEL]: 3 };
 
 /**
  * The main thread's side of one worker thread: its port, the actors placed on it, the asks in
@@ -31,19 +49,19 @@ export class Thread {
   /** The heartbeat count last seen, and when (performance.now) it last changed. */
   lastBeat = -1;
   lastChange = 0;
+  /** Its first heartbeat came: it has booted. */
+  booted = false;
+  /** The bootstrap task that runs the thread (settles when the thread ends). */
+  task: Promise<unknown> | null = null;
   readonly links = new Map<number, Link>();
   #nextA = 0;
   readonly #pending = new Map<number, Pending>();
   #nextSeq = 0;
   readonly #acks = new Map<string, Ack>();
-  #out: ToWorker[] = [];
+  #out: ToWorkerBatch = [];
   #transfer: Transferable[] | null = null;
   #queued = false;
-  /** The bootstrap task that runs the thread (settles when the thread ends). */
-  task: Promise<unknown> | null = null;
-  /** Its first heartbeat came: it has booted. */
-  booted = false;
-
+  readonly #flush = () => this.flush();
   readonly #beats: Int32Array;
   readonly #beatMs: number;
 
@@ -54,7 +72,7 @@ export class Thread {
     this.#beats = beats;
     this.#beatMs = beatMs;
     this.lastChange = performance.now();
-    port.on('message', (batch: FromWorker[]) => this.#receive(batch));
+    port.on('message', (batch: FromWorkerBatch) => this.#receive(batch));
     // The port must not keep the process alive by itself: pending asks do (their deadlines).
     port.unref();
   }
@@ -73,30 +91,51 @@ export class Thread {
     return ++this.#nextA;
   }
 
-  send(op: ToWorker, transfer?: readonly Transferable[]): void {
-    this.#out.push(op);
-    if (transfer !== undefined && transfer.length > 0) (this.#transfer ??= []).push(...transfer);
+  #queue(): void {
     if (!this.#queued) {
       this.#queued = true;
-      queueMicrotask(() => this.flush());
+      queueMicrotask(this.#flush);
     }
   }
 
-  /** Forward an ask; the reply comes back through {@link #receive}. */
-  ask(link: Link, op: Omit<Extract<ToWorker, { op: 'ask' }>, 's'>, reply: DeferredReply<unknown>, transfer?: readonly Transferable[]): number {
+  #addTransfer(transfer: readonly Transferable[] | undefined): void {
+    if (transfer !== undefined && transfer.length > 0) (this.#transfer ??= []).push(...transfer);
+  }
+
+  /** Send a rare message. */
+  control(op: Control): void {
+    this.#out.push(op);
+    this.#queue();
+  }
+
+  tell(a: number, m: string, i: unknown, transfer: readonly Transferable[] | undefined): void {
+    this.#out.push(TELL, a, m, i);
+    this.#addTransfer(transfer);
+    this.#queue();
+  }
+
+  /** Forward an ask (`t`: the thread's timeout; `c`: the caller may cancel); the reply comes back through {@link #receive}. */
+  ask(link: Link, m: string, i: unknown, t: number, c: 0 | 1, reply: DeferredReply<unknown>, transfer: readonly Transferable[] | undefined): number {
     const s = ++this.#nextSeq;
-    this.#pending.set(s, { link, reply });
-    this.send({ ...op, s }, transfer);
+    this.#pending.set(s, { link, m, reply });
+    this.#out.push(ASK, link.a, s, m, i, t, c);
+    this.#addTransfer(transfer);
+    this.#queue();
     return s;
   }
 
+  cancel(a: number, s: number): void {
+    this.#out.push(CANCEL, a, s);
+    this.#queue();
+  }
+
   /** Send `op` and wait for the thread's acknowledgement `ackOp` (rejects if the thread is lost). */
-  request(op: ToWorker & { a: number }, ackOp: 'spawned' | 'ended' | 'stopped'): Promise<void> {
+  request(op: Control & { a: number }, ackOp: 'spawned' | 'ended' | 'stopped'): Promise<void> {
     if (!this.alive) return Promise.reject(new Error(`worker thread ${this.no} is gone`));
     const key = `${ackOp}:${op.a}`;
     return new Promise<void>((resolve, reject) => {
       this.#acks.set(key, { resolve, reject });
-      this.send(op);
+      this.control(op);
       if (ackOp !== 'spawned') this.#unlessStalled(key);
     });
   }
@@ -134,105 +173,123 @@ export class Thread {
     this.#out = [];
     this.#transfer = null;
     try {
-      this.port.postMessage(batch, transfer ?? undefined);
+      if (transfer === null) this.port.postMessage(batch);
+      else this.port.postMessage(batch, transfer);
     } catch {
-      // Something in the batch cannot be copied to a thread: send the rest one by one and fail
-      // the asks that cannot go (their callers learn why; nothing else is lost).
-      for (const op of batch) {
-        try {
-          this.port.postMessage(
-            [op],
-            transfer?.filter((t) => reaches(op, t)),
-          );
-        } catch (e) {
-          this.#undeliverable(op, e as Error);
-        }
+      this.#sendOneByOne(batch, transfer);
+    }
+  }
+
+  /**
+   * Something in a batch cannot be copied to a thread (a function or a class instance in an
+   * input): send the rest one by one, and tell whoever waits on what cannot go. Nothing else is lost.
+   */
+  #sendOneByOne(batch: ToWorkerBatch, transfer: Transferable[] | null): void {
+    for (let k = 0; k < batch.length; ) {
+      const head = batch[k];
+      const n = typeof head === 'number' ? (ARITY[head] as number) : 1;
+      const one = batch.slice(k, k + n);
+      k += n;
+      try {
+        this.port.postMessage(
+          one,
+          transfer?.filter((t) => reaches(one, t)),
+        );
+      } catch (e) {
+        this.#undeliverable(one, e as Error);
       }
     }
   }
 
-  /** `op` cannot be copied to the thread (a function or a class instance in it): tell whoever waits. */
-  #undeliverable(op: ToWorker, e: Error): void {
-    const why = (what: string) => new TypeError(`${what} cannot be copied to a worker thread: ${e.message}`);
-    if (op.op === 'ask') {
-      const p = this.#pending.get(op.s);
-      this.#pending.delete(op.s);
+  #undeliverable(one: ToWorkerBatch, e: Error): void {
+    const issue = { code: 'custom', path: [], message: `cannot be copied to a worker thread (${e.message})` };
+    const head = one[0];
+    if (head === ASK) {
+      const s = one[2] as number;
+      const p = this.#pending.get(s);
+      this.#pending.delete(s);
       if (p === undefined) return;
       p.link.inFlight--;
-      p.reply.fail(why(`the input of '${op.m}'`));
+      p.reply.fail(new InvalidMessage({ actor: p.link.id, message: p.m, issues: [issue] }));
       p.link.onRoom();
-    } else if (op.op === 'spawn') {
+    } else if (head === TELL) {
+      const link = this.links.get(one[1] as number);
+      link?.undeliverableTell(one[2] as string, one[3], new InvalidMessage({ actor: link.id, message: one[2] as string, issues: [issue] }));
+    } else if (typeof head === 'object' && head !== null && (head as Control).op === 'spawn') {
+      const op = head as Extract<Control, { op: 'spawn' }>;
       const ack = this.#acks.get(`spawned:${op.a}`);
       this.#acks.delete(`spawned:${op.a}`);
-      ack?.reject(why(`the spawn args of '${op.id}'`));
-    } else if (op.op === 'tell') {
-      this.links.get(op.a)?.undeliverableTell(op.m, op.i, why(`the input of '${op.m}'`));
+      ack?.reject(new TypeError(`the spawn args of '${op.id}' cannot be copied to a worker thread: ${e.message}`));
     }
   }
 
-  #receive(batch: FromWorker[]): void {
-    for (const m of batch) {
-      switch (m.op) {
-        case 'reply': {
-          const p = this.#pending.get(m.s);
-          if (p === undefined) break;
-          this.#pending.delete(m.s);
+  #receive(batch: FromWorkerBatch): void {
+    const pending = this.#pending;
+    for (let k = 0; k < batch.length; ) {
+      const head = batch[k];
+      if (head === REPLY) {
+        const p = pending.get(batch[k + 1] as number);
+        if (p !== undefined) {
+          pending.delete(batch[k + 1] as number);
           p.link.inFlight--;
           // Checked against its schema on the worker thread.
-          deliverReply(p.reply, m.v);
+          deliverReply(p.reply, batch[k + 2]);
           p.link.onRoom();
-          break;
         }
-        case 'fail': {
-          const p = this.#pending.get(m.s);
-          if (p === undefined) break;
-          this.#pending.delete(m.s);
+        k += 3;
+      } else if (head === FAIL) {
+        const p = pending.get(batch[k + 1] as number);
+        if (p !== undefined) {
+          pending.delete(batch[k + 1] as number);
           p.link.inFlight--;
-          if (m.crash) {
+          const flag = batch[k + 3];
+          const error = flag === UNCOPYABLE ? p.link.uncopyableReply(p.m, batch[k + 2] as WireError) : fromWire(batch[k + 2] as WireError);
+          if (flag === CRASHED) {
             // The actor crashed in this turn: the `down` that follows carries the crash to the
             // steward here, whose decision goes into this caller's error.
-            p.link.heldCrash = { reply: p.reply, error: fromWire(m.e) };
+            p.link.heldCrash = { reply: p.reply, error };
           } else if (!p.reply.settled) {
-            p.reply.fail(fromWire(m.e));
+            p.reply.fail(error);
           }
           p.link.onRoom();
-          break;
         }
-        case 'down': {
-          const link = this.links.get(m.a);
-          if (link === undefined) break;
-          const held = link.heldCrash;
-          link.heldCrash = null;
-          if (m.kind === 'exit') {
-            exitActor(link.ref);
-          } else {
-            const error = m.e === null ? new Error('the actor failed on its worker thread') : fromWire(m.e);
-            const reason = m.reason === 'hung' || m.reason === 'invalid-reply' || m.reason === 'start-failed' ? m.reason : 'threw';
-            if (!crashActor(link.ref, error, reason, held?.reply ?? null) && held !== null && !held.reply.settled) held.reply.fail(held.error);
-          }
-          break;
-        }
-        case 'spawned':
-        case 'ended':
-        case 'stopped': {
-          const key = `${m.op}:${m.a}`;
-          const ack = this.#acks.get(key);
-          if (ack === undefined) break;
-          this.#acks.delete(key);
-          if (m.op === 'spawned' && m.e !== undefined) ack.reject(fromWire(m.e));
-          else ack.resolve();
-          break;
-        }
-        case 'hung':
-        case 'error':
-        case 'late':
-        case 'dead':
-        case 'log': {
-          const link = this.links.get(m.a);
-          if (link !== undefined) link.fromThread(m);
-          break;
-        }
+        k += 4;
+      } else {
+        this.#report(head as Report);
+        k += 1;
       }
+    }
+  }
+
+  #report(m: Report): void {
+    switch (m.op) {
+      case 'down': {
+        const link = this.links.get(m.a);
+        if (link === undefined) return;
+        const held = link.heldCrash;
+        link.heldCrash = null;
+        if (m.kind === 'exit') {
+          exitActor(link.ref);
+          return;
+        }
+        const error = m.e === null ? new Error('the actor failed on its worker thread') : fromWire(m.e);
+        const reason = m.reason === 'hung' || m.reason === 'invalid-reply' || m.reason === 'start-failed' ? m.reason : 'threw';
+        if (!crashActor(link.ref, error, reason, held?.reply ?? null) && held !== null && !held.reply.settled) held.reply.fail(held.error);
+        return;
+      }
+      case 'spawned':
+      case 'ended':
+      case 'stopped': {
+        const key = `${m.op}:${m.a}`;
+        const ack = this.#acks.get(key);
+        if (ack === undefined) return;
+        this.#acks.delete(key);
+        if (m.op === 'spawned' && m.e !== undefined) ack.reject(fromWire(m.e));
+        else ack.resolve();
+        return;
+      }
+      default:
+        this.links.get(m.a)?.fromThread(m);
     }
   }
 
@@ -261,8 +318,7 @@ export class Thread {
 }
 
 /** Whether a transferable belongs to this one message (checked only on the slow path). */
-function reaches(op: ToWorker, t: Transferable): boolean {
-  if (op.op !== 'ask' && op.op !== 'tell') return false;
+function reaches(one: ToWorkerBatch, t: Transferable): boolean {
   const seen = new Set<unknown>();
   const walk = (v: unknown): boolean => {
     if (v === t) return true;
@@ -272,5 +328,5 @@ function reaches(op: ToWorker, t: Transferable): boolean {
     for (const x of Object.values(v)) if (walk(x)) return true;
     return false;
   };
-  return walk(op.i);
+  return one.some(walk);
 }

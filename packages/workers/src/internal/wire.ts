@@ -9,8 +9,32 @@ import { errorFromJSON, isHoldfastError, type SerializedError, type StopReason }
 /** An error as it crosses the thread boundary: a Holdfast error's JSON form, or a plain error's. */
 export type WireError = SerializedError | { readonly name: string; readonly message: string; readonly stack?: string };
 
-/** Main → worker. `a` is the actor's number on that thread, `s` an ask's sequence number. */
-export type ToWorker =
+/**
+ * The hot messages travel flat, as an opcode and a fixed number of slots in the batch array
+ * (no object per message to build, copy and collect); the rare ones as one object each.
+ *
+ * Main → worker: `ASK a s m i t c` · `TELL a m i` · `CANCEL a s`, or a {@link Control} object.
+ * `a` is the actor's number on that thread, `s` an ask's sequence number, `t` the caller's
+ * remaining wait in ms, `c` 1 when the caller may cancel (a `CANCEL` may follow).
+ */
+export const ASK = 1;
+export const TELL = 2;
+export const CANCEL = 3;
+/** Worker → main: `REPLY s v` · `FAIL s e flag` (0, {@link CRASHED} or {@link UNCOPYABLE}), or a {@link Report} object. */
+export const REPLY = 1;
+export const FAIL = 2;
+/** The flag of a `FAIL`: the ask failed because its actor crashed in that turn (the main thread's steward decides what the caller is told). */
+export const CRASHED = 1;
+/** The flag of a `FAIL`: the reply could not be copied to the main thread (`e` says why). */
+export const UNCOPYABLE = 2;
+
+/** A batch from the main thread: flat hot messages and control objects, in order. */
+export type ToWorkerBatch = Array<number | string | unknown>;
+/** A batch from a worker thread. */
+export type FromWorkerBatch = Array<number | string | unknown>;
+
+/** Main → worker, rare. */
+export type Control =
   | {
       readonly op: 'spawn';
       readonly a: number;
@@ -20,20 +44,13 @@ export type ToWorker =
       readonly args: unknown;
       readonly settings: WorkerActorSettings;
     }
-  /** `t`: the caller's remaining wait in ms; `c`: 1 when the caller may cancel (a `cancel` may follow). */
-  | { readonly op: 'ask'; readonly a: number; readonly s: number; readonly m: string; readonly i: unknown; readonly t: number; readonly c: 0 | 1 }
-  | { readonly op: 'tell'; readonly a: number; readonly m: string; readonly i: unknown }
-  | { readonly op: 'cancel'; readonly a: number; readonly s: number }
   | { readonly op: 'end'; readonly a: number; readonly reason: StopReason }
   | { readonly op: 'start'; readonly a: number }
   | { readonly op: 'stop'; readonly a: number; readonly reason: StopReason }
   | { readonly op: 'close' };
 
-/** Worker → main. */
-export type FromWorker =
-  | { readonly op: 'reply'; readonly s: number; readonly v: unknown }
-  /** `crash`: the ask failed because its actor crashed in that turn (the main thread's steward decides what the caller is told). */
-  | { readonly op: 'fail'; readonly s: number; readonly e: WireError; readonly crash: boolean }
+/** Worker → main, rare. */
+export type Report =
   | { readonly op: 'spawned'; readonly a: number; readonly e?: WireError }
   | { readonly op: 'ended'; readonly a: number }
   | { readonly op: 'stopped'; readonly a: number }

@@ -10,7 +10,23 @@ import {
   terminateActor,
 } from '@holdfast/core/host';
 import { ensureTypeScript } from './typescript.js';
-import { type FromWorker, type LogLevel, type ThreadInit, type ToWorker, toWire, type WorkerActorSettings } from './wire.js';
+import {
+  ASK,
+  CANCEL,
+  type Control,
+  CRASHED,
+  FAIL,
+  type FromWorkerBatch,
+  type LogLevel,
+  REPLY,
+  type Report,
+  TELL,
+  type ThreadInit,
+  type ToWorkerBatch,
+  toWire,
+  UNCOPYABLE,
+  type WorkerActorSettings,
+} from './wire.js';
 
 /** One actor on this thread. */
 interface Hosted {
@@ -76,7 +92,7 @@ export async function runThread(init: ThreadInit): Promise<void> {
     closed = resolve;
   });
 
-  async function spawn(op: Extract<ToWorker, { op: 'spawn' }>): Promise<void> {
+  async function spawn(op: Extract<Control, { op: 'spawn' }>): Promise<void> {
     const h: Hosted = { a: op.a, id: op.id, ref: null, cancels: new Map() };
     byA.set(op.a, h);
     byId.set(op.id, h);
@@ -96,78 +112,89 @@ export async function runThread(init: ThreadInit): Promise<void> {
     }
   }
 
-  function ask(h: Hosted, op: Extract<ToWorker, { op: 'ask' }>): void {
+  function ask(h: Hosted, s: number, m: string, input: unknown, timeoutMs: number, cancellable: boolean): void {
     let signal: AbortSignal | undefined;
-    if (op.c === 1) {
+    if (cancellable) {
       const controller = new AbortController();
-      h.cancels.set(op.s, controller);
+      h.cancels.set(s, controller);
       signal = controller.signal;
     }
-    const s = op.s;
-    (h.ref as ActorRef).ask(op.m as never, op.i as never, { timeoutMs: op.t, ...(signal && { signal }) }).then(
+    (h.ref as ActorRef).ask(m as never, input as never, signal === undefined ? { timeoutMs } : { timeoutMs, signal }).then(
       (v) => {
         if (signal !== undefined) h.cancels.delete(s);
-        link.post({ op: 'reply', s, v });
+        link.reply(s, v);
       },
       (e: unknown) => {
         if (signal !== undefined) h.cancels.delete(s);
-        const crash = isHoldfastError(e, 'ACTOR_CRASHED') && e.details.actor === h.id;
-        link.post({ op: 'fail', s, e: toWire(e), crash });
+        link.fail(s, toWire(e), isHoldfastError(e, 'ACTOR_CRASHED') && e.details.actor === h.id);
       },
     );
   }
 
-  port.on('message', (batch: ToWorker[]) => {
-    for (const op of batch) {
-      if (op.op === 'close') {
-        void system.shutdown({ timeoutMs: 1_000 }).finally(() => {
-          clearInterval(beat);
-          link.flush();
-          port.close();
-          closed();
+  function control(op: Control): void {
+    if (op.op === 'close') {
+      void system.shutdown({ timeoutMs: 1_000 }).finally(() => {
+        clearInterval(beat);
+        link.flush();
+        port.close();
+        closed();
+      });
+      return;
+    }
+    if (op.op === 'spawn') {
+      void spawn(op);
+      return;
+    }
+    const h = byA.get(op.a);
+    const ref = h?.ref ?? null;
+    if (h === undefined || ref === null) {
+      // Gone already (it failed to start, or stopped): answer what waits for an answer.
+      if (op.op === 'end') link.post({ op: 'ended', a: op.a });
+      else if (op.op === 'stop') link.post({ op: 'stopped', a: op.a });
+      return;
+    }
+    switch (op.op) {
+      case 'end':
+        // A stop or restart asked for from outside lets the running turn finish, as in-thread;
+        // the steward's own restarts (a sibling's crash, an escalation, shutdown) cut it off.
+        void (op.reason === 'stopped' || op.reason === 'restarting' ? endActorAtBoundary(ref, op.reason) : terminateActor(ref, op.reason, null)).finally(() =>
+          link.post({ op: 'ended', a: op.a }),
+        );
+        break;
+      case 'start':
+        reincarnateActor(ref);
+        break;
+      case 'stop':
+        void stopActorFor(ref, op.reason as StopReason, null).finally(() => {
+          byA.delete(op.a);
+          byId.delete(h.id);
+          link.post({ op: 'stopped', a: op.a });
         });
-        continue;
-      }
-      if (op.op === 'spawn') {
-        void spawn(op);
-        continue;
-      }
-      const h = byA.get(op.a);
-      if (h === undefined || h.ref === null) {
-        // Gone already (it failed to start, or stopped): answer what waits for an answer.
-        if (op.op === 'ask') link.post({ op: 'fail', s: op.s, e: toWire(new Error(`actor #${op.a} is not on this thread`)), crash: false });
-        else if (op.op === 'end') link.post({ op: 'ended', a: op.a });
-        else if (op.op === 'stop') link.post({ op: 'stopped', a: op.a });
-        continue;
-      }
-      const ref = h.ref;
-      switch (op.op) {
-        case 'ask':
-          ask(h, op);
-          break;
-        case 'tell':
-          ref.tell(op.m as never, op.i as never);
-          break;
-        case 'cancel':
-          h.cancels.get(op.s)?.abort(new Error('cancelled by the caller'));
-          break;
-        case 'end':
-          // A stop or restart asked for from outside lets the running turn finish, as in-thread;
-          // the steward's own restarts (a sibling's crash, an escalation, shutdown) cut it off.
-          void (op.reason === 'stopped' || op.reason === 'restarting' ? endActorAtBoundary(ref, op.reason) : terminateActor(ref, op.reason, null)).finally(() =>
-            link.post({ op: 'ended', a: op.a }),
-          );
-          break;
-        case 'start':
-          reincarnateActor(ref);
-          break;
-        case 'stop':
-          void stopActorFor(ref, op.reason as StopReason, null).finally(() => {
-            byA.delete(op.a);
-            byId.delete(h.id);
-            link.post({ op: 'stopped', a: op.a });
-          });
-          break;
+        break;
+    }
+  }
+
+  port.on('message', (batch: ToWorkerBatch) => {
+    for (let k = 0; k < batch.length; ) {
+      const head = batch[k];
+      if (head === ASK) {
+        const h = byA.get(batch[k + 1] as number);
+        const s = batch[k + 2] as number;
+        if (h?.ref) ask(h, s, batch[k + 3] as string, batch[k + 4], batch[k + 5] as number, batch[k + 6] === 1);
+        else link.fail(s, toWire(new Error(`actor #${String(batch[k + 1])} is not on this thread`)), false);
+        k += 7;
+      } else if (head === TELL) {
+        byA.get(batch[k + 1] as number)?.ref?.tell(batch[k + 2] as never, batch[k + 3] as never);
+        k += 4;
+      } else if (head === CANCEL) {
+        byA
+          .get(batch[k + 1] as number)
+          ?.cancels.get(batch[k + 2] as number)
+          ?.abort(new Error('cancelled by the caller'));
+        k += 3;
+      } else {
+        control(head as Control);
+        k += 1;
       }
     }
   });
@@ -189,20 +216,35 @@ function settingsFor(id: string, args: unknown, s: WorkerActorSettings): Record<
 
 /** Batches what this thread posts to the main thread: one post per burst. */
 class Outbox {
-  #out: FromWorker[] = [];
+  #out: FromWorkerBatch = [];
   #queued = false;
   readonly #port: MessagePort;
+  readonly #flush = () => this.flush();
 
   constructor(port: MessagePort) {
     this.#port = port;
   }
 
-  post(m: FromWorker): void {
-    this.#out.push(m);
+  #queue(): void {
     if (!this.#queued) {
       this.#queued = true;
-      queueMicrotask(() => this.flush());
+      queueMicrotask(this.#flush);
     }
+  }
+
+  reply(s: number, v: unknown): void {
+    this.#out.push(REPLY, s, v);
+    this.#queue();
+  }
+
+  fail(s: number, e: unknown, crash: boolean): void {
+    this.#out.push(FAIL, s, e, crash ? CRASHED : 0);
+    this.#queue();
+  }
+
+  post(m: Report): void {
+    this.#out.push(m);
+    this.#queue();
   }
 
   flush(): void {
@@ -213,31 +255,30 @@ class Outbox {
     try {
       this.#port.postMessage(batch);
     } catch {
-      // Something in the batch cannot be copied to the main thread: send the rest one by one,
-      // and tell the caller what could not cross.
-      for (const m of batch) {
-        try {
-          this.#port.postMessage([m]);
-        } catch (e) {
-          const fallback = uncloneable(m, e);
-          if (fallback !== null) this.#port.postMessage([fallback]);
+      this.#oneByOne(batch);
+    }
+  }
+
+  /** Something in the batch cannot be copied to the main thread: send the rest one by one, and say what could not cross. */
+  #oneByOne(batch: FromWorkerBatch): void {
+    for (let k = 0; k < batch.length; ) {
+      const head = batch[k];
+      const n = head === REPLY ? 3 : head === FAIL ? 4 : 1;
+      const one = batch.slice(k, k + n);
+      k += n;
+      try {
+        this.#port.postMessage(one);
+      } catch (e) {
+        const why = e instanceof Error ? e.message : String(e);
+        if (head === REPLY) {
+          this.#port.postMessage([FAIL, one[1], { name: 'DataCloneError', message: why }, UNCOPYABLE]);
+        } else if (typeof head === 'object' && head !== null) {
+          const m = head as Report;
+          if (m.op === 'dead') this.#port.postMessage([{ ...m, input: `[not copyable: ${why}]` }]);
+          else if (m.op === 'log') this.#port.postMessage([{ ...m, obj: { note: `log fields not copyable: ${why}` } }]);
         }
       }
     }
-  }
-}
-
-function uncloneable(m: FromWorker, e: unknown): FromWorker | null {
-  const why = e instanceof Error ? e.message : String(e);
-  switch (m.op) {
-    case 'reply':
-      return { op: 'fail', s: m.s, e: toWire(new TypeError(`the reply cannot be copied to the main thread: ${why}`)), crash: false };
-    case 'dead':
-      return { ...m, input: `[not copyable: ${why}]` };
-    case 'log':
-      return { ...m, obj: { note: `log fields not copyable: ${why}` } };
-    default:
-      return null;
   }
 }
 
