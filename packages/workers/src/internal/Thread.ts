@@ -1,5 +1,5 @@
 import type { MessagePort, Transferable } from 'node:worker_threads';
-import { type DeferredReply, InvalidMessage, InvalidReply, WorkerLost } from '@holdfast/core';
+import { type DeferredReply, InvalidMessage, WorkerLost } from '@holdfast/core';
 import { crashActor, deliverReply, exitActor } from '@holdfast/core/host';
 import type { Link } from './Link.js';
 import {
