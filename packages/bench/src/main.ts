@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { contestants } from './contestants/index.js';
 import { peerVersions } from './peerVersions.js';
-import { renderMarkdown, summarise, summariseSupervision } from './report.js';
+import { renderMarkdown, summarise, summariseSupervision, summariseWorkers } from './report.js';
 import { groups } from './scenarios.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -22,7 +22,7 @@ const only = args.filter((a) => !a.startsWith('--'));
 if (args.includes('--render')) {
   const saved = JSON.parse(readFileSync(join(pkg, 'results', 'latest.json'), 'utf8'));
   saved.versions = { ...peerVersions(), ...saved.versions };
-  writeFileSync(join(root, 'docs', 'benchmarks.md'), renderMarkdown(saved, summarise(saved), summariseSupervision(saved)));
+  writeFileSync(join(root, 'docs', 'benchmarks.md'), renderMarkdown(saved, summarise(saved), summariseSupervision(saved), summariseWorkers(saved)));
   process.exit(0);
 }
 
@@ -70,6 +70,29 @@ if (only.length === 0 || only.includes('supervision')) {
   }
 }
 
+// Worker-hosted actors: Holdfast against a raw MessagePort and against itself on the main thread.
+if (only.length === 0 || only.includes('workers')) {
+  const workerRounds = quick ? 1 : 3;
+  console.error(`workers${quick ? ' (quick)' : ''}: ${workerRounds} rounds`);
+  for (let round = 0; round < workerRounds; round++) {
+    const r = spawnSync(
+      process.execPath,
+      ['--conditions=holdfast:source', '--import', 'tsx', join(here, 'runWorkers.ts'), quick ? 'quick' : 'full', String(round)],
+      {
+        cwd: pkg,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
+    if (r.status !== 0) {
+      console.error(`workers failed (exit ${r.status})`);
+      process.exit(1);
+    }
+    samples.push(...JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '[]'));
+  }
+}
+
 const versions = { ...peerVersions(), node: process.version, core: JSON.parse(readFileSync(join(root, 'packages/core/package.json'), 'utf8')).version };
 const machine = {
   cpu: os.cpus()[0]?.model ?? 'unknown',
@@ -87,14 +110,24 @@ const result = {
 };
 const rows = summarise(result);
 const supervision = summariseSupervision(result);
+const workerRows = summariseWorkers(result);
 mkdirSync(join(pkg, 'results'), { recursive: true });
-writeFileSync(join(pkg, 'results', quick ? 'quick.json' : 'latest.json'), `${JSON.stringify({ ...result, rows, supervision }, null, 2)}\n`);
-if (!quick) writeFileSync(join(root, 'docs', 'benchmarks.md'), renderMarkdown(result, rows, supervision));
+writeFileSync(
+  join(pkg, 'results', quick ? 'quick.json' : 'latest.json'),
+  `${JSON.stringify({ ...result, rows, supervision, workers: workerRows }, null, 2)}\n`,
+);
+if (!quick) writeFileSync(join(root, 'docs', 'benchmarks.md'), renderMarkdown(result, rows, supervision, workerRows));
 // A peer's failed check is reported in its row; only Holdfast's or the floor's fails the run.
-const unverified = [...rows.filter((r) => r.contestant.startsWith('holdfast') || r.contestant.startsWith('floor')), ...supervision].filter((r) => !r.verified);
+const unverified = [...rows.filter((r) => r.contestant.startsWith('holdfast') || r.contestant.startsWith('floor')), ...supervision, ...workerRows].filter(
+  (r) => !r.verified,
+);
 for (const r of rows)
   console.log(
     `${r.scenario.padEnd(16)} ${r.contestant.padEnd(32)} ${r.median.toFixed(3).padStart(14)} ${r.unit.padEnd(12)} x${r.ratio.toFixed(2)} of floor${r.verified ? '' : '  NOT VERIFIED'}`,
+  );
+for (const r of workerRows)
+  console.log(
+    `${r.scenario.padEnd(16)} ${'holdfast (worker)'.padEnd(32)} ${r.median.toFixed(3).padStart(14)} ${r.unit}${r.ratio === null ? '' : ` x${r.ratio.toFixed(2)} of ${r.baseline}`}${r.verified ? '' : '  NOT VERIFIED'}`,
   );
 for (const r of supervision)
   console.log(`${r.scenario.padEnd(16)} ${'holdfast'.padEnd(32)} ${r.median.toFixed(3).padStart(14)} ${r.unit}${r.verified ? '' : '  NOT VERIFIED'}`);

@@ -1,5 +1,6 @@
 import { groups, type Scenario } from './scenarios.js';
 import { supervisionScenarios } from './supervision.js';
+import { HOLDFAST_WORKER, workerMeasurements } from './workers.js';
 
 export interface RawSample {
   scenario: string;
@@ -146,6 +147,100 @@ export function summariseSupervision(run: RunResult): SupervisionRow[] {
   return rows;
 }
 
+/** One row of the worker-host table: Holdfast's median, its baseline's, and the paired ratio. */
+export interface WorkerRow {
+  scenario: string;
+  title: string;
+  unit: string;
+  baseline: string | null;
+  baselineMedian: number | null;
+  median: number;
+  min: number;
+  max: number;
+  /** Holdfast over the baseline (lower-is-better units) or the baseline over Holdfast, paired per round. */
+  ratio: number | null;
+  target: string;
+  rounds: number;
+  verified: boolean;
+  note: string;
+}
+
+export function summariseWorkers(run: RunResult): WorkerRow[] {
+  const rows: WorkerRow[] = [];
+  for (const m of workerMeasurements) {
+    const mine = run.samples.filter((x) => x.scenario === m.id && x.contestant === HOLDFAST_WORKER);
+    if (mine.length === 0) continue;
+    const base = m.baseline === null ? [] : run.samples.filter((x) => x.scenario === m.id && x.contestant === m.baseline);
+    const baseByRound = new Map(base.map((x) => [x.round, x.value]));
+    const ratios = mine.flatMap((x) => {
+      const b = baseByRound.get(x.round);
+      return b === undefined ? [] : [m.better === 'lower' ? x.value / b : b / x.value];
+    });
+    const values = mine.map((x) => x.value);
+    rows.push({
+      scenario: m.id,
+      title: m.title,
+      unit: m.unit,
+      baseline: m.baseline,
+      baselineMedian: base.length === 0 ? null : median(base.map((x) => x.value)),
+      median: median(values),
+      min: Math.min(...values),
+      max: Math.max(...values),
+      ratio: ratios.length === 0 ? null : median(ratios),
+      target: m.target,
+      rounds: values.length,
+      verified: [...mine, ...base].every((x) => x.verified),
+      note: mine.find((x) => x.note)?.note ?? '',
+    });
+  }
+  return rows;
+}
+
+const WORKER_READING = [
+  '- **Round trip.** The raw figure is a plain `worker_threads` Worker echoing over a MessagePort of its',
+  '  own: two `postMessage` calls and two thread wake-ups, nothing else. A worker-hosted ask adds the',
+  "  stand-in's turn on the main thread (input validation, deadline, mailbox), the owner loop on the",
+  '  thread (its turn, reply validation) and the reply channel; the wake-ups dominate both. The ratio is',
+  '  Holdfast over raw, paired per round (×1.00 = as fast as the raw port).',
+  '- **Pipelined.** Both keep 1,000 asks in flight. The raw port posts one message per ask; the host',
+  '  batches what is sent in one tick into one `postMessage` (flat arrays, no object per message), so',
+  '  it can pass the raw figure. The ratio is raw over Holdfast (below ×1.00 = faster than the raw port).',
+  '- **CPU-bound jobs.** Two actors count primes, on the main thread and then on two worker threads',
+  '  (plus the main thread, on this 2-core machine). The ratio is the gain in throughput; the delay row',
+  '  is the p99 lateness of a 5 ms timer on the main thread while the jobs run — what a server’s',
+  '  requests would wait.',
+  '- **Recovery.** A handler that throws restarts its actor on the same thread. A stuck thread (a',
+  '  handler in an endless loop) is found by its shared-memory heartbeat within the timeout plus one',
+  '  sweep, terminated, and its actors restarted on the spare thread the host keeps booted, with their',
+  '  modules already imported.',
+];
+
+function renderWorkers(rows: WorkerRow[]): string[] {
+  if (rows.length === 0) return [];
+  const out = ['## Worker-hosted actors (`@holdfast/workers`)', ''];
+  out.push('Measured in one process per round, each figure next to its baseline (medians over rounds; the');
+  out.push('ratio is paired within each round, then the median).');
+  out.push('');
+  out.push('| measurement | baseline | Holdfast | spread | ratio | target | rounds | verified |');
+  out.push('|---|---:|---:|---:|---:|---|---:|:---:|');
+  for (const r of rows) {
+    const base = r.baselineMedian === null ? '—' : `${r.baseline}: ${fmtWorker(r.baselineMedian, r.unit)}`;
+    const ratio = r.ratio === null ? '—' : `×${r.ratio.toFixed(2)}`;
+    out.push(
+      `| ${r.title}${r.note ? ` (${r.note})` : ''} | ${base} | ${fmtWorker(r.median, r.unit)} | ${fmtWorker(r.min, r.unit)} – ${fmtWorker(r.max, r.unit)} | ${ratio} | ${r.target} | ${r.rounds} | ${r.verified ? 'yes' : '**no**'} |`,
+    );
+  }
+  out.push('');
+  out.push(...WORKER_READING);
+  out.push('');
+  return out;
+}
+
+function fmtWorker(v: number, unit: string): string {
+  if (unit.endsWith('/s')) return `${fmt(v, unit)} ${unit}`;
+  return `${v.toFixed(unit === 'ms' ? 1 : 2)} ${unit}`;
+}
+
 const SUPERVISION_READING = [
   '- **Sweep over idle actors.** A steward keeps the set of its actors that are in the middle of an',
   '  async turn; the sweep looks at those only. An idle actor costs the sweep nothing, so the figure is',
@@ -189,7 +284,7 @@ function glance(rows: Row[]): string[] {
   return out;
 }
 
-export function renderMarkdown(run: RunResult, rows: Row[], supervision: SupervisionRow[] = []): string {
+export function renderMarkdown(run: RunResult, rows: Row[], supervision: SupervisionRow[] = [], workers: WorkerRow[] = []): string {
   const out: string[] = [];
   out.push('# Benchmarks');
   out.push('');
@@ -249,6 +344,7 @@ export function renderMarkdown(run: RunResult, rows: Row[], supervision: Supervi
     out.push(...SUPERVISION_READING);
     out.push('');
   }
+  out.push(...renderWorkers(workers));
   out.push('## What each contestant guarantees');
   out.push('');
   out.push('| contestant | semantics |');

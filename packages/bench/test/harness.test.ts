@@ -59,5 +59,21 @@ describe('benchmark harness', () => {
       expect(row.rounds).toBe(1);
       expect(row.median).toBeGreaterThan(0);
     }
+    const workers = (result as unknown as { workers: Array<{ scenario: string; verified: boolean; rounds: number; median: number; ratio: number | null }> })
+      .workers;
+    expect(workers.map((r) => [r.scenario, r.ratio === null])).toEqual([
+      ['worker-ask', false],
+      ['worker-pipelined', false],
+      ['worker-cpu', false],
+      ['worker-cpu-lag', false],
+      ['worker-restart', true],
+      ['worker-stuck', true],
+      ['worker-recovered', true],
+    ]);
+    for (const row of workers) {
+      expect(row.verified).toBe(true);
+      expect(row.rounds).toBe(1);
+      expect(row.median).toBeGreaterThan(0);
+    }
   });
 });

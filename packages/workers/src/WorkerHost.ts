@@ -11,7 +11,11 @@ import type { ThreadInit } from './internal/wire.js';
 export interface WorkerHostOptions {
   /** The host's name, in summaries (`workers#2`), logs and errors (default `workers`). */
   readonly name?: string;
-  /** Worker threads, each hosting many actors (default: the machine's available parallelism). */
+  /**
+   * Worker threads that serve actors, each hosting many (default: the machine's available
+   * parallelism). One more thread is kept booted as a spare, so that a lost thread's actors
+   * restart at once instead of waiting for a thread to start.
+   */
   readonly threads?: number;
   /**
    * Stuck-thread detection. Each thread bumps a counter in shared memory every `beatMs`; a thread
@@ -92,11 +96,15 @@ function threadArgv(argv: readonly string[]): string[] | undefined {
  */
 export class WorkerHost implements ActorHost {
   readonly name: string;
-  /** How many threads the host keeps running. */
+  /** How many threads serve actors (one more is kept booted as a spare). */
   readonly threads: number;
   readonly #pool: Piscina;
-  readonly #beats: Int32Array;
-  readonly #slots: Thread[] = [];
+  /** The threads that serve actors, by position. */
+  readonly #serving: Thread[] = [];
+  /** A booted thread with no actors, which takes over from a lost one at once. */
+  #spare: Thread | null = null;
+  /** Behaviour modules spawned on this host: the spare imports them ahead of need. */
+  readonly #modules = new Set<string>();
   readonly #timeoutMs: number;
   readonly #sweepMs: number;
   readonly #beatMs: number;
@@ -118,13 +126,12 @@ export class WorkerHost implements ActorHost {
     this.#sweepMs = o.heartbeat?.sweepMs ?? Math.min(1_000, Math.max(10, this.#timeoutMs / 4));
     this.#beatMs = o.heartbeat?.beatMs ?? Math.min(100, this.#sweepMs / 2);
     this.#closeTimeoutMs = o.closeTimeoutMs ?? 2_000;
-    this.#beats = new Int32Array(new SharedArrayBuffer(4 * this.threads));
     const execArgv = o.execArgv ?? threadArgv(process.execArgv);
     this.#pool = new Piscina({
       filename: BOOTSTRAP,
       name: 'default',
-      minThreads: this.threads,
-      maxThreads: this.threads,
+      minThreads: this.threads + 1,
+      maxThreads: this.threads + 1,
       idleTimeout: Number.POSITIVE_INFINITY,
       // piscina's default ('sync') blocks the thread between tasks, which stops its timers (the heartbeat).
       atomics: 'disabled',
@@ -137,7 +144,8 @@ export class WorkerHost implements ActorHost {
       // A thread that failed outside a task; its task's rejection does the recovery.
       process.emitWarning(`worker host '${this.name}': ${e instanceof Error ? e.message : String(e)}`);
     });
-    for (let slot = 0; slot < this.threads; slot++) this.#startThread(slot);
+    for (let i = 0; i < this.threads; i++) this.#serving.push(this.#boot());
+    this.#spare = this.#boot();
     this.#sweep = setInterval(() => this.#checkHeartbeats(), this.#sweepMs);
     this.#sweep.unref();
   }
@@ -156,21 +164,24 @@ export class WorkerHost implements ActorHost {
     return this.#lostCount;
   }
 
-  /** Threads running now, and how many actors each holds. */
+  /** The serving threads (and how many actors and asks in flight each has), the spare, and how many threads were replaced. */
   stats(): {
     readonly threads: ReadonlyArray<{ readonly thread: number; readonly actors: number; readonly inFlight: number; readonly booted: boolean }>;
+    readonly spare: { readonly thread: number; readonly booted: boolean } | null;
     readonly replaced: number;
   } {
+    const spare = this.#spare;
     return {
-      threads: this.#slots.map((t) => ({ thread: t.no, actors: t.load, inFlight: t.inFlight, booted: t.booted })),
+      threads: this.#serving.map((t) => ({ thread: t.no, actors: t.load, inFlight: t.inFlight, booted: t.booted })),
+      spare: spare === null ? null : { thread: spare.no, booted: spare.booted },
       replaced: this.#lostCount,
     };
   }
 
   /**
-   * Stop the threads: each finishes what it is doing (up to `closeTimeoutMs`), then the pool is
-   * destroyed (a stuck thread is terminated). `system.shutdown()` calls it for the hosts its
-   * actors used, after they stopped.
+   * Stop the threads: each finishes what it is doing (up to `closeTimeoutMs`, as long as its
+   * heartbeat shows it is not stuck), then the pool is destroyed (a stuck thread is terminated).
+   * `system.shutdown()` calls it for the hosts its actors used, after they stopped.
    */
   close(): Promise<void> {
     this.#closing ??= this.#close();
@@ -179,29 +190,29 @@ export class WorkerHost implements ActorHost {
 
   async #close(): Promise<void> {
     clearInterval(this.#sweep);
-    await Promise.all(
-      this.#slots.map(async (t) => {
-        if (!t.alive) return;
-        t.control({ op: 'close' });
-        t.flush();
-        // Wait while the thread finishes, for as long as it keeps beating (a stuck one is terminated).
-        let ended = false;
-        void t.task?.then(
-          () => (ended = true),
-          () => (ended = true),
-        );
-        const until = performance.now() + this.#closeTimeoutMs;
-        let beat = Atomics.load(this.#beats, t.slot);
-        while (!ended && performance.now() < until) {
-          await new Promise((r) => setTimeout(r, 2 * this.#beatMs + 5));
-          const now = Atomics.load(this.#beats, t.slot);
-          if (now === beat && !ended) break;
-          beat = now;
-        }
-      }),
-    );
-    for (const t of this.#slots) t.lose(new ShuttingDown(this.name));
+    const all = [...this.#serving, ...(this.#spare ? [this.#spare] : [])];
+    await Promise.all(all.map((t) => this.#finish(t)));
+    for (const t of all) t.lose(new ShuttingDown(this.name));
     await this.#pool.destroy();
+  }
+
+  /** Ask a thread to finish and wait while it does, for as long as it keeps beating. */
+  async #finish(t: Thread): Promise<void> {
+    if (!t.alive) return;
+    t.control({ op: 'close' });
+    t.flush();
+    let ended = false;
+    void t.task?.then(
+      () => (ended = true),
+      () => (ended = true),
+    );
+    const until = performance.now() + this.#closeTimeoutMs;
+    let beat = t.beat;
+    while (!ended && performance.now() < until) {
+      await new Promise((r) => setTimeout(r, 2 * this.#beatMs + 5));
+      if (t.beat === beat && !ended) return;
+      beat = t.beat;
+    }
   }
 
   // ---------------------------------------------------------------- for the stand-ins (internal)
@@ -229,48 +240,67 @@ export class WorkerHost implements ActorHost {
     return link;
   }
 
-  /** @internal The live thread with the fewest actors. */
-  place(): Thread {
+  /** @internal The live serving thread with the fewest actors; notes the module for the spare. */
+  place(module: string): Thread {
     if (this.#closing !== null) throw new ShuttingDown(this.name);
+    if (!this.#modules.has(module)) {
+      this.#modules.add(module);
+      this.#spare?.control({ op: 'preload', module });
+    }
     let best: Thread | null = null;
-    for (const t of this.#slots) if (t.alive && (best === null || t.load < best.load)) best = t;
+    for (const t of this.#serving) if (t.alive && (best === null || t.load < best.load)) best = t;
     if (best === null) throw new Error(`worker host '${this.name}' has no live thread`);
     return best;
   }
 
   // ---------------------------------------------------------------- threads
 
-  #startThread(slot: number): void {
+  #boot(): Thread {
     const { port1, port2 } = new MessageChannel();
-    const t = new Thread(++this.#nextNo, slot, port1, this.#beats, this.#beatMs);
-    t.lastBeat = Atomics.load(this.#beats, slot);
-    this.#slots[slot] = t;
-    const init: ThreadInit = { port: port2, beats: this.#beats, slot, beatMs: this.#beatMs, thread: t.no, runtime: RUNTIME };
+    const t = new Thread(++this.#nextNo, port1, this.#beatMs);
+    t.lastBeat = t.beat;
+    const init: ThreadInit = { port: port2, beats: t.beats, beatMs: this.#beatMs, thread: t.no, runtime: RUNTIME };
     t.task = this.#pool.run(init, { transferList: [port2] as never, signal: t.abort.signal });
     t.task.then(
-      () => {
-        if (this.#closing === null) this.#lose(t, new Error(`worker thread ${t.no} ended`));
-      },
-      (e: unknown) => {
-        if (this.#closing === null) this.#lose(t, e instanceof Error ? e : new Error(String(e)));
-      },
+      () => this.#ended(t, new Error(`worker thread ${t.no} ended`)),
+      (e: unknown) => this.#ended(t, e instanceof Error ? e : new Error(String(e))),
     );
+    for (const module of this.#modules) t.control({ op: 'preload', module });
+    return t;
   }
 
+  #ended(t: Thread, cause: Error): void {
+    if (this.#closing !== null || !t.alive) return;
+    if (t === this.#spare) {
+      t.lose(cause);
+      this.#spare = this.#boot();
+      return;
+    }
+    this.#lose(t, cause);
+  }
+
+  /**
+   * A serving thread is gone or stuck: terminate it, put the spare in its place (it is booted and
+   * has the modules), boot a new spare, and report its actors crashed (their steward restarts
+   * them, on the least loaded thread: the one that just took over).
+   */
   #lose(t: Thread, cause: Error): void {
     if (!t.alive || this.#closing !== null) return;
     this.#lostCount++;
-    // Terminate it if it still runs (stuck): piscina ends a worker whose task is aborted.
+    // piscina ends a worker whose task is aborted, even one stuck in a loop.
     t.abort.abort(cause);
+    const i = this.#serving.indexOf(t);
+    const spare = this.#spare;
+    this.#serving[i] = spare?.alive ? spare : this.#boot();
+    this.#spare = this.#boot();
     t.lose(cause);
-    this.#startThread(t.slot);
   }
 
   #checkHeartbeats(): void {
     const now = performance.now();
-    for (const t of this.#slots) {
+    for (const t of [...this.#serving, ...(this.#spare ? [this.#spare] : [])]) {
       if (!t.alive) continue;
-      const beat = Atomics.load(this.#beats, t.slot);
+      const beat = t.beat;
       if (beat !== t.lastBeat) {
         t.lastBeat = beat;
         t.lastChange = now;
@@ -280,8 +310,13 @@ export class WorkerHost implements ActorHost {
       const silent = now - t.lastChange;
       // A thread still booting (loading its modules) gets longer: it has not started beating.
       const limit = t.booted ? this.#timeoutMs : Math.max(this.#timeoutMs, 30_000);
-      if (silent >= limit) {
-        this.#lose(t, new Error(`worker thread ${t.no} showed no heartbeat for ${Math.round(silent)} ms (timeout ${limit} ms)`));
+      if (silent < limit) continue;
+      const cause = new Error(`worker thread ${t.no} showed no heartbeat for ${Math.round(silent)} ms (timeout ${limit} ms)`);
+      if (t === this.#spare) {
+        t.abort.abort(cause);
+        this.#ended(t, cause);
+      } else {
+        this.#lose(t, cause);
       }
     }
   }

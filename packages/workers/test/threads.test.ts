@@ -62,6 +62,8 @@ describe('worker threads', () => {
         { thread: 3, actors: 1, inFlight: 0, booted: expect.any(Boolean) },
         { thread: 2, actors: 1, inFlight: 0, booted: true },
       ],
+      // The spare (thread 3) took over at once; thread 4 is the new spare.
+      spare: { thread: 4, booted: expect.any(Boolean) },
       replaced: 1,
     });
     expect(system.actors().map((s) => [s.id, s.host, s.incarnation])).toEqual([

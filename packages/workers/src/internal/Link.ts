@@ -36,8 +36,8 @@ interface Parked {
 /** What a link needs from its host. */
 export interface LinkHost {
   readonly name: string;
-  /** The live thread with the fewest actors (throws once the host is closed). */
-  place(): Thread;
+  /** The live thread with the fewest actors (throws once the host is closed); `module` is what it will load. */
+  place(module: string): Thread;
 }
 
 /** What the actor type needs to place an actor. */
@@ -110,7 +110,7 @@ export class Link {
   }
 
   async #spawn(): Promise<void> {
-    const t = this.host.place();
+    const t = this.host.place(this.type.module);
     const a = t.nextActor();
     this.thread = t;
     this.a = a;

@@ -41,8 +41,6 @@ const ARITY: Record<number, number> = { [ASK]: 7, [TELL]: 4, [CANCEL]: 3 };
 export class Thread {
   /** Its number, unique over the host's life (a replacement gets a new one). */
   readonly no: number;
-  /** Its heartbeat slot (a replacement takes over the slot). */
-  readonly slot: number;
   readonly port: MessagePort;
   readonly abort = new AbortController();
   alive = true;
@@ -62,19 +60,23 @@ export class Thread {
   #transfer: Transferable[] | null = null;
   #queued = false;
   readonly #flush = () => this.flush();
-  readonly #beats: Int32Array;
+  /** Its heartbeat: a counter in shared memory that the thread bumps every `beatMs`. */
+  readonly beats = new Int32Array(new SharedArrayBuffer(4));
   readonly #beatMs: number;
 
-  constructor(no: number, slot: number, port: MessagePort, beats: Int32Array, beatMs: number) {
+  constructor(no: number, port: MessagePort, beatMs: number) {
     this.no = no;
-    this.slot = slot;
     this.port = port;
-    this.#beats = beats;
     this.#beatMs = beatMs;
     this.lastChange = performance.now();
     port.on('message', (batch: FromWorkerBatch) => this.#receive(batch));
     // The port must not keep the process alive by itself: pending asks do (their deadlines).
     port.unref();
+  }
+
+  /** The heartbeat count now. */
+  get beat(): number {
+    return Atomics.load(this.beats, 0);
   }
 
   /** Actors placed here. */
@@ -146,10 +148,10 @@ export class Thread {
    * port (a start, a stop) is ordered after it. A stuck thread is the heartbeat sweep's business.
    */
   #unlessStalled(key: string): void {
-    let beat = Atomics.load(this.#beats, this.slot);
+    let beat = this.beat;
     const timer = setInterval(
       () => {
-        const now = Atomics.load(this.#beats, this.slot);
+        const now = this.beat;
         const ack = this.#acks.get(key);
         if (ack === undefined) {
           clearInterval(timer);

@@ -47,6 +47,8 @@ export type Control =
   | { readonly op: 'end'; readonly a: number; readonly reason: StopReason }
   | { readonly op: 'start'; readonly a: number }
   | { readonly op: 'stop'; readonly a: number; readonly reason: StopReason }
+  /** Import a behaviour module ahead of need (a spare thread, kept warm for replacements). */
+  | { readonly op: 'preload'; readonly module: string }
   | { readonly op: 'close' };
 
 /** Worker → main, rare. */
@@ -75,9 +77,8 @@ export interface WorkerActorSettings {
 /** What the bootstrap task of a worker thread receives. */
 export interface ThreadInit {
   readonly port: import('node:worker_threads').MessagePort;
-  /** The thread's heartbeat: `beats[slot]` goes up every `beatMs`. */
+  /** The thread's heartbeat: `beats[0]` goes up every `beatMs`. */
   readonly beats: Int32Array;
-  readonly slot: number;
   readonly beatMs: number;
   readonly thread: number;
   /** The worker runtime's module (TypeScript source in development, built JavaScript otherwise). */

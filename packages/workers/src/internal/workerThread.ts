@@ -46,10 +46,10 @@ interface Hosted {
  * The task resolves when the main thread closes the port's conversation (`close`).
  */
 export async function runThread(init: ThreadInit): Promise<void> {
-  const { port, beats, slot, beatMs } = init;
+  const { port, beats, beatMs } = init;
   // The heartbeat: a counter in shared memory, read by the main thread however busy it is.
-  Atomics.add(beats, slot, 1);
-  const beat = setInterval(() => Atomics.add(beats, slot, 1), beatMs);
+  Atomics.add(beats, 0, 1);
+  const beat = setInterval(() => Atomics.add(beats, 0, 1), beatMs);
   const link = new Outbox(port);
   const byA = new Map<number, Hosted>();
   const byId = new Map<string, Hosted>();
@@ -143,6 +143,13 @@ export async function runThread(init: ThreadInit): Promise<void> {
     }
     if (op.op === 'spawn') {
       void spawn(op);
+      return;
+    }
+    if (op.op === 'preload') {
+      // A failure shows at spawn, where it can be reported to the actor's steward.
+      void ensureTypeScript(op.module)
+        .then(() => import(op.module))
+        .catch(() => {});
       return;
     }
     const h = byA.get(op.a);
