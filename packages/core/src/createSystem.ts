@@ -90,6 +90,9 @@ export type SpawnOptions<A> = ActorOptions & { readonly id?: string; readonly ho
     ? { readonly args?: A }
     : { readonly args: A });
 
+/** @internal A system option of actor hosts: called on every `ctx.heartbeat()` (the host's own progress signal). */
+export const PROGRESS_HOOK: unique symbol = Symbol('holdfast.progressHook');
+
 /** @internal A spawn option of actor hosts: the incarnation the actor starts at (its stand-in's). */
 export const START_INCARNATION: unique symbol = Symbol('holdfast.startIncarnation');
 
@@ -212,6 +215,7 @@ export class ActorSystem {
       random: options.random ?? Math.random,
       wall,
       observer: observerState(options.turnObserver, logger),
+      progress: ((options as { [PROGRESS_HOOK]?: () => void })[PROGRESS_HOOK] as (() => void) | undefined) ?? null,
     };
     const heartbeat = options.heartbeat ?? {};
     const intensity = options.rootIntensity ?? {};

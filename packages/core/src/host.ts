@@ -11,7 +11,7 @@
 import type { Transferable } from 'node:worker_threads';
 import type { ActorHost } from './ActorHost.js';
 import { type ActorRef, cellOf } from './ActorRef.js';
-import { type ActorSystem, DELEGATED_STEWARD, START_INCARNATION } from './createSystem.js';
+import { type ActorSystem, DELEGATED_STEWARD, PROGRESS_HOOK, START_INCARNATION } from './createSystem.js';
 import type { ActorContext, DeferredReply } from './defineActor.js';
 import type { AnyProtocol } from './defineProtocol.js';
 import type { CrashReason, StopReason } from './errors.js';
@@ -28,7 +28,11 @@ export type { Supervised } from './internal/Supervised.js';
  * A spawn option for an actor's host side: the incarnation it starts at, so that `ctx.incarnation`
  * there matches its stand-in's (an actor moved to a fresh thread keeps counting).
  */
-export { START_INCARNATION };
+/**
+ * A system option for an actor host's own system: a function called on every `ctx.heartbeat()`,
+ * so that a long turn that proves progress keeps the host's thread heartbeat going too.
+ */
+export { PROGRESS_HOOK, START_INCARNATION };
 
 /**
  * Take the reply channel of the message being handled out of the turn, for good: like

@@ -76,6 +76,23 @@ describe('worker threads', () => {
     expect(await system.shutdown()).toMatchObject({ clean: true });
   });
 
+  it('progress is every turn and every ctx.heartbeat(): a burst of long turns, or one long turn that beats, is not stuck', async () => {
+    const system = createSystem({ name: 'progress' });
+    const host = createWorkerHost({ threads: 1, heartbeat: { timeoutMs: 300, sweepMs: 20 } });
+    const p = system.spawn(WorkerProbe, { id: 'p', host });
+    await p.ask('get', {});
+    // Eight 150 ms turns run back to back (1.2 s without the thread's event loop turning).
+    const spins = await Promise.all(Array.from({ length: 8 }, () => outcome(p.ask('spin', { ms: 150 }))));
+    expect(spins.every((r) => 'ok' in r)).toBe(true);
+    // One 1 s turn that calls ctx.heartbeat() every 50 ms.
+    expect(await p.ask('work', { ms: 1_000, beatEveryMs: 50 })).toBeGreaterThanOrEqual(15);
+    expect(host.stats().replaced).toBe(0);
+    // The same turn without beats is stuck.
+    expect(await outcome(p.ask('work', { ms: 1_000, beatEveryMs: 5_000 }))).toMatchObject({ code: 'WORKER_LOST' });
+    expect(host.stats().replaced).toBe(1);
+    await system.shutdown();
+  });
+
   it('a handler that throws fails only its own turn and actor: the thread and its other actors live on', async () => {
     const system = createSystem({ name: 'throws' });
     const host = createWorkerHost({ threads: 1 });

@@ -57,4 +57,6 @@ export interface SystemCore {
   readonly wall: { now: number };
   /** Who receives turn durations, or null (then turns are not timed at all). */
   readonly observer: ObserverState | null;
+  /** Called by `ctx.heartbeat()` (an actor host counts it as its thread's progress), or null. */
+  readonly progress: (() => void) | null;
 }

@@ -83,7 +83,9 @@ export class TurnContext implements ActorContext<never, unknown>, ChainTurn {
   }
 
   heartbeat(): void {
-    if (!this.fenced) this.cell.beats++;
+    if (this.fenced) return;
+    this.cell.beats++;
+    this.cell.core.progress?.();
   }
 
   stop(): void {

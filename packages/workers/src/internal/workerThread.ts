@@ -1,8 +1,18 @@
 import type { MessagePort } from 'node:worker_threads';
-import { type ActorDefinition, type ActorRef, type AnyProtocol, createSystem, isHoldfastError, type Logger, type StopReason } from '@holdfast/core';
+import {
+  type ActorDefinition,
+  type ActorRef,
+  type AnyProtocol,
+  createSystem,
+  isHoldfastError,
+  type Logger,
+  type StopReason,
+  type SystemOptions,
+} from '@holdfast/core';
 import {
   delegatedSteward,
   endActorAtBoundary,
+  PROGRESS_HOOK,
   reincarnateActor,
   START_INCARNATION,
   type StewardDelegate,
@@ -55,14 +65,20 @@ export async function runThread(init: ThreadInit): Promise<void> {
   const byId = new Map<string, Hosted>();
   const aOf = (id: unknown): number => (typeof id === 'string' ? (byId.get(id)?.a ?? 0) : 0);
 
-  const system = createSystem({
+  // Progress is also every turn that ends and every ctx.heartbeat(): a burst of long turns runs
+  // in one macrotask, where the interval above cannot fire, and must not look stuck.
+  const progress = () => Atomics.add(beats, 0, 1);
+  const options: SystemOptions & { [PROGRESS_HOOK]: () => void } = {
+    [PROGRESS_HOOK]: progress,
+    turnObserver: { sampleEvery: 1, observe: progress },
     name: `worker-${init.thread}`,
     logger: forwardingLogger(link, aOf, {}),
     // Inputs were checked on the main thread before they were queued; replies are checked here,
     // at the thread boundary, so that a bad one crashes the turn that made it.
     validate: { input: false, reply: true },
     heartbeat: { timeoutMs: 30_000, sweepMs: 100 },
-  });
+  };
+  const system = createSystem(options);
   system.events.subscribe((e) => {
     const a = aOf(e.actor);
     if (a === 0) return;
