@@ -38,7 +38,7 @@ describe('digest service (hashers on worker threads)', () => {
     );
     const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
     const logs: Array<Record<string, unknown>> = [];
-    const started = new Promise<string>((resolve, reject) => {
+    const started = new Promise<{ front: string; admin: string }>((resolve, reject) => {
       let buffered = '';
       let front = '';
       child.stdout.on('data', (d: Buffer) => {
@@ -48,13 +48,18 @@ describe('digest service (hashers on worker threads)', () => {
           buffered = buffered.slice(nl + 1);
           logs.push(line);
           if (typeof line.front === 'string') front = line.front;
-          if (line.msg === 'service started') resolve(front);
+          if (line.msg === 'service started') resolve({ front, admin: line.admin as string });
         }
       });
       void exited.then((code) => reject(new Error(`exited early (${code})`)));
     });
     try {
-      const front = await started;
+      const { front, admin } = await started;
+      const metric = async (name: string) => {
+        const text = await (await fetch(`${admin}/metrics`)).text();
+        const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes('host="hashers"'));
+        return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+      };
       const digest = (text: string, rounds: number) =>
         fetch(`${front}/digest?rounds=${rounds}`, { method: 'POST', body: text }).then(async (r) => ({
           status: r.status,
@@ -89,6 +94,8 @@ describe('digest service (hashers on worker threads)', () => {
       };
       expect(Object.values(before.hashers).reduce((a, h) => a + h.served, 0)).toBe(25);
       expect(before.threads.replaced).toBe(0);
+      expect(await metric('holdfast_worker_threads')).toBe(2);
+      expect(await metric('holdfast_worker_threads_replaced_total')).toBe(0);
       // h0 and h2 share a thread (placed least-loaded first: h0, h1, h2, h3 → threads 1, 2, 1, 2).
       expect(before.placement).toMatchObject({ h0: 'hashers#1', h1: 'hashers#2', h2: 'hashers#1', h3: 'hashers#2' });
 
@@ -98,6 +105,7 @@ describe('digest service (hashers on worker threads)', () => {
       expect(await stall.json()).toEqual({ error: 'the worker thread was lost; retry', actor: 'h0' });
       const after = (await (await fetch(`${front}/stats`)).json()) as typeof before;
       expect(after.threads.replaced).toBe(1);
+      expect(await metric('holdfast_worker_threads_replaced_total')).toBe(1);
       // The actors of the lost thread restarted with fresh state; the others kept theirs.
       expect(after.hashers.h0?.served).toBe(0);
       expect(after.hashers.h2?.served).toBe(0);

@@ -18,4 +18,6 @@ export interface ActorHost {
   describe?(actorId: string): string;
   /** Release the host's resources (threads); called by `system.shutdown()` after its actors stopped. */
   close(): Promise<void>;
+  /** How many of its units (threads) are up and serving now, and how many were replaced so far (for metrics). */
+  health?(): { readonly up: number; readonly replaced: number };
 }

@@ -425,6 +425,11 @@ export class ActorSystem {
     return cell.addTracer(listener);
   }
 
+  /** The actor hosts (worker pools) this system's actors were spawned on. */
+  hosts(): ActorHost[] {
+    return [...this.#hosts];
+  }
+
   /** A summary of every live actor, in spawn order. */
   actors(): ActorSummary[] {
     return Array.from(this.#cells.values(), (c) => c.summary());

@@ -159,6 +159,11 @@ export class WorkerHost implements ActorHost {
     return this.name;
   }
 
+  /** Serving threads up (booted and alive) now, and threads replaced so far: what the service runtime's metrics show. */
+  health(): { readonly up: number; readonly replaced: number } {
+    return { up: this.#serving.filter((t) => t.alive && t.booted).length, replaced: this.#lostCount };
+  }
+
   /** Threads that were lost (stuck, out of memory, exited) and replaced so far. */
   get replaced(): number {
     return this.#lostCount;

@@ -68,6 +68,35 @@ export class ServiceMetrics {
       },
     });
     new Gauge({
+      name: 'holdfast_worker_threads',
+      help: 'Worker threads up and serving actors, by host',
+      labelNames: ['host'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const h of metrics.#system?.hosts() ?? []) {
+          const health = h.health?.();
+          if (health !== undefined) this.set({ host: h.name }, health.up);
+        }
+      },
+    });
+    const replaced = new Map<string, number>();
+    new Counter({
+      name: 'holdfast_worker_threads_replaced_total',
+      help: 'Worker threads lost (stuck, out of memory, exited) and replaced, by host',
+      labelNames: ['host'],
+      registers: [this.registry],
+      collect() {
+        for (const h of metrics.#system?.hosts() ?? []) {
+          const now = h.health?.().replaced;
+          if (now === undefined) continue;
+          const last = replaced.get(h.name) ?? 0;
+          this.inc({ host: h.name }, now - last);
+          replaced.set(h.name, now);
+        }
+      },
+    });
+    new Gauge({
       name: 'holdfast_pending_asks',
       help: 'Asks waiting for their reply',
       registers: [this.registry],
