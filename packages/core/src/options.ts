@@ -125,9 +125,9 @@ export interface AskOptions {
   /** Abort the ask: it fails with `CANCELLED` and the handler's `ctx.signal` aborts. */
   readonly signal?: AbortSignal;
   /**
-   * For an actor on a worker thread: buffers (and ports) in the input to move to the thread
-   * instead of copying them. They are unusable by the caller afterwards. Ignored in-thread,
-   * where nothing is copied.
+   * For an `ask` to an actor on a worker thread: buffers (and ports) in the input to move to the
+   * thread instead of copying them. They are unusable by the caller afterwards. Ignored in-thread,
+   * where nothing is copied, and by `send` (a tell's input is copied).
    *
    * @example
    * ```ts
