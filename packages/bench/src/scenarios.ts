@@ -86,11 +86,17 @@ export const pipelinedAsk: Scenario = {
     let issued = 0;
     let max = 0;
     let stop = false;
+    // A peer may lose a reply (nact's query ids can collide): count it, do not crash the run.
+    let lost = 0;
     const lane = async () => {
       while (issued < total && !stop) {
         issued++;
-        const v = await h.ask(1);
-        if (v > max) max = v;
+        try {
+          const v = await h.ask(1);
+          if (v > max) max = v;
+        } catch {
+          lost++;
+        }
       }
     };
     const t = now();
@@ -101,7 +107,7 @@ export const pipelinedAsk: Scenario = {
     clearTimeout(timer);
     const dt = now() - t;
     await sys.close();
-    return { value: issued / (dt / 1000), verified: max === issued };
+    return { value: issued / (dt / 1000), verified: lost === 0 && max === issued, ...(lost > 0 && { note: `${lost} replies lost` }) };
   },
 };
 
