@@ -162,7 +162,10 @@ export class Link {
   /** Its thread was lost: report the crash (its asks in flight have failed with `WORKER_LOST`). */
   lost(threadNo: number, cause: Error): void {
     this.thread = null;
+    // An ask whose turn crashed, waiting for the crash report that will not come now.
+    const held = this.heldCrash;
     this.heldCrash = null;
+    if (held !== null && !held.reply.settled) held.reply.fail(new WorkerLost(this.id, threadNo, cause));
     this.#workerDown = false;
     this.log.error({ err: cause, thread: threadNo }, 'worker thread lost');
     crashActor(this.ref, new WorkerLost(this.id, threadNo, cause), 'worker-lost', null);
