@@ -13,9 +13,10 @@ import type { ActorHost } from './ActorHost.js';
 import { type ActorRef, cellOf } from './ActorRef.js';
 import { type ActorSystem, DELEGATED_STEWARD, PROGRESS_HOOK, START_INCARNATION } from './createSystem.js';
 import type { ActorContext, DeferredReply } from './defineActor.js';
-import type { AnyProtocol } from './defineProtocol.js';
-import type { CrashReason, StopReason } from './errors.js';
+import { type AnyProtocol, messageIn } from './defineProtocol.js';
+import { type CrashReason, InvalidMessage, type StopReason } from './errors.js';
 import type { Cell } from './internal/Cell.js';
+import { syncState } from './internal/callChain.js';
 import { Envelope } from './internal/Envelope.js';
 import type { StewardDelegate } from './internal/StewardNode.js';
 import type { TurnContext } from './internal/TurnContext.js';
@@ -50,6 +51,51 @@ export function forwardReply<R>(ctx: ActorContext<AnyProtocol, R>): DeferredRepl
     if (!turn.fenced && !env.settled) turn.cell.trackDeferred(env);
   }
   return env as DeferredReply<R>;
+}
+
+/**
+ * Queue an ask on the host's side of an actor: the message came over a thread boundary with its
+ * input already checked; the outcome goes to `resolve` or `reject` (no promise). Unknown message
+ * names are refused through `reject`.
+ */
+export function hostAsk(
+  ref: ActorRef,
+  message: string,
+  input: unknown,
+  timeoutMs: number,
+  signal: AbortSignal | null,
+  resolve: (value: unknown) => void,
+  reject: (error: unknown) => void,
+): void {
+  const cell = cellOf(ref);
+  const msg = messageIn(cell.table, message);
+  if (msg === undefined) {
+    reject(new InvalidMessage({ actor: cell.id, message, issues: [{ path: [], message: `unknown message '${message}'` }] }));
+    return;
+  }
+  cell.hostAsk(msg, input, timeoutMs, signal, resolve, reject);
+}
+
+/**
+ * The reply channel of the message whose handler is running now (synchronously), taken out of
+ * the turn for good, as {@link forwardReply} does, for a handler that takes no `ctx` (so that no
+ * turn context is made per message). Null for a tell. Also returns the caller's transfer list.
+ */
+export function forwardCurrent(): { readonly reply: DeferredReply<unknown> | null; readonly transfer: readonly Transferable[] | undefined } {
+  const cell = syncState.cell as Cell | null;
+  const env = cell?.runningLetter() ?? null;
+  if (!(env instanceof Envelope)) return { reply: null, transfer: undefined };
+  env.kept = true;
+  if (!env.deferred) {
+    env.deferred = true;
+    if (!env.settled) (cell as Cell).trackDeferred(env);
+  }
+  return { reply: env as DeferredReply<unknown>, transfer: env.extra?.transfer };
+}
+
+/** Count progress for the actor's running turn (what `ctx.heartbeat()` does), for a handler without `ctx`. */
+export function heartbeatOf(ref: ActorRef): void {
+  cellOf(ref).beats++;
 }
 
 /** The buffers the caller of the message being handled asked to transfer (`ask(..., { transfer })`). */

@@ -1,15 +1,6 @@
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  type ActorContext,
-  type ActorDefinition,
-  type ActorOptions,
-  type AnyProtocol,
-  defineActor,
-  type Handlers,
-  InvalidArgument,
-  type LifecycleContext,
-} from '@holdfast/core';
+import { type ActorDefinition, type ActorOptions, type AnyProtocol, defineActor, type Handlers, InvalidArgument, type LifecycleContext } from '@holdfast/core';
 import { hostOf } from '@holdfast/core/host';
 import type { Link } from './internal/Link.js';
 import { WorkerHost } from './WorkerHost.js';
@@ -55,9 +46,10 @@ export function workerActor<P extends AnyProtocol, A = unknown>(
   const url = moduleUrl(module);
   const typeName = options.name ?? protocol.name;
   const type = { typeName, module: url, protocol };
-  const handlers: Record<string, (s: WorkerActorState, input: unknown, ctx: ActorContext<AnyProtocol>) => Promise<void> | undefined> = {};
+  // No `ctx` parameter: the core then makes no turn context per message.
+  const handlers: Record<string, (s: WorkerActorState, input: unknown) => Promise<void> | undefined> = {};
   for (const name of Object.keys(protocol.messages)) {
-    handlers[name] = (state, input, ctx) => (state.link as Link).forward(name, input, ctx);
+    handlers[name] = (state, input) => (state.link as Link).forward(name, input);
   }
   const def = defineActor(protocol, {
     name: typeName,

@@ -443,6 +443,36 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     return promise;
   }
 
+  /**
+   * @internal An ask from an actor host's side (a message that came over a thread boundary, its
+   * input checked by the sender): no call chain, no tracing, and the outcome goes to `resolve` /
+   * `reject` instead of a promise. The mailbox bound was enforced by the sender.
+   */
+  hostAsk(
+    msg: CompiledMessage,
+    input: unknown,
+    timeoutMs: number,
+    signal: AbortSignal | null,
+    resolve: (v: unknown) => void,
+    reject: (e: unknown) => void,
+  ): void {
+    if (this.gate !== 0) {
+      const refused = this.#refuseAsk(null);
+      if (refused !== null) {
+        reject(refused);
+        return;
+      }
+    }
+    this.core.counters.asks++;
+    const env = new Envelope(msg, input, this, null);
+    env.resolve = resolve;
+    env.rejectFn = reject;
+    this.core.deadlines.add(env, timeoutMs);
+    if (signal !== null) this.#watchSignal(env, signal);
+    this.mailbox.push(env);
+    if (!this.scheduled && !this.busy) this.core.dispatcher.schedule(this);
+  }
+
   /** Queue a tell (the input is already validated). Never throws; failures become dead letters. */
   tell(msg: CompiledMessage, input: unknown): void {
     let traced = false;

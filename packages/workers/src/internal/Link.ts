@@ -1,16 +1,6 @@
 import type { Transferable } from 'node:worker_threads';
-import {
-  type ActorContext,
-  type ActorRef,
-  type ActorSystem,
-  type AnyProtocol,
-  type DeferredReply,
-  InvalidReply,
-  type Logger,
-  type StopReason,
-  WorkerLost,
-} from '@holdfast/core';
-import { callerMayCancel, crashActor, forwardReply, hostedSettings, remainingMs, transferOf } from '@holdfast/core/host';
+import { type ActorRef, type ActorSystem, type AnyProtocol, type DeferredReply, InvalidReply, type Logger, type StopReason, WorkerLost } from '@holdfast/core';
+import { callerMayCancel, crashActor, forwardCurrent, heartbeatOf, hostedSettings, remainingMs } from '@holdfast/core/host';
 import type { Thread } from './Thread.js';
 import { fromWire, type Report, type WireError } from './wire.js';
 
@@ -73,8 +63,8 @@ export class Link {
   readonly #parked: Parked[] = [];
   #parkedHead = 0;
   #roomWaiters: Array<() => void> = [];
-  /** The turn waiting for room, which must prove progress to the main steward while it waits. */
-  #waiting: ActorContext<AnyProtocol> | null = null;
+  /** A turn is waiting for room: it proves progress to the main steward with every answer. */
+  #waiting = false;
 
   constructor(ref: ActorRef, host: LinkHost, type: LinkType, system: ActorSystem, log: Logger) {
     this.ref = ref;
@@ -173,15 +163,17 @@ export class Link {
 
   // ---------------------------------------------------------------- messages (from the stand-in's handlers)
 
-  /** Forward the message being handled. Returns a promise (the turn waits) when the thread has `capacity` in flight. */
-  forward(m: string, i: unknown, ctx: ActorContext<AnyProtocol>): Promise<void> | undefined {
-    const reply = forwardReply(ctx);
-    const transfer = transferOf(ctx);
+  /**
+   * Forward the message being handled (its handler runs now, synchronously). Returns a promise
+   * (the turn waits) when the thread has `capacity` asks in flight.
+   */
+  forward(m: string, i: unknown): Promise<void> | undefined {
+    const { reply, transfer } = forwardCurrent();
     const t = this.thread;
     if (t === null || !t.alive || this.inFlight >= this.capacity || this.parked > 0) {
       this.#parked.push({ m, i, reply, transfer });
       if (t === null || !t.alive) return undefined;
-      this.#waiting = ctx;
+      this.#waiting = true;
       return new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
     }
     this.#post(t, m, i, reply, transfer);
@@ -211,7 +203,7 @@ export class Link {
 
   /** An answer came back: there may be room for held messages. */
   onRoom(): void {
-    this.#waiting?.heartbeat();
+    if (this.#waiting) heartbeatOf(this.ref);
     if (this.parked > 0) this.#flushParked();
   }
 
@@ -231,7 +223,7 @@ export class Link {
   }
 
   #wake(): void {
-    this.#waiting = null;
+    this.#waiting = false;
     const waiters = this.#roomWaiters;
     if (waiters.length === 0) return;
     this.#roomWaiters = [];

@@ -12,6 +12,7 @@ import {
 import {
   delegatedSteward,
   endActorAtBoundary,
+  hostAsk,
   PROGRESS_HOOK,
   reincarnateActor,
   START_INCARNATION,
@@ -129,19 +130,24 @@ export async function runThread(init: ThreadInit): Promise<void> {
   }
 
   function ask(h: Hosted, s: number, m: string, input: unknown, timeoutMs: number, cancellable: boolean): void {
-    let signal: AbortSignal | undefined;
+    let signal: AbortSignal | null = null;
     if (cancellable) {
       const controller = new AbortController();
       h.cancels.set(s, controller);
       signal = controller.signal;
     }
-    (h.ref as ActorRef).ask(m as never, input as never, signal === undefined ? { timeoutMs } : { timeoutMs, signal }).then(
+    hostAsk(
+      h.ref as ActorRef,
+      m,
+      input,
+      timeoutMs,
+      signal,
       (v) => {
-        if (signal !== undefined) h.cancels.delete(s);
+        if (signal !== null) h.cancels.delete(s);
         link.reply(s, v);
       },
       (e: unknown) => {
-        if (signal !== undefined) h.cancels.delete(s);
+        if (signal !== null) h.cancels.delete(s);
         link.fail(s, toWire(e), isHoldfastError(e, 'ACTOR_CRASHED') && e.details.actor === h.id);
       },
     );
