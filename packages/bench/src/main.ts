@@ -1,6 +1,8 @@
 // The benchmark harness. `pnpm bench` runs every group (one process each) and the supervision
 // measurements, then writes results/latest.json and docs/benchmarks.md. `pnpm bench --quick` is a smoke run: small sizes,
 // two rounds, results/quick.json only. `pnpm bench --render` rewrites the page from the last run.
+// `pnpm bench <group>…` (messaging, fanout, memory, million, supervision, workers) measures only
+// those and merges them into the last full run's results.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -10,6 +12,8 @@ import { contestants } from './contestants/index.js';
 import { peerVersions } from './peerVersions.js';
 import { renderMarkdown, summarise, summariseSupervision, summariseWorkers } from './report.js';
 import { groups } from './scenarios.js';
+import { supervisionScenarios } from './supervision.js';
+import { workerMeasurements } from './workers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = join(here, '..');
@@ -108,6 +112,16 @@ const result = {
   contestants: contestants.map((c) => ({ name: c.name, semantics: c.semantics })),
   samples,
 };
+// A partial run (`pnpm bench workers`) replaces only its own measurements in the last full run.
+if (!quick && only.length > 0) {
+  const ids = new Set([
+    ...only.flatMap((g) => (groups[g] ?? []).map((s) => s.id)),
+    ...(only.includes('supervision') ? supervisionScenarios.map((s) => s.id) : []),
+    ...(only.includes('workers') ? workerMeasurements.map((m) => m.id) : []),
+  ]);
+  const saved = JSON.parse(readFileSync(join(pkg, 'results', 'latest.json'), 'utf8')) as typeof result;
+  result.samples = [...saved.samples.filter((x) => !ids.has(x.scenario)), ...result.samples];
+}
 const rows = summarise(result);
 const supervision = summariseSupervision(result);
 const workerRows = summariseWorkers(result);

@@ -225,7 +225,8 @@ function renderWorkers(rows: WorkerRow[]): string[] {
   out.push('|---|---:|---:|---:|---:|---|---:|:---:|');
   for (const r of rows) {
     const base = r.baselineMedian === null ? '—' : `${r.baseline}: ${fmtWorker(r.baselineMedian, r.unit)}`;
-    const ratio = r.ratio === null ? '—' : `×${r.ratio.toFixed(2)}`;
+    const gain = workerMeasurements.find((m) => m.id === r.scenario)?.ratio === 'gain';
+    const ratio = r.ratio === null ? '—' : gain ? `${(1 / r.ratio).toFixed(r.ratio < 0.1 ? 0 : 2)}× better` : `×${r.ratio.toFixed(2)}`;
     out.push(
       `| ${r.title}${r.note ? ` (${r.note})` : ''} | ${base} | ${fmtWorker(r.median, r.unit)} | ${fmtWorker(r.min, r.unit)} – ${fmtWorker(r.max, r.unit)} | ${ratio} | ${r.target} | ${r.rounds} | ${r.verified ? 'yes' : '**no**'} |`,
     );
@@ -237,7 +238,7 @@ function renderWorkers(rows: WorkerRow[]): string[] {
 }
 
 function fmtWorker(v: number, unit: string): string {
-  if (unit.endsWith('/s')) return `${fmt(v, unit)} ${unit}`;
+  if (unit.endsWith('/s')) return v < 10_000 ? `${v.toFixed(0)} ${unit}` : `${fmt(v, unit)} ${unit}`;
   return `${v.toFixed(unit === 'ms' ? 1 : 2)} ${unit}`;
 }
 
