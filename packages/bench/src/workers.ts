@@ -50,6 +50,7 @@ export const workerMeasurements: WorkerMeasurement[] = [
     better: 'higher',
     baseline: IN_THREAD,
     target: 'more throughput',
+    ratio: 'gain',
   },
   {
     id: 'worker-cpu-lag',
@@ -58,6 +59,7 @@ export const workerMeasurements: WorkerMeasurement[] = [
     better: 'lower',
     baseline: IN_THREAD,
     target: 'the main thread stays responsive',
+    ratio: 'gain',
   },
   { id: 'worker-restart', title: 'Worker-hosted actor: crash → restart → next reply', unit: 'ms', better: 'lower', baseline: null, target: 'tens of ms' },
   {
