@@ -89,6 +89,7 @@ export {
   WorkerLost,
 } from './errors.js';
 export type { DeadLetter, DeadLetterReason, LifecycleEvent, RestartCause, RestartRecord } from './events.js';
+export { firstReply, type GatherOptions, gather, type Task } from './gather.js';
 export type { ActorSnapshot, ActorSummary, StatusName, TraceEvent } from './internal/Cell.js';
 export type { ChildActorSnapshot, StewardSnapshot } from './internal/StewardNode.js';
 export type { SystemCounters } from './internal/SystemCore.js';
@@ -107,4 +108,5 @@ export type {
   ValidationOptions,
   WhileDown,
 } from './options.js';
+export { type RateLimit, RateLimiter, type RateLimiterArgs, RateLimiterProtocol } from './RateLimiter.js';
 export { Steward } from './Steward.js';
