@@ -1,0 +1,99 @@
+// Load for the key-value service: readers and writers hammer a set of counter keys for a while,
+// then the final values are checked against the writes that succeeded. Prints the rates and one
+// JSON line with the results; exits 1 when a value is wrong or a request failed.
+//
+//   npm run load -- --url http://127.0.0.1:8082 --seconds 5 --readers 100 --writers 10 --keys 20
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    url: { type: 'string', default: 'http://127.0.0.1:8082' },
+    seconds: { type: 'string', default: '5' },
+    readers: { type: 'string', default: '100' },
+    writers: { type: 'string', default: '10' },
+    keys: { type: 'string', default: '20' },
+  },
+});
+const url = values.url;
+const seconds = Number(values.seconds);
+const readers = Number(values.readers);
+const writers = Number(values.writers);
+const keys = Array.from({ length: Number(values.keys) }, (_, i) => `counter-${i}`);
+const pick = () => keys[Math.floor(Math.random() * keys.length)] as string;
+
+// Start from zero: a counter left from an earlier run would not match this run's writes.
+await Promise.all(keys.map((k) => fetch(`${url}/kv/${k}`, { method: 'DELETE' }).then((r) => r.arrayBuffer())));
+
+const until = Date.now() + seconds * 1_000;
+const written = new Map<string, number>(keys.map((k) => [k, 0]));
+let reads = 0;
+let writes = 0;
+let failures = 0;
+/** A reader saw a counter go down: impossible when one owner serialises each key's writes. */
+let regressions = 0;
+
+async function writer(): Promise<void> {
+  while (Date.now() < until) {
+    const key = pick();
+    const r = await fetch(`${url}/kv/${key}/incr?by=1`, { method: 'POST' });
+    await r.arrayBuffer();
+    if (r.status === 200) {
+      writes++;
+      written.set(key, (written.get(key) ?? 0) + 1);
+    } else failures++;
+  }
+}
+
+async function reader(): Promise<void> {
+  const seen = new Map<string, number>();
+  while (Date.now() < until) {
+    const key = pick();
+    const r = await fetch(`${url}/kv/${key}`);
+    if (r.status === 200) {
+      const { value } = (await r.json()) as { value: string };
+      const n = Number(value);
+      if (n < (seen.get(key) ?? 0)) regressions++;
+      seen.set(key, n);
+      reads++;
+    } else if (r.status === 404) {
+      await r.arrayBuffer();
+      reads++;
+    } else {
+      await r.arrayBuffer();
+      failures++;
+    }
+  }
+}
+
+const started = Date.now();
+await Promise.all([...Array.from({ length: writers }, writer), ...Array.from({ length: readers }, reader)]);
+const elapsed = (Date.now() - started) / 1_000;
+
+const mismatches: Array<{ key: string; expected: number; actual: number }> = [];
+for (const key of keys) {
+  const r = await fetch(`${url}/kv/${key}`);
+  const actual = r.status === 200 ? Number(((await r.json()) as { value: string }).value) : (await r.arrayBuffer(), 0);
+  const expected = written.get(key) ?? 0;
+  if (actual !== expected) mismatches.push({ key, expected, actual });
+}
+
+const result = {
+  readers,
+  writers,
+  seconds: Math.round(elapsed * 10) / 10,
+  reads,
+  writes,
+  readsPerSecond: Math.round(reads / elapsed),
+  writesPerSecond: Math.round(writes / elapsed),
+  failures,
+  regressions,
+  mismatches,
+};
+console.log(`${readers} readers, ${writers} writers, ${result.seconds} s: ${result.readsPerSecond} reads/s, ${result.writesPerSecond} writes/s`);
+console.log(
+  mismatches.length === 0 && failures === 0 && regressions === 0
+    ? `final values: all ${keys.length} counters equal the writes that succeeded`
+    : `PROBLEMS: ${mismatches.length} wrong counters, ${failures} failed requests, ${regressions} counters seen going down`,
+);
+console.log(JSON.stringify(result));
+process.exitCode = mismatches.length === 0 && failures === 0 && regressions === 0 ? 0 : 1;

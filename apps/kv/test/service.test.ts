@@ -1,0 +1,106 @@
+import { execFile, spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const app = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+describe('kv service (keys owned by shard actors)', () => {
+  it('serves get/put/delete/incr/compare-and-set over HTTP, keeps every counter exact under 100 readers and 10 writers, and drains on SIGTERM', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=holdfast:source',
+        '--import',
+        'tsx',
+        'node_modules/@holdfast/runtime/src/cli.ts',
+        'run',
+        'src/service.ts',
+        '--admin-port',
+        '0',
+        '--no-pretty',
+        '--config',
+        'port=0',
+      ],
+      { cwd: app },
+    );
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    const logs: Array<Record<string, unknown>> = [];
+    const started = new Promise<string>((resolve, reject) => {
+      let buffered = '';
+      let front = '';
+      child.stdout.on('data', (d: Buffer) => {
+        buffered += d.toString();
+        for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+          const line = JSON.parse(buffered.slice(0, nl)) as Record<string, unknown>;
+          buffered = buffered.slice(nl + 1);
+          logs.push(line);
+          if (typeof line.front === 'string') front = line.front;
+          if (line.msg === 'service started') resolve(front);
+        }
+      });
+      void exited.then((code) => reject(new Error(`exited early (${code})`)));
+    });
+    try {
+      const front = await started;
+      const call = async (method: string, path: string, body?: string) => {
+        const r = await fetch(`${front}${path}`, { method, ...(body !== undefined && { body }) });
+        return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+      };
+      expect(await call('GET', '/kv/a')).toEqual({ status: 404, body: { error: 'no such key', key: 'a' } });
+      expect(await call('PUT', '/kv/a', 'one')).toEqual({ status: 200, body: { key: 'a', version: 1 } });
+      expect(await call('GET', '/kv/a')).toEqual({ status: 200, body: { key: 'a', value: 'one', version: 1 } });
+      // Compare-and-set: the stale version loses, the current one wins.
+      expect(await call('PUT', '/kv/a?version=0', 'zero')).toEqual({
+        status: 409,
+        body: { error: 'VERSION_CONFLICT', details: { key: 'a', expected: 0, actual: 1 } },
+      });
+      expect(await call('PUT', '/kv/a?version=1', 'two')).toEqual({ status: 200, body: { key: 'a', version: 2 } });
+      expect(await call('POST', '/kv/a/incr?by=1')).toEqual({ status: 409, body: { error: 'NOT_AN_INTEGER', details: { key: 'a' } } });
+      expect(await call('POST', '/kv/n/incr?by=5')).toEqual({ status: 200, body: { key: 'n', value: '5', version: 1 } });
+      expect(await call('POST', '/kv/n/incr?by=x')).toMatchObject({ status: 400, body: { error: 'invalid input' } });
+      expect(await call('DELETE', '/kv/a')).toEqual({ status: 200, body: { key: 'a', deleted: true } });
+      expect(await call('DELETE', '/kv/a')).toEqual({ status: 404, body: { key: 'a', deleted: false } });
+
+      // The load script: 100 readers and 10 writers for 2 s; it checks the counters itself.
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [
+          '--conditions=holdfast:source',
+          '--import',
+          'tsx',
+          'src/load.ts',
+          '--url',
+          front,
+          '--seconds',
+          '2',
+          '--readers',
+          '100',
+          '--writers',
+          '10',
+          '--keys',
+          '20',
+        ],
+        { cwd: app, timeout: 60_000 },
+      );
+      const lines = stdout.trim().split('\n');
+      expect(lines[1]).toBe('final values: all 20 counters equal the writes that succeeded');
+      const result = JSON.parse(lines.at(-1) ?? '{}') as Record<string, number | unknown[]>;
+      expect(result).toMatchObject({ readers: 100, writers: 10, failures: 0, regressions: 0, mismatches: [] });
+      expect(result.reads as number).toBeGreaterThan(0);
+      expect(result.writes as number).toBeGreaterThan(0);
+      // The shards counted the same writes: the load's increments and its 20 resets, plus one put, one
+      // compare-and-set, one incr and two deletes above (refused writes change nothing).
+      const stats = (await call('GET', '/stats')).body as Record<string, { writes: number }>;
+      const shardWrites = Object.values(stats).reduce((a, s) => a + s.writes, 0);
+      expect(shardWrites).toBe((result.writes as number) + 20 + 1 + 1 + 1 + 2);
+
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(logs.at(-1)).toMatchObject({ msg: 'stopped', clean: true, exitCode: 0 });
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
