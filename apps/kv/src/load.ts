@@ -72,7 +72,9 @@ const elapsed = (Date.now() - started) / 1_000;
 const mismatches: Array<{ key: string; expected: number; actual: number }> = [];
 for (const key of keys) {
   const r = await fetch(`${url}/kv/${key}`);
-  const actual = r.status === 200 ? Number(((await r.json()) as { value: string }).value) : (await r.arrayBuffer(), 0);
+  let actual = 0;
+  if (r.status === 200) actual = Number(((await r.json()) as { value: string }).value);
+  else await r.arrayBuffer();
   const expected = written.get(key) ?? 0;
   if (actual !== expected) mismatches.push({ key, expected, actual });
 }
