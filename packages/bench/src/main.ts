@@ -31,12 +31,16 @@ if (args.includes('--render')) {
 }
 
 // The messaging group carries the ratio targets: more rounds there. The bench stays within ~10 minutes on 2 cores.
-const roundsOf = (group: string) => (quick ? 1 : group === 'messaging' ? 4 : 3);
+// Footprints barely move between rounds (bytes per actor): fewer rounds there.
+const ROUNDS: Record<string, number> = { messaging: 4, fanout: 3, memory: 2, million: 1 };
+const roundsOf = (group: string) => (quick ? 1 : (ROUNDS[group] ?? 3));
+const began = Date.now();
+const elapsed = () => `${Math.round((Date.now() - began) / 1000)} s`;
 const samples = [];
 for (const group of Object.keys(groups)) {
   if (only.length > 0 && !only.includes(group)) continue;
   const rounds = roundsOf(group);
-  console.error(`group ${group}${quick ? ' (quick)' : ''}: ${rounds} rounds`);
+  console.error(`group ${group}${quick ? ' (quick)' : ''}: ${rounds} rounds (at ${elapsed()})`);
   for (let round = 0; round < rounds; round++) {
     // The smoke run puts every contestant of a group in one process; a real run gives each its own.
     const order = quick
@@ -64,7 +68,7 @@ for (const group of Object.keys(groups)) {
 // Supervision costs: Holdfast alone, a fresh process per round.
 if (only.length === 0 || only.includes('supervision')) {
   const supervisionRounds = quick ? 1 : 3;
-  console.error(`supervision${quick ? ' (quick)' : ''}: ${supervisionRounds} rounds`);
+  console.error(`supervision${quick ? ' (quick)' : ''}: ${supervisionRounds} rounds (at ${elapsed()})`);
   for (let round = 0; round < supervisionRounds; round++) {
     const r = spawnSync(
       process.execPath,
@@ -82,7 +86,7 @@ if (only.length === 0 || only.includes('supervision')) {
 // Worker-hosted actors: Holdfast against a raw MessagePort and against itself on the main thread.
 if (only.length === 0 || only.includes('workers')) {
   const workerRounds = quick ? 1 : 3;
-  console.error(`workers${quick ? ' (quick)' : ''}: ${workerRounds} rounds`);
+  console.error(`workers${quick ? ' (quick)' : ''}: ${workerRounds} rounds (at ${elapsed()})`);
   for (let round = 0; round < workerRounds; round++) {
     const r = spawnSync(
       process.execPath,
@@ -150,6 +154,7 @@ for (const r of workerRows)
   );
 for (const r of supervision)
   console.log(`${r.scenario.padEnd(16)} ${'holdfast'.padEnd(32)} ${r.median.toFixed(3).padStart(14)} ${r.unit}${r.verified ? '' : '  NOT VERIFIED'}`);
+console.error(`bench finished in ${elapsed()}`);
 if (unverified.length > 0) {
   console.error(`${unverified.length} row(s) failed verification`);
   process.exit(1);
