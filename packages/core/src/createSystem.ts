@@ -96,6 +96,9 @@ export const PROGRESS_HOOK: unique symbol = Symbol('holdfast.progressHook');
 /** @internal A spawn option of actor hosts: the incarnation the actor starts at (its stand-in's). */
 export const START_INCARNATION: unique symbol = Symbol('holdfast.startIncarnation');
 
+/** @internal The key of the method that runs the ready actors now (an actor host's, after a batch came in). */
+export const RUN_READY: unique symbol = Symbol('holdfast.runReady');
+
 /** @internal The key of the method that makes a steward whose decisions are made elsewhere (an actor host's). */
 export const DELEGATED_STEWARD: unique symbol = Symbol('holdfast.delegatedSteward');
 
@@ -332,6 +335,11 @@ export class ActorSystem {
     this.#core.emit({ type: 'spawned', actor: name, actorType: 'steward', at: this.#core.clock.now() });
     this.#core.emit({ type: 'started', actor: name, actorType: 'steward', incarnation: 1, at: this.#core.clock.now() });
     return new Steward(node, this.#host);
+  }
+
+  /** @internal Run the actors that have work now, rather than from the microtask queued for them. */
+  [RUN_READY](): void {
+    this.#core.dispatcher.runNow();
   }
 
   /** @internal A steward under the root whose children's failures are decided by `delegate`. */

@@ -11,7 +11,7 @@
 import type { Transferable } from 'node:worker_threads';
 import type { ActorHost } from './ActorHost.js';
 import { type ActorRef, cellOf } from './ActorRef.js';
-import { type ActorSystem, DELEGATED_STEWARD, PROGRESS_HOOK, START_INCARNATION } from './createSystem.js';
+import { type ActorSystem, DELEGATED_STEWARD, PROGRESS_HOOK, RUN_READY, START_INCARNATION } from './createSystem.js';
 import type { ActorContext, DeferredReply } from './defineActor.js';
 import { type AnyProtocol, messageIn } from './defineProtocol.js';
 import { type CrashReason, InvalidMessage, type StopReason } from './errors.js';
@@ -177,6 +177,15 @@ export function hostedSettings(ref: ActorRef): HostedActorSettings {
  */
 export function delegatedSteward(system: ActorSystem, name: string, options: StewardOptions, delegate: StewardDelegate): Steward {
   return system[DELEGATED_STEWARD](name, options, delegate);
+}
+
+/**
+ * Run the actors that have work now, instead of from the microtask queued for them: a host that
+ * has just queued a batch from another thread gets the synchronous replies out before its event
+ * loop turns (one microtask round trip less per batch).
+ */
+export function runReady(system: ActorSystem): void {
+  system[RUN_READY]();
 }
 
 /** End the actor's incarnation (fence its turn, run `onStop`) and keep it down, its mailbox kept. */

@@ -36,6 +36,15 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * Run the ready actors now, instead of from the microtask already queued (which then finds
+   * nothing to do). For an actor host that has just queued a batch from another thread and wants
+   * the replies out before it returns to its event loop.
+   */
+  runNow(): void {
+    if (this.#ready.length > 0) this.#drain();
+  }
+
   readonly #drain = (): void => {
     let budget = PER_TICK;
     const ready = this.#ready;

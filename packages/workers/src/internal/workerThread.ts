@@ -15,6 +15,7 @@ import {
   hostAsk,
   PROGRESS_HOOK,
   reincarnateActor,
+  runReady,
   START_INCARNATION,
   type StewardDelegate,
   stopActorFor,
@@ -226,6 +227,9 @@ export async function runThread(init: ThreadInit): Promise<void> {
         k += 1;
       }
     }
+    // The turns this batch started, now; and their replies out before the event loop turns.
+    runReady(system);
+    link.flush();
   });
   await done;
 }
