@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { startService } from '../../../scripts/testing/service.js';
 
 const app = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -15,46 +15,15 @@ function expected(text: string, rounds: number): string {
 
 describe('digest service (hashers on worker threads)', () => {
   it('computes digests on worker threads while the front stays responsive, survives a stuck thread, and drains on SIGTERM', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--conditions=holdfast:source',
-        '--import',
-        'tsx',
-        'node_modules/@holdfast/runtime/src/cli.ts',
-        'run',
-        'src/service.ts',
-        '--admin-port',
-        '0',
-        '--no-pretty',
-        '--config',
-        'port=0',
-        '--config',
-        'heartbeatMs=500',
-        '--config',
-        'allowStall=true',
-      ],
-      { cwd: app },
-    );
-    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-    const logs: Array<Record<string, unknown>> = [];
-    const started = new Promise<{ front: string; admin: string }>((resolve, reject) => {
-      let buffered = '';
-      let front = '';
-      child.stdout.on('data', (d: Buffer) => {
-        buffered += d.toString();
-        for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-          const line = JSON.parse(buffered.slice(0, nl)) as Record<string, unknown>;
-          buffered = buffered.slice(nl + 1);
-          logs.push(line);
-          if (typeof line.front === 'string') front = line.front;
-          if (line.msg === 'service started') resolve({ front, admin: line.admin as string });
-        }
-      });
-      void exited.then((code) => reject(new Error(`exited early (${code})`)));
-    });
+    const { child, front, admin, logs, exited } = await startService(app, 'src/service.ts', [
+      '--config',
+      'port=0',
+      '--config',
+      'heartbeatMs=500',
+      '--config',
+      'allowStall=true',
+    ]);
     try {
-      const { front, admin } = await started;
       const metric = async (name: string) => {
         const text = await (await fetch(`${admin}/metrics`)).text();
         const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes('host="hashers"'));

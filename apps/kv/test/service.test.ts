@@ -1,49 +1,16 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { startService } from '../../../scripts/testing/service.js';
 
 const app = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 describe('kv service (keys owned by shard actors)', () => {
   it('serves get/put/delete/incr/compare-and-set over HTTP, keeps every counter exact under 100 readers and 10 writers, and drains on SIGTERM', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--conditions=holdfast:source',
-        '--import',
-        'tsx',
-        'node_modules/@holdfast/runtime/src/cli.ts',
-        'run',
-        'src/service.ts',
-        '--admin-port',
-        '0',
-        '--no-pretty',
-        '--config',
-        'port=0',
-      ],
-      { cwd: app },
-    );
-    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-    const logs: Array<Record<string, unknown>> = [];
-    const started = new Promise<string>((resolve, reject) => {
-      let buffered = '';
-      let front = '';
-      child.stdout.on('data', (d: Buffer) => {
-        buffered += d.toString();
-        for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-          const line = JSON.parse(buffered.slice(0, nl)) as Record<string, unknown>;
-          buffered = buffered.slice(nl + 1);
-          logs.push(line);
-          if (typeof line.front === 'string') front = line.front;
-          if (line.msg === 'service started') resolve(front);
-        }
-      });
-      void exited.then((code) => reject(new Error(`exited early (${code})`)));
-    });
+    const { child, front, logs, exited } = await startService(app, 'src/service.ts', ['--config', 'port=0']);
     try {
-      const front = await started;
       const call = async (method: string, path: string, body?: string) => {
         const r = await fetch(`${front}${path}`, { method, ...(body !== undefined && { body }) });
         return { status: r.status, body: (await r.json()) as Record<string, unknown> };

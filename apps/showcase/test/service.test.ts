@@ -1,53 +1,17 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { startService } from '../../../scripts/testing/service.js';
 
 const app = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 describe('showcase service', () => {
   it('runs under holdfast run: transfers over HTTP conserve the total, refusals map to 409/400, SIGTERM drains and exits 0', async () => {
     const socket = join(mkdtempSync(join(os.tmpdir(), 'showcase-')), 'debug.sock');
-    const child = spawn(
-      process.execPath,
-      [
-        '--conditions=holdfast:source',
-        '--import',
-        'tsx',
-        'node_modules/@holdfast/runtime/src/cli.ts',
-        'run',
-        'src/service.ts',
-        '--admin-port',
-        '0',
-        '--config',
-        'port=0',
-        '--no-pretty',
-        '--debug-socket',
-        socket,
-      ],
-      { cwd: app },
-    );
-    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-    const logs: Array<Record<string, unknown>> = [];
-    const started = new Promise<{ front: string; admin: string }>((resolve, reject) => {
-      let buffered = '';
-      let front = '';
-      child.stdout.on('data', (d: Buffer) => {
-        buffered += d.toString();
-        for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-          const line = JSON.parse(buffered.slice(0, nl)) as Record<string, unknown>;
-          buffered = buffered.slice(nl + 1);
-          logs.push(line);
-          if (typeof line.front === 'string') front = line.front;
-          if (line.msg === 'service started') resolve({ front, admin: line.admin as string });
-        }
-      });
-      void exited.then((code) => reject(new Error(`exited early (${code})`)));
-    });
+    const { child, front, admin, logs, exited } = await startService(app, 'src/service.ts', ['--config', 'port=0', '--debug-socket', socket]);
     try {
-      const { front, admin } = await started;
       expect(logs.find((l) => l.msg === 'service started')).toMatchObject({ debugSocket: socket });
       expect((await fetch(`${admin}/readyz`)).status).toBe(200);
       const ids = ['alice', 'bob', 'carol'];

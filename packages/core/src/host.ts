@@ -3,7 +3,7 @@
  * somewhere other than the calling thread with the same semantics. Applications do not need it.
  *
  * An actor on a host has a stand-in on the calling thread: an ordinary actor whose handlers
- * forward each message to the host with {@link forwardReply} and deliver the answer later. The
+ * forward each message to the host with {@link forwardCurrent} and deliver the answer later. The
  * stand-in keeps the mailbox, the deadlines, validation and supervision; the host reports
  * failures back with {@link crashActor} and {@link exitActor}, and the steward decides.
  * @module
@@ -12,14 +12,13 @@ import type { Transferable } from 'node:worker_threads';
 import type { ActorHost } from './ActorHost.js';
 import { type ActorRef, cellOf } from './ActorRef.js';
 import { type ActorSystem, DELEGATED_STEWARD, PROGRESS_HOOK, RUN_READY, START_INCARNATION } from './createSystem.js';
-import type { ActorContext, DeferredReply } from './defineActor.js';
-import { type AnyProtocol, messageIn } from './defineProtocol.js';
+import type { DeferredReply } from './defineActor.js';
+import { messageIn } from './defineProtocol.js';
 import { type CrashReason, InvalidMessage, type StopReason } from './errors.js';
 import type { Cell } from './internal/Cell.js';
 import { syncState } from './internal/callChain.js';
 import { Envelope } from './internal/Envelope.js';
 import type { StewardDelegate } from './internal/StewardNode.js';
-import type { TurnContext } from './internal/TurnContext.js';
 import type { StewardOptions } from './options.js';
 import type { Steward } from './Steward.js';
 
@@ -34,24 +33,6 @@ export type { Supervised } from './internal/Supervised.js';
  * so that a long turn that proves progress keeps the host's thread heartbeat going too.
  */
 export { PROGRESS_HOOK, START_INCARNATION };
-
-/**
- * Take the reply channel of the message being handled out of the turn, for good: like
- * `ctx.defer()`, but the reply belongs to the actor rather than the incarnation, so a restart
- * does not fail it (the message was forwarded and is still queued on the host). A final stop
- * fails it with `ACTOR_STOPPED`. Null for a tell.
- */
-export function forwardReply<R>(ctx: ActorContext<AnyProtocol, R>): DeferredReply<R> | null {
-  const turn = ctx as unknown as TurnContext;
-  const env = turn.env;
-  if (!(env instanceof Envelope)) return null;
-  env.kept = true;
-  if (!env.deferred) {
-    env.deferred = true;
-    if (!turn.fenced && !env.settled) turn.cell.trackDeferred(env);
-  }
-  return env as DeferredReply<R>;
-}
 
 /**
  * Queue an ask on the host's side of an actor: the message came over a thread boundary with its
@@ -78,8 +59,10 @@ export function hostAsk(
 
 /**
  * The reply channel of the message whose handler is running now (synchronously), taken out of
- * the turn for good, as {@link forwardReply} does, for a handler that takes no `ctx` (so that no
- * turn context is made per message). Null for a tell. Also returns the caller's transfer list.
+ * the turn for good: like `ctx.defer()`, but the reply belongs to the actor rather than the
+ * incarnation, so a restart does not fail it (the message was forwarded and is still queued on
+ * the host); a final stop fails it with `ACTOR_STOPPED`. For a handler that takes no `ctx` (no
+ * turn context is made per message). The reply is null for a tell; `transfer` is the caller's list.
  */
 export function forwardCurrent(): { readonly reply: DeferredReply<unknown> | null; readonly transfer: readonly Transferable[] | undefined } {
   const cell = syncState.cell as Cell | null;
@@ -96,12 +79,6 @@ export function forwardCurrent(): { readonly reply: DeferredReply<unknown> | nul
 /** Count progress for the actor's running turn (what `ctx.heartbeat()` does), for a handler without `ctx`. */
 export function heartbeatOf(ref: ActorRef): void {
   cellOf(ref).beats++;
-}
-
-/** The buffers the caller of the message being handled asked to transfer (`ask(..., { transfer })`). */
-export function transferOf(ctx: ActorContext<AnyProtocol>): readonly Transferable[] | undefined {
-  const env = (ctx as unknown as TurnContext).env;
-  return env instanceof Envelope ? env.extra?.transfer : undefined;
 }
 
 /**

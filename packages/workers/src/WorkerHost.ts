@@ -164,11 +164,6 @@ export class WorkerHost implements ActorHost {
     return { up: this.#serving.filter((t) => t.alive && t.booted).length, replaced: this.#lostCount };
   }
 
-  /** Threads that were lost (stuck, out of memory, exited) and replaced so far. */
-  get replaced(): number {
-    return this.#lostCount;
-  }
-
   /** The serving threads (and how many actors and asks in flight each has), the spare, and how many threads were replaced. */
   stats(): {
     readonly threads: ReadonlyArray<{ readonly thread: number; readonly actors: number; readonly inFlight: number; readonly booted: boolean }>;
