@@ -301,8 +301,8 @@ export function renderMarkdown(run: RunResult, rows: Row[], supervision: Supervi
   out.push(`Node ${run.versions.node}, @holdfast/core ${run.versions.core}${peers.length > 0 ? `; ${peers.join(', ')}` : ''}.`);
   out.push('');
   out.push('Method: every measurement runs in a fresh process (one scenario group, one contestant, after an');
-  out.push('untimed warm-up), so that call sites stay monomorphic as in an application; rounds interleave the');
-  out.push('contestants and rotate their order. Tables show');
+  out.push('untimed warm-up; footprints, which count bytes, have none), so that call sites stay monomorphic as in');
+  out.push('an application; rounds interleave the contestants and rotate their order. Tables show');
   out.push('the median, the spread (min–max over rounds) and the ratio to the floor: within each round the');
   out.push('contestant is divided by the floor measured next to it, and the table gives the median of those');
   out.push('ratios (×1.00 = as good as the floor; higher = worse). Every measurement checks its final counts;');

@@ -21,7 +21,7 @@ for (const contestant of chosen) {
   for (const s of scenarios) {
     if (s.applies !== undefined && !s.applies(contestant)) continue;
     // An untimed warm-up pass, so that the JIT has seen every path.
-    if (!all) await s.run(contestant, true);
+    if (!all && s.warmUp !== false) await s.run(contestant, true);
     const r = await s.run(contestant, quick);
     samples.push({ scenario: s.id, contestant: contestant.name, round, value: r.value, verified: r.verified, ...(r.note ? { note: r.note } : {}) });
     process.stderr.write(`  ${s.id} round ${round + 1} ${contestant.name}: ${r.value.toFixed(3)} ${s.unit}${r.verified ? '' : ' (NOT VERIFIED)'}\n`);

@@ -16,6 +16,11 @@ export interface Scenario {
   readonly better: 'lower' | 'higher';
   /** Runs only for the contestants this accepts (default: all). */
   applies?(c: Contestant): boolean;
+  /**
+   * Run an untimed pass first so that the JIT has seen every path (default true). Footprints
+   * measure bytes, not speed: they skip it, which keeps the whole bench within its time budget.
+   */
+  readonly warmUp?: boolean;
   run(c: Contestant, quick: boolean): Promise<Sample>;
 }
 
@@ -227,6 +232,7 @@ export const idleActors: Scenario = {
   title: 'Idle actor footprint (100k actors spawned, each asked once)',
   unit: 'bytes/actor',
   better: 'lower',
+  warmUp: false,
   run: (c, quick) => footprint(c, quick ? 20_000 : 100_000),
 };
 
@@ -236,6 +242,7 @@ export const millionActors: Scenario = {
   unit: 'bytes/actor',
   better: 'lower',
   applies: (c) => c.million === true,
+  warmUp: false,
   run: (c, quick) => footprint(c, quick ? 100_000 : 1_000_000),
 };
 
