@@ -217,9 +217,9 @@ const WORKER_READING = [
 
 function renderWorkers(rows: WorkerRow[]): string[] {
   if (rows.length === 0) return [];
-  const out = ['## Worker-hosted actors (`@holdfast/workers`)', ''];
-  out.push('Measured in one process per round, each figure next to its baseline (medians over rounds; the');
-  out.push('ratio is paired within each round, then the median).');
+  const out = ['## Worker-hosted actors', ''];
+  out.push('Actors on worker threads (`@holdfast/workers`). Measured in one process per round, each figure');
+  out.push('next to its baseline (medians over rounds; the ratio is paired within each round, then the median).');
   out.push('');
   out.push('| measurement | baseline | Holdfast | spread | ratio | target | rounds | verified |');
   out.push('|---|---:|---:|---:|---:|---|---:|:---:|');

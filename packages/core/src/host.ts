@@ -6,7 +6,7 @@
  * forward each message to the host with {@link forwardCurrent} and deliver the answer later. The
  * stand-in keeps the mailbox, the deadlines, validation and supervision; the host reports
  * failures back with {@link crashActor} and {@link exitActor}, and the steward decides.
- * @module
+ * @module @holdfast/core/host
  */
 import type { Transferable } from 'node:worker_threads';
 import type { ActorHost } from './ActorHost.js';

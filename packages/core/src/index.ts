@@ -18,7 +18,7 @@
  * await counter.ask('add', { key: 'a', by: 2 }); // 2
  * await system.shutdown();
  * ```
- * @module
+ * @module @holdfast/core
  */
 export type { ActorHost } from './ActorHost.js';
 export { ActorRef } from './ActorRef.js';

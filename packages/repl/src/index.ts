@@ -9,7 +9,7 @@
  * await runOnce(client, '.actors', { json: true });
  * client.close();
  * ```
- * @module
+ * @module @holdfast/repl
  */
 export { DebugClient, type Endpoint, RemoteError } from './client.js';
 export { Commands, UsageError } from './commands.js';

@@ -10,7 +10,7 @@
  * import { Request, PROTOCOL_VERSION } from '@holdfast/repl/protocol';
  * socket.write(JSON.stringify(Request.parse({ id: 1, cmd: 'hello', args: { version: PROTOCOL_VERSION } })) + '\n');
  * ```
- * @module
+ * @module @holdfast/repl/protocol
  */
 import { z } from 'zod';
 

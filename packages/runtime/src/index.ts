@@ -20,7 +20,7 @@
  *   },
  * });
  * ```
- * @module
+ * @module @holdfast/runtime
  */
 export { type Disposer, defineService, isService, type ServiceContext, type ServiceDefinition } from './defineService.js';
 export { ExitCode, type RunningService, runService } from './runService.js';

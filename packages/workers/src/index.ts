@@ -16,7 +16,7 @@
  * console.log(await h.ask('digest', { text: 'hello' }));
  * await system.shutdown(); // closes the host too
  * ```
- * @module
+ * @module @holdfast/workers
  */
 export { createWorkerHost, WorkerHost, type WorkerHostOptions } from './WorkerHost.js';
 export { type WorkerActorOptions, type WorkerActorState, workerActor } from './workerActor.js';

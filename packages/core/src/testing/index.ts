@@ -6,7 +6,7 @@
  * import { createTestSystem } from '@holdfast/core/testing';
  * const { system, clock } = createTestSystem();
  * ```
- * @module
+ * @module @holdfast/core/testing
  */
 export { createTestSystem, type TestSystem } from './createTestSystem.js';
 export { ManualClock, settle } from './ManualClock.js';
