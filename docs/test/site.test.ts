@@ -53,6 +53,10 @@ describe('the documentation site', () => {
       'api/index.html',
     ];
     for (const page of pages) expect(existsSync(join(dist, page)), page).toBe(true);
+    // The home page's front matter was read as such (its hero and features are rendered).
+    const home = readFileSync(join(dist, 'index.html'), 'utf8');
+    expect(home).toContain('Stateful services on Node.js, without races');
+    expect(home).toContain('Reply channels that settle once');
     for (const entry of ['core', 'core/testing', 'core/host', 'runtime', 'workers', 'repl', 'repl/protocol']) {
       expect(existsSync(join(dist, 'api', '@holdfast', entry, 'index.html')), entry).toBe(true);
     }
