@@ -1,8 +1,8 @@
-import { execFileSync, execSync } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { execFileSync, execSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DebugClient, type RemoteError, runOnce } from '@holdfast/repl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -344,5 +344,37 @@ describe('a session in a real terminal', () => {
     tmux('send-keys', '-t', 'repl', 'C-d');
     await until(() => screen().includes('EXITED=0'), 'the exit');
     tmux('kill-session', '-t', 'repl');
+  });
+});
+
+describe('finding the service to attach to', () => {
+  it('attaches to the only live service in the private directory, removes sockets left by killed services, and asks which when several are live', async () => {
+    const env = { TMPDIR: mkdtempSync(join(os.tmpdir(), 'holdfast-tmpdir-')) };
+    const first = await startFixture([], env, null);
+    let second: Started | null = null;
+    try {
+      const dir = dirname(first.socket);
+      expect(dir).toBe(join(env.TMPDIR, `holdfast-${process.getuid?.() ?? 'user'}`));
+      // A service killed with SIGKILL cannot remove its socket: here, one of a process that is gone.
+      const gone = spawnSync(process.execPath, ['-e', '']).pid;
+      writeFileSync(join(dir, `ghost-${gone}.sock`), '');
+      const one = await runCli(['repl', '--eval', '.actors', '--json'], env);
+      expect(one.stderr).toBe('');
+      expect(one.code).toBe(0);
+      expect((JSON.parse(one.stdout) as Array<{ id: string }>).map((a) => a.id)).toEqual(['worker', 'stuck', 'crashy']);
+      expect(readdirSync(dir)).toEqual([basename(first.socket)]);
+
+      second = await startFixture([], env, null);
+      const two = await runCli(['repl', '--eval', '.actors'], env);
+      expect(two.code).toBe(1);
+      expect(two.stderr).toBe(
+        `holdfast repl: cannot attach: several services in ${dir} (${[basename(first.socket), basename(second.socket)].sort().join(', ')}); pass --socket\n`,
+      );
+    } finally {
+      for (const s of [first, second]) {
+        s?.child.kill('SIGTERM');
+        await s?.exited;
+      }
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { chmodSync, lstatSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,39 @@ export function privateSocketDir(): string {
   }
   if ((st.mode & 0o777) !== 0o700) chmodSync(dir, 0o700);
   return dir;
+}
+
+/**
+ * The debug sockets in `dir` whose service is still running, by name (`<service>-<pid>.sock`).
+ * A service killed with SIGKILL cannot remove its socket: one whose process is gone is removed
+ * here (the directory is private to this user), so that it is neither offered nor counted.
+ */
+export function liveServiceSockets(dir: string): string[] {
+  const live: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const m = /-(\d+)\.sock$/.exec(name);
+    if (m === null) continue;
+    if (processAlive(Number(m[1]))) {
+      live.push(name);
+    } else {
+      try {
+        unlinkSync(join(dir, name));
+      } catch {
+        // Removed by another client at the same moment: fine.
+      }
+    }
+  }
+  return live.sort();
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists, under another user (not ours to judge).
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** A class of error the protocol reports with its own code. */
