@@ -112,7 +112,17 @@ describe('membership cluster (gossip; the member list owned by an actor in each 
       // Nothing went wrong anywhere (a peer's gossip during a drain is answered 503, not an error).
       expect(started.flatMap((n) => n.logs.filter((l) => (l.level as number) >= 50))).toEqual([]);
     } finally {
-      for (const n of started) n.child.kill('SIGKILL');
+      // The nodes still running leave as a service should (SIGTERM); SIGKILL only if one hangs.
+      await Promise.all(
+        started
+          .filter((n) => n.child.exitCode === null && n.child.signalCode === null)
+          .map(async (n) => {
+            n.child.kill('SIGTERM');
+            const timer = setTimeout(() => n.child.kill('SIGKILL'), 10_000);
+            await n.exited;
+            clearTimeout(timer);
+          }),
+      );
     }
   }, 90_000);
 });

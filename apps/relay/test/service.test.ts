@@ -75,7 +75,7 @@ const sorted = (xs: readonly string[]) => [...xs].sort();
 const sumOf = (lines: readonly string[], path: string) => lines.filter((l) => l.startsWith(`${path} `)).reduce((a, l) => a + Number(l.split(' ')[1]), 0);
 
 describe('relay service (carbon lines routed by a route-table actor)', () => {
-  it('routes lines from concurrent TCP clients to real TCP sinks by prefix, substring and regex, changes routes through its API, flushes per-route counters, and loses no accepted line in the drain', async () => {
+  it('routes lines from concurrent TCP clients to real TCP sinks by prefix, substring and regex, changes routes through its API, flushes per-route counters, holds lines for a receiver that comes back, and loses no accepted line in the drain', async () => {
     const [a, b, c, selfSink, retired] = await Promise.all([sink(), sink(), sink(), sink(), sink()]);
     // The receiver of the drain's lines is down until the drain has begun: its port, free.
     const bulkPort = await new Promise<number>((r) => {
@@ -85,6 +85,7 @@ describe('relay service (carbon lines routed by a route-table actor)', () => {
       });
     });
     let bulk: Sink | null = null;
+    let reopened: Sink | null = null;
     const initial = [{ name: 'cpu', match: { kind: 'prefix', pattern: 'servers.cpu.' }, destinations: [a.address] }];
     const { child, front, logs, exited } = await startService(app, 'src/service.ts', [
       '--config',
@@ -203,6 +204,26 @@ describe('relay service (carbon lines routed by a route-table actor)', () => {
       expect(retired.lines).toEqual(['temp.a 1 1700000000', 'temp.b 2 1700000000']);
       expect(b.lines.length).toBe(want.b.length);
 
+      // ---- a receiver that goes away and comes back: the lines sent meanwhile wait, then go out in order
+      const port = Number(a.address.split(':')[1]);
+      const before = a.lines.length;
+      await a.close();
+      await until('the relay to see the loss', () => logs.some((l) => l.msg === 'connection lost' && l.destination === a.address));
+      const meanwhile = Array.from({ length: 50 }, (_, i) => `servers.cpu.back.${i} ${i} 1700000002`);
+      await sendCarbon(ingest, `${meanwhile.join('\n')}\n`);
+      await until('the lines to wait for the receiver', async () => {
+        const d = ((await call('GET', '/stats')).body.destinations as Array<{ address: string; waiting: number; connected: boolean }>).find(
+          (x) => x.address === a.address,
+        );
+        return d?.waiting === 50 && d.connected === false;
+      });
+      const a2 = await sink({ port });
+      reopened = a2;
+      await until('the waiting lines at the receiver', () => a2.lines.length === 50);
+      expect(a2.lines).toEqual(meanwhile);
+      expect(a.lines.length).toBe(before);
+      expect(c.lines.filter((l) => l.startsWith('servers.cpu.back.'))).toEqual(meanwhile); // the other destination of the route never stopped
+
       // ---- the drain: lines accepted while their receiver is down all reach it once it is up
       const bulkAt = `127.0.0.1:${bulkPort}`;
       expect((await call('POST', '/routes', { name: 'bulk', match: { kind: 'prefix', pattern: 'bulk.' }, destinations: [bulkAt] })).status).toBe(201);
@@ -212,7 +233,7 @@ describe('relay service (carbon lines routed by a route-table actor)', () => {
       await until('the bulk lines waiting at their destination', async () => {
         const s = (await call('GET', '/stats')).body;
         const d = (s.destinations as Array<{ address: string; waiting: number }>).find((x) => x.address === bulkAt);
-        return s.accepted === 4_500 + 4 + n && d?.waiting === n;
+        return s.accepted === 4_500 + 4 + 50 + n && d?.waiting === n;
       });
       child.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 300));
@@ -225,7 +246,7 @@ describe('relay service (carbon lines routed by a route-table actor)', () => {
       expect(logs.filter((l) => l.level === 50 || l.level === 60)).toEqual([]);
     } finally {
       child.kill('SIGKILL');
-      await Promise.all([a, b, c, selfSink, retired, bulk].map((s) => s?.close()));
+      await Promise.all([a, b, c, selfSink, retired, bulk, reopened].map((s) => s?.close()));
     }
   }, 60_000);
 });
