@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { type ActorSystem, createSystem, fromPino, type ShutdownReport } from '@holdfast/core';
 import type { Disposer, ServiceDefinition } from './defineService.js';
 import { startAdminServer } from './internal/adminServer.js';
-import { privateSocketDir, startDebugServer } from './internal/debugServer.js';
+import { liveServiceSockets, privateSocketDir, startDebugServer } from './internal/debugServer.js';
 import { createLogger } from './internal/logging.js';
 import { ServiceMetrics } from './internal/metrics.js';
 import { type Settings, SettingsError } from './settings.js';
@@ -73,7 +73,7 @@ export async function runService<C>(definition: ServiceDefinition<C>, config: un
   const admin = settings.admin ? await startAdminServer(settings.adminHost, settings.adminPort, { ready: () => ready, metrics: () => metrics.text() }) : null;
   const debug = settings.debug
     ? await startDebugServer(system, {
-        socket: settings.debugSocket ?? join(privateSocketDir(), `${definition.name}-${process.pid}.sock`),
+        socket: settings.debugSocket ?? defaultSocket(definition.name),
         tcp: settings.debugTcp === undefined ? null : { ...hostPort(settings.debugTcp), token: settings.debugToken as string },
         allowEval: settings.allowEval,
         service: definition.name,
@@ -136,4 +136,14 @@ export async function runService<C>(definition: ServiceDefinition<C>, config: un
     'service started',
   );
   return { system, adminUrl: admin?.url ?? null, debugSocket: debug?.socket ?? null, stop, done };
+}
+
+/**
+ * The debug socket in the private directory, named after the service and the process. The sockets
+ * that services killed with SIGKILL left there are removed on the way.
+ */
+function defaultSocket(service: string): string {
+  const dir = privateSocketDir();
+  liveServiceSockets(dir);
+  return join(dir, `${service}-${process.pid}.sock`);
 }

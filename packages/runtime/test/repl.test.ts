@@ -348,7 +348,7 @@ describe('a session in a real terminal', () => {
 });
 
 describe('finding the service to attach to', () => {
-  it('attaches to the only live service in the private directory, removes sockets left by killed services, and asks which when several are live', async () => {
+  it('attaches to the only live service in the private directory, removes sockets left by killed services (so does a service that starts), and asks which when several are live', async () => {
     const env = { TMPDIR: mkdtempSync(join(os.tmpdir(), 'holdfast-tmpdir-')) };
     const first = await startFixture([], env, null);
     let second: Started | null = null;
@@ -364,7 +364,10 @@ describe('finding the service to attach to', () => {
       expect((JSON.parse(one.stdout) as Array<{ id: string }>).map((a) => a.id)).toEqual(['worker', 'stuck', 'crashy']);
       expect(readdirSync(dir)).toEqual([basename(first.socket)]);
 
+      // A service that starts sweeps them too.
+      writeFileSync(join(dir, `ghost-${gone}.sock`), '');
       second = await startFixture([], env, null);
+      expect(readdirSync(dir).sort()).toEqual([basename(first.socket), basename(second.socket)].sort());
       const two = await runCli(['repl', '--eval', '.actors'], env);
       expect(two.code).toBe(1);
       expect(two.stderr).toBe(
