@@ -84,7 +84,8 @@ function write(s: DestinationState, lines: readonly string[]): void {
 }
 
 function keep(s: DestinationState, lines: readonly string[]): void {
-  s.waiting.push(...lines);
+  // One at a time: a spread of a large batch could exceed the engine's argument limit.
+  for (const line of lines) s.waiting.push(line);
   const over = s.waiting.length - s.args.maxWaiting;
   if (over > 0) {
     s.waiting.splice(0, over);

@@ -5,7 +5,7 @@ import { type ActorRef, defineActor, defineProtocol, reject } from '@holdfast/co
 import { z } from 'zod';
 import { parseLine } from './carbon.js';
 import type { DestinationProtocol } from './destination.js';
-import { compileMatcher, Matcher, RouteSpec } from './routes.js';
+import { compileMatcher, RouteSpec } from './routes.js';
 
 const RouteInfo = RouteSpec.extend({ lines: z.number().int() });
 export type RouteInfo = z.infer<typeof RouteInfo>;
@@ -63,7 +63,8 @@ interface RouterState {
 }
 
 const info = (r: Route): RouteInfo => ({ ...r.spec, lines: r.total });
-const compile = (spec: RouteSpec): Route => ({ spec, test: compileMatcher(Matcher.parse(spec.match)), interval: 0, total: 0 });
+// Routes arrive checked (by the protocol's schema, or the service's config): compiled, not parsed again.
+const compile = (spec: RouteSpec): Route => ({ spec, test: compileMatcher(spec.match), interval: 0, total: 0 });
 
 /** Open the destinations `spec` names that no route had yet. */
 function openFor(s: RouterState, spec: RouteSpec): void {

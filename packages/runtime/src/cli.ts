@@ -5,7 +5,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isService, type ServiceDefinition } from './defineService.js';
-import { liveServiceSockets, privateSocketDir } from './internal/debugServer.js';
+import { privateSocketDir, pruneServiceSockets } from './internal/debugServer.js';
 import { ExitCode, runService } from './runService.js';
 import { resolveSettings, SettingsError, serviceConfigInput } from './settings.js';
 
@@ -161,7 +161,7 @@ function endpointFor(opts: { socket?: string; tcp?: string; token?: string }): {
   }
   if (opts.socket !== undefined) return { socket: opts.socket };
   const dir = privateSocketDir();
-  const sockets = liveServiceSockets(dir);
+  const sockets = pruneServiceSockets(dir);
   if (sockets.length === 1) return { socket: join(dir, sockets[0] as string) };
   if (sockets.length === 0) throw new Error(`no running service found in ${dir}; pass --socket`);
   throw new Error(`several services in ${dir} (${sockets.join(', ')}); pass --socket`);

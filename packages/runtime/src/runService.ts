@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { type ActorSystem, createSystem, fromPino, type ShutdownReport } from '@holdfast/core';
 import type { Disposer, ServiceDefinition } from './defineService.js';
 import { startAdminServer } from './internal/adminServer.js';
-import { liveServiceSockets, privateSocketDir, startDebugServer } from './internal/debugServer.js';
+import { privateSocketDir, pruneServiceSockets, startDebugServer } from './internal/debugServer.js';
 import { createLogger } from './internal/logging.js';
 import { ServiceMetrics } from './internal/metrics.js';
 import { type Settings, SettingsError } from './settings.js';
@@ -144,6 +144,6 @@ export async function runService<C>(definition: ServiceDefinition<C>, config: un
  */
 function defaultSocket(service: string): string {
   const dir = privateSocketDir();
-  liveServiceSockets(dir);
+  pruneServiceSockets(dir);
   return join(dir, `${service}-${process.pid}.sock`);
 }

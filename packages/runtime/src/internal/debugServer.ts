@@ -31,11 +31,11 @@ export function privateSocketDir(): string {
 }
 
 /**
- * The debug sockets in `dir` whose service is still running, by name (`<service>-<pid>.sock`).
- * A service killed with SIGKILL cannot remove its socket: one whose process is gone is removed
- * here (the directory is private to this user), so that it is neither offered nor counted.
+ * Remove the debug sockets in `dir` whose process is gone, and return the others, by name
+ * (`<service>-<pid>.sock`). A service killed with SIGKILL cannot remove its own socket; the
+ * directory is private to this user, so what is left there is ours to clear.
  */
-export function liveServiceSockets(dir: string): string[] {
+export function pruneServiceSockets(dir: string): string[] {
   const live: string[] = [];
   for (const name of readdirSync(dir)) {
     const m = /-(\d+)\.sock$/.exec(name);
