@@ -17,7 +17,7 @@ import { messageIn } from './defineProtocol.js';
 import { type CrashReason, InvalidMessage, type StopReason } from './errors.js';
 import type { Cell } from './internal/Cell.js';
 import { syncState } from './internal/callChain.js';
-import { Envelope } from './internal/Envelope.js';
+import type { Envelope } from './internal/Envelope.js';
 import type { StewardDelegate } from './internal/StewardNode.js';
 import type { StewardOptions } from './options.js';
 import type { Steward } from './Steward.js';
@@ -66,8 +66,8 @@ export function hostAsk(
  */
 export function forwardCurrent(): { readonly reply: DeferredReply<unknown> | null; readonly transfer: readonly Transferable[] | undefined } {
   const cell = syncState.cell as Cell | null;
-  const env = cell?.runningLetter() ?? null;
-  if (!(env instanceof Envelope)) return { reply: null, transfer: undefined };
+  const env = cell?.runningAsk() ?? null;
+  if (env === null) return { reply: null, transfer: undefined };
   env.kept = true;
   if (!env.deferred) {
     env.deferred = true;

@@ -11,12 +11,17 @@ const P = defineProtocol('peer', {
   self: { input: z.object({}), reply: z.string() },
   later: { input: z.object({}), reply: z.string() },
   hello: { input: z.object({}), reply: z.string() },
+  // Tells whose handlers ask: the chain of a tell's turn.
+  kickSync: { input: z.object({}) },
+  kickAsync: { input: z.object({}) },
+  kickSelf: { input: z.object({}) },
+  outcome: { input: z.object({}), reply: z.string() },
 });
 
 type Peer = ActorRef<typeof P>;
 
 const PeerActor = defineActor(P, {
-  init: () => ({ peer: null as Peer | null }),
+  init: () => ({ peer: null as Peer | null, outcome: 'none' }),
   handlers: {
     setPeer(s, { id }, ctx) {
       s.peer = ctx.system.lookup(P, id) ?? null;
@@ -45,6 +50,28 @@ const PeerActor = defineActor(P, {
       return reply;
     },
     hello: () => 'hello',
+    // A sync tell handler (no ctx) that asks: its turn ends when it returns, so the peer may call back.
+    kickSync(s) {
+      void (s.peer as Peer).ask('ping', { hops: 1 }).then(
+        (v) => (s.outcome = v),
+        (e: { code: string }) => (s.outcome = e.code),
+      );
+    },
+    // An async tell handler: its turn lasts until the peer answers, so the peer calling back is a cycle.
+    async kickAsync(s) {
+      try {
+        s.outcome = await (s.peer as Peer).ask('ping', { hops: 1 });
+      } catch (e) {
+        const cause = (e as { cause?: { code?: string; details?: { chain?: string[] } } }).cause;
+        s.outcome = `${(e as { code: string }).code}: ${cause?.code} ${cause?.details?.chain?.join('>')}`;
+      }
+    },
+    kickSelf(s, _i, ctx) {
+      ctx.self.ask('hello', {}).catch((e: { code: string; details: { chain: string[] } }) => {
+        s.outcome = `${e.code} ${e.details.chain.join('>')}`;
+      });
+    },
+    outcome: (s) => s.outcome,
   },
 });
 
@@ -93,6 +120,26 @@ describe('deadlock detection', () => {
     // a's turn ends at defer(); later b asks a again, which is free: no deadlock.
     expect(await a.ask('later', {})).toBe('b>a');
     expect(system.stats().deadlocks).toBe(0);
+    await system.shutdown();
+  });
+
+  it('counts a tell whose handler asks as a turn of the chain while it runs, and not after', async () => {
+    const { system, a } = pair();
+    // Sync: a's turn ended when the handler returned; b's call back to a is served.
+    a.tell('kickSync', {});
+    await tick();
+    await tick();
+    expect(await a.ask('outcome', {})).toBe('b>a');
+    // Async: a's turn waits for b, and b asks a: the cycle a -> b -> a fails fast.
+    a.tell('kickAsync', {});
+    await tick();
+    await tick();
+    expect(await a.ask('outcome', {})).toBe('ACTOR_CRASHED: DEADLOCK a>b>a');
+    // A tell's handler asking its own actor can never be answered.
+    a.tell('kickSelf', {});
+    await tick();
+    expect(await a.ask('outcome', {})).toBe('DEADLOCK a>a');
+    expect(system.stats()).toMatchObject({ deadlocks: 2, timeouts: 0 });
     await system.shutdown();
   });
 });

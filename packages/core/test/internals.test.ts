@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { CompiledMessage } from '../src/defineProtocol.js';
 import { type Bucket, Deadlines, type Expirable } from '../src/internal/Deadlines.js';
+import type { Envelope } from '../src/internal/Envelope.js';
+import { Mailbox } from '../src/internal/Mailbox.js';
 import { RingBuffer } from '../src/internal/RingBuffer.js';
 import { toJSONSafe } from '../src/internal/toJSONSafe.js';
 import { ManualClock } from '../src/testing/index.js';
@@ -43,6 +46,51 @@ describe('RingBuffer', () => {
     expect(r.toArray()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(r.drain()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(r.length).toBe(0);
+  });
+});
+
+describe('Mailbox', () => {
+  const msg = (name: string) => ({ name }) as CompiledMessage;
+  const ask = (name: string) => ({ name }) as unknown as Envelope;
+  const headOf = (m: Mailbox) => [m.headMsg()?.name, m.headInput(), (m.headAsk() as { name: string } | null)?.name ?? null];
+
+  it('is FIFO over (message, input, ask) across growth and wrap-around', () => {
+    const m = new Mailbox();
+    const out: unknown[] = [];
+    for (let i = 0; i < 100; i++) {
+      m.push(msg(`m${i}`), i, i % 2 === 0 ? null : ask(`a${i}`));
+      if (i % 3 === 0) {
+        out.push(headOf(m));
+        m.shift();
+      }
+    }
+    while (m.length > 0) {
+      out.push(headOf(m));
+      m.shift();
+    }
+    expect(out).toEqual(Array.from({ length: 100 }, (_, i) => [`m${i}`, i, i % 2 === 0 ? null : `a${i}`]));
+    expect(m.headMsg()).toBeUndefined();
+    expect(m.take()).toBeUndefined();
+  });
+
+  it('takes the second message keeping the head, and drains in order', () => {
+    const m = new Mailbox();
+    // Wrap the ring first, so that the second sits at the start of the buffer.
+    m.push(msg('x'), 0, null);
+    m.shift();
+    for (let i = 0; i < 2; i++) m.push(msg(`m${i}`), i, null);
+    expect(m.takeSecond()).toEqual({ msg: msg('m1'), input: 1, ask: null });
+    expect(headOf(m)).toEqual(['m0', 0, null]);
+    expect(m.takeSecond()).toBeUndefined();
+    for (let i = 2; i < 6; i++) m.push(msg(`m${i}`), i, ask(`a${i}`));
+    expect(m.drain().map((e) => [e.msg.name, e.input, (e.ask as { name: string } | null)?.name ?? null])).toEqual([
+      ['m0', 0, null],
+      ['m2', 2, 'a2'],
+      ['m3', 3, 'a3'],
+      ['m4', 4, 'a4'],
+      ['m5', 5, 'a5'],
+    ]);
+    expect(m.length).toBe(0);
   });
 });
 

@@ -28,6 +28,7 @@ import { type ChainTurn, currentTurn, enterSync, findCycle, leaveSync, type Runn
 import type { Bucket, Expirable } from './Deadlines.js';
 import type { Runnable } from './Dispatcher.js';
 import { Envelope, type EnvelopeHost, Letter, promiseFor } from './Envelope.js';
+import { Mailbox } from './Mailbox.js';
 import { RingBuffer } from './RingBuffer.js';
 import type { ChildActorSnapshot, StewardNode } from './StewardNode.js';
 import { CELL, ChildRecord, type Supervised } from './Supervised.js';
@@ -122,7 +123,8 @@ class SendWaiter implements Expirable {
   slot = 0;
   settled = false;
   constructor(
-    readonly env: Letter,
+    readonly msg: CompiledMessage,
+    readonly input: unknown,
     readonly cell: Cell,
     readonly resolve: () => void,
     readonly reject: (e: unknown) => void,
@@ -137,7 +139,7 @@ class SendWaiter implements Expirable {
   }
   expire(): void {
     this.cell.core.counters.timeouts++;
-    this.settle(new AskTimeout(this.cell.id, this.env.msg.name, this.timeoutMs));
+    this.settle(new AskTimeout(this.cell.id, this.msg.name, this.timeoutMs));
   }
 }
 
@@ -250,12 +252,14 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
   gate = 0;
   /** A turn (async), a hook or a restart is in progress: nothing else runs. */
   busy = false;
-  readonly mailbox = new RingBuffer<Letter>();
+  readonly mailbox = new Mailbox();
   waiters: RingBuffer<Waiting> | null = null;
   sys: SystemMessage[] | null = null;
   /** The message whose turn is running (an async handler awaiting), and its ctx if it has one. */
   current: Letter | null = null;
   currentCtx: TurnContext | null = null;
+  /** The call-chain link of the tell whose handler runs synchronously, once it asked someone. */
+  running: Letter | null = null;
   turns = 0;
   /** Bumped by `ctx.heartbeat()` in a long turn. Progress is `turns + beats`. */
   beats = 0;
@@ -353,7 +357,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
       this.#started();
       return;
     }
-    const ctx = new TurnContext(this, null);
+    const ctx = new TurnContext(this, null, null);
     let result: unknown;
     try {
       result = runHook(ctx, () => onStart.call(this.def.behaviour, this.state, ctx), onStart);
@@ -438,7 +442,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
       }
       this.#dropOldest();
     }
-    mailbox.push(env);
+    mailbox.push(msg, input, env);
     if (!this.scheduled && !this.busy) core.dispatcher.schedule(this);
     return promise;
   }
@@ -469,7 +473,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     env.rejectFn = reject;
     this.core.deadlines.add(env, timeoutMs);
     if (signal !== null) this.#watchSignal(env, signal);
-    this.mailbox.push(env);
+    this.mailbox.push(msg, input, env);
     if (!this.scheduled && !this.busy) this.core.dispatcher.schedule(this);
   }
 
@@ -488,7 +492,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     if (mailbox.length >= this.opts.capacity || this.waiters !== null) {
       if (this.#full(msg, input)) return;
     }
-    mailbox.push(new Letter(msg, input, this, 0));
+    mailbox.push(msg, input, null);
     if (!this.scheduled && !this.busy) this.core.dispatcher.schedule(this);
     if (traced) this.#trace({ actor: this.id, at: Date.now(), dir: 'in', kind: 'tell', message: msg.name, input });
   }
@@ -593,7 +597,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     }
     const timeoutMs = options?.timeoutMs ?? this.opts.askTimeoutMs;
     return new Promise<void>((resolve, reject) => {
-      const w = new SendWaiter(new Letter(msg, input, this, 0), this, resolve, reject, timeoutMs);
+      const w = new SendWaiter(msg, input, this, resolve, reject, timeoutMs);
       core.deadlines.add(w, timeoutMs);
       const signal = options?.signal;
       if (signal !== undefined) {
@@ -642,12 +646,12 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
 
   #dropOldest(): void {
     // While a handler runs synchronously its message is the head: drop the one behind it.
-    const old = syncState.cell === this ? this.mailbox.shiftSecond() : this.mailbox.shift();
+    const old = syncState.cell === this ? this.mailbox.takeSecond() : this.mailbox.take();
     if (old === undefined) return;
     this.#rare.dropped++;
     this.core.counters.dropped++;
-    if (old instanceof Envelope && !old.settled) old.failWith(new MailboxFull(this.id, this.opts.capacity, true));
-    this.#deadLetter(old.msg.name, old.input, 'dropped', old.isAsk);
+    if (old.ask !== null && !old.ask.settled) old.ask.failWith(new MailboxFull(this.id, this.opts.capacity, true));
+    this.#deadLetter(old.msg.name, old.input, 'dropped', old.ask !== null);
   }
 
   /** Move waiting senders into the mailbox while there is room. */
@@ -657,10 +661,10 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
       const w = waiters.shift() as Waiting;
       if (w.settled) continue;
       if (w instanceof SendWaiter) {
-        this.mailbox.push(w.env);
+        this.mailbox.push(w.msg, w.input, null);
         w.settle(undefined);
       } else {
-        this.mailbox.push(w);
+        this.mailbox.push(w.msg, w.input, w);
       }
     }
   }
@@ -718,10 +722,11 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
       if (this.sys !== null) this.#runSystemMessages();
       if (this.busy || this.status !== RUNNING) break;
       // The message stays at the head of the mailbox while its handler runs (see syncState).
-      const env = mailbox.peek();
-      if (env === undefined) break;
+      const h = mailbox.headMsg() as BoundMessage | undefined;
+      if (h === undefined) break;
+      const ask = mailbox.headAsk();
       // An ask that timed out or was cancelled before its turn began is never run.
-      if (env.settled) {
+      if (ask?.settled) {
         mailbox.shift();
         if (this.waiters !== null && this.waiters.length > 0) this.#admit();
         continue;
@@ -731,44 +736,53 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
       n++;
       // The turn, inlined by hand: this loop is the hottest code in the system, and relying on
       // the JIT to inline four levels of calls leaves it over its inlining budget.
-      const h = env.msg as BoundMessage;
+      const input = mailbox.headInput();
       const mode = h.mode;
-      const ctx = mode === PLAIN || !h.usesCtx ? null : new TurnContext(this, env);
+      const ctx = mode === PLAIN || !h.usesCtx ? null : new TurnContext(this, h, ask);
       // Turn timing, for metrics: one turn in `every` (async turns always), and only with an observer.
       let t0 = 0;
       if (observer !== null && (mode === ASYNC || --observer.countdown <= 0)) {
         if (mode !== ASYNC) observer.countdown = observer.every;
         t0 = performance.now();
       }
+      // An async turn is a link of the call chain from its start (AsyncLocalStorage carries it);
+      // a sync tell gets one only if its handler asks someone (runningLetter makes it then).
+      if (mode === ASYNC && ask === null) this.running = new Letter(h, input, this, 0);
       sync.cell = this;
       let result: unknown;
       try {
-        result = mode === ASYNC ? this.#callAsync(h, env, ctx) : h.fn(this.state, env.input, ctx as TurnContext);
+        result = mode === ASYNC ? this.#callAsync(h, input, ask ?? (this.running as Letter), ctx) : h.fn(this.state, input, ctx as TurnContext);
       } catch (e) {
         if (t0 !== 0) (observer as ObserverState).observe(this.def.name, h.name, performance.now() - t0);
         sync.cell = null;
+        const turn = ask ?? this.running ?? new Letter(h, input, this, 0);
+        this.running = null;
         mailbox.shift();
         if (this.waiters !== null && this.waiters.length > 0) this.#admit();
-        this.#turnThrew(env, e);
+        this.#turnThrew(turn, e);
         continue;
       }
       sync.cell = null;
+      // The chain link made for this tell's turn, if any (asks are their own link).
+      const link = this.running;
+      if (link !== null) this.running = null;
       mailbox.shift();
       if (this.waiters !== null && this.waiters.length > 0) this.#admit();
       if (result !== null && typeof result === 'object') {
         if (typeof (result as PromiseLike<unknown>).then === 'function') {
-          this.#awaitTurn(h, env, ctx, result as PromiseLike<unknown>);
+          this.#awaitTurn(h, ask ?? link ?? new Letter(h, input, this, 0), ctx, result as PromiseLike<unknown>);
           if (observer !== null) this.#rare.turnStart = t0 === 0 ? performance.now() : t0;
           continue;
         }
-      } else if (!env.isAsk) {
-        // A tell whose handler returned a plain value: nothing to reply, nothing to replace.
-        if (t0 !== 0) (observer as ObserverState).observe(this.def.name, h.name, performance.now() - t0);
-        env.done = true;
-        continue;
+        // A tell's handler may replace the state (`become`); there is no reply.
+        if (ask === null && isBecome(result)) this.state = result.state;
       }
       if (t0 !== 0) (observer as ObserverState).observe(this.def.name, h.name, performance.now() - t0);
-      this.#turnReturned(env, result);
+      if (ask === null) {
+        if (link !== null) link.done = true;
+        continue;
+      }
+      this.#turnReturned(ask, result);
     }
     this.turns += n;
     if (n > 0) this.lastTurnAt = this.core.wall.now;
@@ -777,15 +791,29 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     return n;
   }
 
-  /** The message whose handler is running synchronously (it is still at the mailbox head). */
+  /**
+   * The turn whose handler is running synchronously: its ask (still at the mailbox head), or for
+   * a tell a link made now (tells allocate nothing until a handler asks someone).
+   */
   runningLetter(): Letter | null {
-    return this.mailbox.peek() ?? null;
+    const mailbox = this.mailbox;
+    const h = mailbox.headMsg();
+    if (h === undefined) return null;
+    const ask = mailbox.headAsk();
+    if (ask !== null) return ask;
+    this.running ??= new Letter(h, mailbox.headInput(), this, 0);
+    return this.running;
+  }
+
+  /** The ask whose handler is running synchronously, or null (a tell). */
+  runningAsk(): Envelope | null {
+    return this.mailbox.length === 0 ? null : this.mailbox.headAsk();
   }
 
   // The closures of the async path live in their own methods: a closure in runSome would make V8
   // allocate a context for its locals on every call.
-  #callAsync(h: BoundMessage, env: Letter, ctx: TurnContext | null): unknown {
-    return runAsync(env, () => h.fn(this.state, env.input, ctx as TurnContext));
+  #callAsync(h: BoundMessage, input: unknown, turn: Letter, ctx: TurnContext | null): unknown {
+    return runAsync(turn, () => h.fn(this.state, input, ctx as TurnContext));
   }
 
   #awaitTurn(h: BoundMessage, env: Letter, ctx: TurnContext | null, result: PromiseLike<unknown>): void {
@@ -1030,7 +1058,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     }
     const onStop = this.def.behaviour.onStop;
     if (onStop !== undefined) {
-      const ctx = new TurnContext(this, null);
+      const ctx = new TurnContext(this, null, null);
       try {
         const r = runHook(ctx, () => onStop.call(this.def.behaviour, this.state, ctx, reason), onStop);
         if (isThenable(r)) await this.#bounded(r, this.opts.stopTimeoutMs, 'onStop');
@@ -1125,11 +1153,17 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     this.#rare.stopReason = reason;
     this.busy = true;
     const err = new ActorStopped(this.id, reason, cause ?? undefined);
-    for (const env of this.mailbox.drain()) this.#refuse(env, err);
+    for (const m of this.mailbox.drain()) {
+      if (m.ask !== null) {
+        if (!m.ask.settled) m.ask.failWith(err);
+      } else {
+        this.#deadLetter(m.msg.name, m.input, 'stopped', false);
+      }
+    }
     if (this.waiters !== null) {
       for (const w of this.waiters.drain()) {
         if (w instanceof SendWaiter) w.settle(err);
-        else this.#refuse(w, err);
+        else if (!w.settled) w.failWith(err);
       }
     }
     if (wasDown && this.#r?.ending) await this.#r.ending;
@@ -1161,14 +1195,6 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     if (waiting !== null) for (const done of waiting) done();
     if (this.sys !== null) this.#runSystemMessages();
     if (this.core.draining) this.core.noteIdle();
-  }
-
-  #refuse(env: Letter, err: Error): void {
-    if (env instanceof Envelope) {
-      if (!env.settled) env.failWith(err);
-    } else {
-      this.#deadLetter(env.msg.name, env.input, 'stopped', false);
-    }
   }
 
   /** Refuse outside senders from now on (the actor stops, or the system drains). */

@@ -39,8 +39,9 @@ const ASK = 16;
 const KEPT = 32;
 
 /**
- * One message in a mailbox: a tell is just this (kept small: tells are the most numerous
- * objects in a busy system). While its turn runs, it is also the turn's link in the call chain.
+ * A turn's link in the call chain. An ask's {@link Envelope} is one; a tell gets one only when
+ * its turn needs it (an async handler, a handler that asks someone, a crash): the mailbox holds
+ * a tell as plain slots, so most tells allocate nothing.
  */
 export class Letter implements ChainTurn {
   // Fields are assigned in the constructors, not by initializers: V8 runs class field

@@ -1,12 +1,12 @@
 import type { ActorRef } from '../ActorRef.js';
 import type { ActorSystem } from '../createSystem.js';
 import type { ActorContext, DeferredReply, ScheduleWhen } from '../defineActor.js';
-import { messageIn } from '../defineProtocol.js';
+import { type CompiledMessage, messageIn } from '../defineProtocol.js';
 import { InvalidMessage } from '../errors.js';
 import type { Logger } from '../Logger.js';
 import type { Cell } from './Cell.js';
 import type { ChainTurn } from './callChain.js';
-import { Envelope, type Letter } from './Envelope.js';
+import type { Envelope } from './Envelope.js';
 
 const neverAborted = new AbortController().signal;
 
@@ -19,23 +19,27 @@ const detachedReply: DeferredReply<unknown> = Object.freeze({
 });
 
 /**
- * The `ctx` of one turn (or of a hook, with no envelope). It is also the turn's link in the
- * call chain. Once the incarnation that ran it has ended, the turn is fenced: its timers and
+ * The `ctx` of one turn (or of a hook, with no message). A hook's ctx is also the hook's link in
+ * the call chain. Once the incarnation that ran it has ended, the turn is fenced: its timers and
  * replies no longer reach anyone.
  */
 export class TurnContext implements ActorContext<never, unknown>, ChainTurn {
   // Assigned in the constructor rather than by field initializers (one is made per turn of a
   // handler that takes ctx, and V8 runs initializers as a separate function).
   declare readonly cell: Cell;
-  declare readonly env: Letter | null;
+  /** The message of the turn, or null in a hook. */
+  declare readonly msg: CompiledMessage | null;
+  /** The ask the turn serves, or null (a tell, or a hook). */
+  declare readonly env: Envelope | null;
   declare readonly incarnation: number;
   declare done: boolean;
   declare fenced: boolean;
   declare log_: Logger | null;
   declare controller_: AbortController | null;
 
-  constructor(cell: Cell, env: Letter | null) {
+  constructor(cell: Cell, msg: CompiledMessage | null, env: Envelope | null) {
     this.cell = cell;
+    this.msg = msg;
     this.env = env;
     this.incarnation = cell.incarnation;
     this.done = false;
@@ -60,14 +64,14 @@ export class TurnContext implements ActorContext<never, unknown>, ChainTurn {
     return this.cell.core.facade;
   }
   get message(): string {
-    return this.env === null ? '' : this.env.msg.name;
+    return this.msg === null ? '' : this.msg.name;
   }
   get log(): Logger {
-    if (this.log_ === null) this.log_ = this.env === null ? this.cell.log : this.cell.log.child({ message: this.env.msg.name });
+    if (this.log_ === null) this.log_ = this.msg === null ? this.cell.log : this.cell.log.child({ message: this.msg.name });
     return this.log_;
   }
   get signal(): AbortSignal {
-    if (this.env instanceof Envelope) return this.env.signal;
+    if (this.env !== null) return this.env.signal;
     this.controller_ ??= new AbortController();
     if (this.fenced && !this.controller_.signal.aborted) this.controller_.abort();
     return this.controller_.signal;
@@ -78,7 +82,7 @@ export class TurnContext implements ActorContext<never, unknown>, ChainTurn {
     this.fenced = true;
     this.done = true;
     // A reply forwarded to a host outlives the turn: its signal stays the caller's.
-    if (!(this.env instanceof Envelope && this.env.kept)) this.env?.abortTurn(reason);
+    if (this.env !== null && !this.env.kept) this.env.abortTurn(reason);
     if (this.controller_ !== null && !this.controller_.signal.aborted) this.controller_.abort(reason);
   }
 
@@ -94,7 +98,7 @@ export class TurnContext implements ActorContext<never, unknown>, ChainTurn {
 
   defer(): DeferredReply<never> {
     const env = this.env;
-    if (!(env instanceof Envelope)) return detachedReply as DeferredReply<never>;
+    if (env === null) return detachedReply as DeferredReply<never>;
     if (!env.deferred) {
       env.deferred = true;
       if (!this.fenced && !env.settled) this.cell.trackDeferred(env);

@@ -1,0 +1,125 @@
+import type { CompiledMessage } from '../defineProtocol.js';
+import type { Envelope } from './Envelope.js';
+
+/** One queued message, as the rare paths (drop-oldest, stop) take it out. */
+export interface MailboxEntry {
+  readonly msg: CompiledMessage;
+  readonly input: unknown;
+  /** The ask's reply channel, or null for a tell. */
+  readonly ask: Envelope | null;
+}
+
+/** Slots per message: the message, its input, and its ask (or null). */
+const W = 3;
+
+/**
+ * An actor's queue: a flat ring of (message, input, ask-or-null) slots. A tell is three stores
+ * into the ring and allocates nothing; an ask adds its {@link Envelope}, which is the reply
+ * channel. The owner loop reads the head's slots directly, so it never loads anything from a
+ * per-message object for a tell, and what it loads for an ask is always an Envelope: the loop
+ * stays monomorphic whatever mix of asks and tells an actor gets.
+ */
+export class Mailbox {
+  // Starts empty: an idle actor that was never sent anything costs one small array.
+  #buf: unknown[] = [];
+  /** Slot index of the oldest message. */
+  #head = 0;
+  /** Messages queued. */
+  #size = 0;
+
+  get length(): number {
+    return this.#size;
+  }
+
+  push(msg: CompiledMessage, input: unknown, ask: Envelope | null): void {
+    if (this.#size * W === this.#buf.length) this.#grow();
+    const buf = this.#buf;
+    let i = this.#head + this.#size * W;
+    if (i >= buf.length) i -= buf.length;
+    buf[i] = msg;
+    buf[i + 1] = input;
+    buf[i + 2] = ask;
+    this.#size++;
+  }
+
+  /** The oldest message, or undefined when empty. */
+  headMsg(): CompiledMessage | undefined {
+    return this.#size === 0 ? undefined : (this.#buf[this.#head] as CompiledMessage);
+  }
+
+  /** The oldest message's input (the mailbox is not empty). */
+  headInput(): unknown {
+    return this.#buf[this.#head + 1];
+  }
+
+  /** The oldest message's ask, or null for a tell (the mailbox is not empty). */
+  headAsk(): Envelope | null {
+    return this.#buf[this.#head + 2] as Envelope | null;
+  }
+
+  /** Remove the oldest message (the mailbox is not empty). */
+  shift(): void {
+    const buf = this.#buf;
+    const h = this.#head;
+    buf[h] = undefined;
+    buf[h + 1] = undefined;
+    buf[h + 2] = undefined;
+    const next = h + W;
+    this.#head = next === buf.length ? 0 : next;
+    this.#size--;
+  }
+
+  /** Remove and return the oldest message, or undefined when empty. */
+  take(): MailboxEntry | undefined {
+    if (this.#size === 0) return undefined;
+    const entry = this.#entryAt(this.#head);
+    this.shift();
+    return entry;
+  }
+
+  /**
+   * Remove and return the second message, keeping the first at the head (the owner loop keeps the
+   * message it is running at the head; drop-oldest must not take it).
+   */
+  takeSecond(): MailboxEntry | undefined {
+    if (this.#size < 2) return undefined;
+    const buf = this.#buf;
+    const h = this.#head;
+    let s = h + W;
+    if (s === buf.length) s = 0;
+    const entry = this.#entryAt(s);
+    // Move the head into the second's place and drop the old head's slots.
+    buf[s] = buf[h];
+    buf[s + 1] = buf[h + 1];
+    buf[s + 2] = buf[h + 2];
+    buf[h] = buf[h + 1] = buf[h + 2] = undefined;
+    this.#head = s;
+    this.#size--;
+    return entry;
+  }
+
+  /** Remove and return every message, oldest first. */
+  drain(): MailboxEntry[] {
+    const out: MailboxEntry[] = [];
+    for (let e = this.take(); e !== undefined; e = this.take()) out.push(e);
+    return out;
+  }
+
+  #entryAt(i: number): MailboxEntry {
+    const buf = this.#buf;
+    return { msg: buf[i] as CompiledMessage, input: buf[i + 1], ask: buf[i + 2] as Envelope | null };
+  }
+
+  #grow(): void {
+    const old = this.#buf;
+    // Two messages first (most actors never hold more), then doubling.
+    const next: unknown[] = new Array(old.length === 0 ? 2 * W : old.length * 2);
+    let j = this.#head;
+    for (let i = 0; i < this.#size * W; i++) {
+      next[i] = old[j];
+      if (++j === old.length) j = 0;
+    }
+    this.#buf = next;
+    this.#head = 0;
+  }
+}
