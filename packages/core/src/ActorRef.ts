@@ -1,4 +1,4 @@
-import { type AnyProtocol, type InputOf, type MessageName, messageIn, type ReplyOf } from './defineProtocol.js';
+import { type AnyProtocol, type CompiledMessage, type InputOf, type MessageName, messageIn, type ReplyOf } from './defineProtocol.js';
 import { InvalidMessage } from './errors.js';
 import type { Cell } from './internal/Cell.js';
 import type { AskOptions } from './options.js';
@@ -87,14 +87,17 @@ export class ActorRef<P extends AnyProtocol = AnyProtocol> {
   tell<K extends MessageName<P>>(message: K, input: InputOf<P, K>): void {
     const cell = this.#cell;
     const msg = messageIn(cell.table, message);
-    if (msg === undefined) return void this.#invalidTell(message, input, unknownMessage(cell, message));
-    let value: unknown = input;
-    if (cell.opts.validateInput) {
-      const r = msg.input.safeParse(input);
-      if (!r.success) return void this.#invalidTell(message, input, new InvalidMessage({ actor: cell.id, message, issues: r.error.issues }));
-      value = r.data;
-    }
-    cell.tell(msg, value);
+    // Small on purpose: the JIT inlines this and Cell.tell into the caller's loop.
+    if (msg === undefined || cell.opts.validateInput) this.#tellChecked(msg, message, input);
+    else cell.tell(msg, input);
+  }
+
+  #tellChecked(msg: CompiledMessage | undefined, message: string, input: unknown): void {
+    const cell = this.#cell;
+    if (msg === undefined) return this.#invalidTell(message, input, unknownMessage(cell, message));
+    const r = msg.input.safeParse(input);
+    if (!r.success) return this.#invalidTell(message, input, new InvalidMessage({ actor: cell.id, message, issues: r.error.issues }));
+    cell.tell(msg, r.data);
   }
 
   /**

@@ -260,6 +260,12 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
   currentCtx: TurnContext | null = null;
   /** The call-chain link of the tell whose handler runs synchronously, once it asked someone. */
   running: Letter | null = null;
+  /**
+   * A handler of this actor is running synchronously now (its message is the mailbox head).
+   * A boolean on the cell, not a pointer in `syncState`: a store of true/false needs no GC write
+   * barrier, and this is two stores per turn.
+   */
+  inHandler = false;
   turns = 0;
   /** Bumped by `ctx.heartbeat()` in a long turn. Progress is `turns + beats`. */
   beats = 0;
@@ -479,6 +485,17 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
 
   /** Queue a tell (the input is already validated). Never throws; failures become dead letters. */
   tell(msg: CompiledMessage, input: unknown): void {
+    // The common case in as little code as possible, so that the JIT inlines it into every caller.
+    if (this.gate !== 0 || this.mailbox.length >= this.opts.capacity || this.waiters !== null) {
+      this.#tellSlow(msg, input);
+      return;
+    }
+    this.mailbox.push(msg, input, null);
+    if (!this.scheduled && !this.busy) this.core.dispatcher.schedule(this);
+  }
+
+  /** A tell when the gate is not open (stopped, draining, traced) or the mailbox is full. */
+  #tellSlow(msg: CompiledMessage, input: unknown): void {
     let traced = false;
     if (this.gate !== 0) {
       const refused = this.#refuseTell();
@@ -559,7 +576,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
    * is running now is still at the mailbox head and does not count.
    */
   #isFull(): boolean {
-    const queued = this.mailbox.length - (syncState.cell === this ? 1 : 0);
+    const queued = this.mailbox.length - (this.inHandler ? 1 : 0);
     return queued >= this.opts.capacity || (this.waiters !== null && this.waiters.length > 0);
   }
 
@@ -646,7 +663,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
 
   #dropOldest(): void {
     // While a handler runs synchronously its message is the head: drop the one behind it.
-    const old = syncState.cell === this ? this.mailbox.takeSecond() : this.mailbox.take();
+    const old = this.inHandler ? this.mailbox.takeSecond() : this.mailbox.take();
     if (old === undefined) return;
     this.#rare.dropped++;
     this.core.counters.dropped++;
@@ -714,9 +731,21 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
   // ---------------------------------------------------------------- turns
 
   runSome(budget: number): number {
+    // This cell is the one running for the whole run of turns; `inHandler` says when one of its
+    // handlers is on the stack (see currentTurn).
+    const sync = syncState;
+    const prev = sync.cell;
+    sync.cell = this;
+    try {
+      return this.#runTurns(budget);
+    } finally {
+      sync.cell = prev;
+    }
+  }
+
+  #runTurns(budget: number): number {
     let n = 0;
     const mailbox = this.mailbox;
-    const sync = syncState;
     const observer = this.core.observer;
     while (n < budget) {
       if (this.sys !== null) this.#runSystemMessages();
@@ -748,13 +777,13 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
       // An async turn is a link of the call chain from its start (AsyncLocalStorage carries it);
       // a sync tell gets one only if its handler asks someone (runningLetter makes it then).
       if (mode === ASYNC && ask === null) this.running = new Letter(h, input, this, 0);
-      sync.cell = this;
+      this.inHandler = true;
       let result: unknown;
       try {
         result = mode === ASYNC ? this.#callAsync(h, input, ask ?? (this.running as Letter), ctx) : h.fn(this.state, input, ctx as TurnContext);
       } catch (e) {
+        this.inHandler = false;
         if (t0 !== 0) (observer as ObserverState).observe(this.def.name, h.name, performance.now() - t0);
-        sync.cell = null;
         const turn = ask ?? this.running ?? new Letter(h, input, this, 0);
         this.running = null;
         mailbox.shift();
@@ -762,7 +791,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
         this.#turnThrew(turn, e);
         continue;
       }
-      sync.cell = null;
+      this.inHandler = false;
       // The chain link made for this tell's turn, if any (asks are their own link).
       const link = this.running;
       if (link !== null) this.running = null;
@@ -796,6 +825,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
    * a tell a link made now (tells allocate nothing until a handler asks someone).
    */
   runningLetter(): Letter | null {
+    if (!this.inHandler) return null;
     const mailbox = this.mailbox;
     const h = mailbox.headMsg();
     if (h === undefined) return null;
@@ -807,7 +837,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
 
   /** The ask whose handler is running synchronously, or null (a tell). */
   runningAsk(): Envelope | null {
-    return this.mailbox.length === 0 ? null : this.mailbox.headAsk();
+    return this.inHandler ? this.mailbox.headAsk() : null;
   }
 
   // The closures of the async path live in their own methods: a closure in runSome would make V8
