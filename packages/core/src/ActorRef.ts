@@ -94,10 +94,13 @@ export class ActorRef<P extends AnyProtocol = AnyProtocol> {
 
   #tellChecked(msg: CompiledMessage | undefined, message: string, input: unknown): void {
     const cell = this.#cell;
-    if (msg === undefined) return this.#invalidTell(message, input, unknownMessage(cell, message));
+    if (msg === undefined) {
+      this.#invalidTell(message, input, unknownMessage(cell, message));
+      return;
+    }
     const r = msg.input.safeParse(input);
-    if (!r.success) return this.#invalidTell(message, input, new InvalidMessage({ actor: cell.id, message, issues: r.error.issues }));
-    cell.tell(msg, r.data);
+    if (r.success) cell.tell(msg, r.data);
+    else this.#invalidTell(message, input, new InvalidMessage({ actor: cell.id, message, issues: r.error.issues }));
   }
 
   /**
