@@ -62,17 +62,20 @@ export class ActorRef<P extends AnyProtocol = AnyProtocol> {
   ask<K extends MessageName<P>>(message: K, input: InputOf<P, K>, options?: AskOptions): Promise<ReplyOf<P, K>> {
     const cell = this.#cell;
     const msg = messageIn(cell.table, message);
+    // Small on purpose, like tell: the JIT inlines this and Cell.ask into the caller.
+    if (msg === undefined || cell.opts.validateInput) return this.#askChecked(msg, message, input, options) as Promise<ReplyOf<P, K>>;
+    return cell.ask(msg, input, options) as Promise<ReplyOf<P, K>>;
+  }
+
+  #askChecked(msg: CompiledMessage | undefined, message: string, input: unknown, options: AskOptions | undefined): Promise<unknown> {
+    const cell = this.#cell;
     if (msg === undefined) return Promise.reject(unknownMessage(cell, message));
-    let value: unknown = input;
-    if (cell.opts.validateInput) {
-      const r = msg.input.safeParse(input);
-      if (!r.success) {
-        cell.core.counters.rejectedInputs++;
-        return Promise.reject(new InvalidMessage({ actor: cell.id, message, issues: r.error.issues }));
-      }
-      value = r.data;
+    const r = msg.input.safeParse(input);
+    if (!r.success) {
+      cell.core.counters.rejectedInputs++;
+      return Promise.reject(new InvalidMessage({ actor: cell.id, message, issues: r.error.issues }));
     }
-    return cell.ask(msg, value, options) as Promise<ReplyOf<P, K>>;
+    return cell.ask(msg, r.data, options);
   }
 
   /**

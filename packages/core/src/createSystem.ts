@@ -7,10 +7,8 @@ import { EventStream } from './EventStream.js';
 import { ActorExists, ActorNotFound, InvalidArgument, ShuttingDown, toError } from './errors.js';
 import type { DeadLetter, LifecycleEvent } from './events.js';
 import { type ActorSnapshot, type ActorSummary, Cell, type TraceEvent } from './internal/Cell.js';
-import { Deadlines } from './internal/Deadlines.js';
-import { Dispatcher } from './internal/Dispatcher.js';
 import { type ResolvedStewardOptions, type StewardDelegate, StewardNode, type StewardSnapshot } from './internal/StewardNode.js';
-import type { ObserverState, SystemCore, SystemCounters } from './internal/SystemCore.js';
+import { type ObserverState, SystemCore, type SystemCounters } from './internal/SystemCore.js';
 import { type Logger, silentLogger } from './Logger.js';
 import {
   type ActorOptions,
@@ -147,14 +145,11 @@ export class ActorSystem {
   readonly #stewards = new Map<string, StewardNode>();
   readonly #root: StewardNode;
   readonly #host: StewardHost;
-  #fatal: Error | null = null;
   readonly #wallTimer: ReturnType<typeof setInterval>;
   readonly #defaults: SystemOptions;
   readonly #optionsCache = new WeakMap<object, ResolvedActorOptions>();
   #status: SystemStatus = 'running';
   #shutdown: Promise<ShutdownReport> | null = null;
-  #idleCheck: (() => void) | null = null;
-  #idleQueued = false;
   #nextId = 0;
   /** The hosts this system's actors were spawned on: closed at shutdown. */
   readonly #hosts = new Set<ActorHost>();
@@ -173,53 +168,20 @@ export class ActorSystem {
       wall.now = Date.now();
     }, 250);
     this.#wallTimer.unref();
-    const counters: SystemCounters = {
-      asks: 0,
-      turns: 0,
-      timeouts: 0,
-      cancelled: 0,
-      lateReplies: 0,
-      deadLetters: 0,
-      crashes: 0,
-      restarts: 0,
-      rejectedInputs: 0,
-      mailboxFull: 0,
-      dropped: 0,
-      deadlocks: 0,
-    };
-    const events = this.events;
-    const deadLetters = this.deadLetters;
-    this.#core = {
+    this.#core = new SystemCore({
       name: this.name,
       clock,
       logger,
-      deadlines: new Deadlines(clock),
-      dispatcher: new Dispatcher(),
       facade: this,
-      counters,
-      draining: false,
-      emit: (e) => events.emit(e),
-      deadLetter: (d) => {
-        counters.deadLetters++;
-        deadLetters.emit(d);
-        if (d.reason !== 'dropped') logger.debug({ actor: d.actor, message: d.message, reason: d.reason }, 'dead letter');
-      },
-      unregister: (cell, id) => {
-        if (this.#cells.get(id) === cell) this.#cells.delete(id);
-      },
-      noteIdle: () => this.#noteIdle(),
-      unregisterSteward: (node) => {
-        const n = node as StewardNode;
-        if (this.#stewards.get(n.id) === n) this.#stewards.delete(n.id);
-      },
-      fatal: (error) => {
-        this.#fatal ??= error;
-      },
+      events: this.events,
+      deadLetters: this.deadLetters,
+      cells: this.#cells,
+      stewards: this.#stewards,
       random: options.random ?? Math.random,
       wall,
       observer: observerState(options.turnObserver, logger),
       progress: ((options as { [PROGRESS_HOOK]?: () => void })[PROGRESS_HOOK] as (() => void) | undefined) ?? null,
-    };
+    });
     const heartbeat = options.heartbeat ?? {};
     const intensity = options.rootIntensity ?? {};
     this.#root = new StewardNode(
@@ -242,7 +204,7 @@ export class ActorSystem {
    * service should shut down and exit non-zero; `holdfast run` does.
    */
   get fatal(): Error | null {
-    return this.#fatal;
+    return this.#core.fatalError;
   }
 
   /**
@@ -482,16 +444,16 @@ export class ActorSystem {
     core.logger.info({ actors: this.#cells.size, timeoutMs }, 'draining');
     const quiet = await new Promise<boolean>((resolve) => {
       const timer = clock.setTimeout(() => {
-        this.#idleCheck = null;
+        core.idleCheck = null;
         resolve(false);
       }, timeoutMs);
-      this.#idleCheck = () => {
+      core.idleCheck = () => {
         if (!this.#allQuiet()) return;
-        this.#idleCheck = null;
+        core.idleCheck = null;
         clock.clearTimeout(timer);
         resolve(true);
       };
-      this.#noteIdle();
+      core.noteIdle();
     });
     const cells = [...this.#cells.values()].reverse();
     const unfinished = quiet
@@ -518,16 +480,6 @@ export class ActorSystem {
   #allQuiet(): boolean {
     for (const cell of this.#cells.values()) if (!cell.quiet) return false;
     return true;
-  }
-
-  /** Check for quiescence at most once per macrotask (the check walks every actor). */
-  #noteIdle(): void {
-    if (this.#idleCheck === null || this.#idleQueued) return;
-    this.#idleQueued = true;
-    setImmediate(() => {
-      this.#idleQueued = false;
-      this.#idleCheck?.();
-    });
   }
 
   #find(target: ActorRef | string): Cell | undefined {

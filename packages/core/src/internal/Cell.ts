@@ -403,9 +403,25 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
 
   /** Queue an ask (the input is already validated). Never throws. */
   ask(msg: CompiledMessage, input: unknown, options: AskOptions | undefined): Promise<unknown> {
+    const turn = currentTurn();
+    // The common case (from outside any actor, no options, an open gate, room) in as little code
+    // as possible, so that the JIT inlines it into the caller; everything else takes askSlow.
+    if (options !== undefined || turn !== null || this.gate !== 0 || this.mailbox.length >= this.opts.capacity || this.waiters !== null) {
+      return this.#askSlow(msg, input, options, turn);
+    }
     const core = this.core;
     core.counters.asks++;
-    const turn = currentTurn();
+    const env = new Envelope(msg, input, this, null);
+    const promise = promiseFor(env);
+    core.deadlines.add(env, this.opts.askTimeoutMs);
+    this.mailbox.push(msg, input, env);
+    if (!this.scheduled && !this.busy) core.dispatcher.schedule(this);
+    return promise;
+  }
+
+  #askSlow(msg: CompiledMessage, input: unknown, options: AskOptions | undefined, turn: ChainTurn | null): Promise<unknown> {
+    const core = this.core;
+    core.counters.asks++;
     let traced = false;
     if (this.gate !== 0) {
       const refused = this.#refuseAsk(turn);

@@ -92,11 +92,15 @@ export class Deadlines {
    * synchronous work done since the reading (microseconds in a hot loop).
    */
   #now(): number {
-    if (!this.#cacheable) return this.#clock.now();
     if (this.#stampUses > 0) {
       this.#stampUses--;
       return this.#stamp;
     }
+    return this.#read();
+  }
+
+  #read(): number {
+    if (!this.#cacheable) return this.#clock.now();
     this.#stamp = this.#clock.now();
     this.#stampUses = 63;
     if (!this.#stampExpiryQueued) {
@@ -123,6 +127,23 @@ export class Deadlines {
 
   /** Track `item`, which expires `timeoutMs` from now. */
   add(item: Expirable, timeoutMs: number): void {
+    // Small on purpose (this is inlined into every ask): the lane and bucket are found on the
+    // slow path only when the timeout differs from the last one or the bucket is full.
+    const lane = this.#lastLane;
+    let bucket = lane === null || lane.timeoutMs !== timeoutMs ? null : lane.tail;
+    if (bucket === null || bucket.used === BUCKET_SIZE) bucket = this.#openBucket(timeoutMs);
+    const deadline = this.#now() + timeoutMs;
+    item.deadline = deadline;
+    item.bucket = bucket;
+    item.slot = bucket.used;
+    bucket.items[bucket.used++] = item;
+    bucket.live++;
+    this.#live++;
+    if (deadline < this.#timerAt) this.#arm(deadline);
+  }
+
+  /** The lane of `timeoutMs` (made if new), with room at its tail. */
+  #openBucket(timeoutMs: number): Bucket {
     let lane = this.#lastLane;
     if (lane === null || lane.timeoutMs !== timeoutMs) {
       lane = this.#lanes.get(timeoutMs) ?? null;
@@ -138,14 +159,7 @@ export class Deadlines {
       lane.buckets.push(bucket);
       lane.tail = bucket;
     }
-    const deadline = this.#now() + timeoutMs;
-    item.deadline = deadline;
-    item.bucket = bucket;
-    item.slot = bucket.used;
-    bucket.items[bucket.used++] = item;
-    bucket.live++;
-    this.#live++;
-    if (deadline < this.#timerAt) this.#arm(deadline);
+    return bucket;
   }
 
   /** `item` has settled: forget it (called once, by the item's owner). */

@@ -192,19 +192,14 @@ export class Envelope extends Letter implements Expirable, DeferredReply<unknown
   }
 }
 
-let pendingResolve: ((value: unknown) => void) | null = null;
-let pendingReject: ((error: unknown) => void) | null = null;
-// One executor for every ask: no closure is allocated per promise.
-const capture = (resolve: (value: unknown) => void, reject: (error: unknown) => void): void => {
-  pendingResolve = resolve;
-  pendingReject = reject;
-};
-
-/** Make the caller's promise for `env`, an ask. */
+/**
+ * Make the caller's promise for `env`, an ask. The executor is a closure over `env`: the JIT
+ * inlines it into the Promise constructor, so the closure itself is never allocated, and the
+ * resolving functions are stored into the (young) envelope, not into a long-lived variable.
+ */
 export function promiseFor(env: Envelope): Promise<unknown> {
-  const p = new Promise<unknown>(capture);
-  env.resolve = pendingResolve;
-  env.rejectFn = pendingReject;
-  pendingResolve = pendingReject = null;
-  return p;
+  return new Promise<unknown>((resolve, reject) => {
+    env.resolve = resolve;
+    env.rejectFn = reject;
+  });
 }
