@@ -300,9 +300,10 @@ export function renderMarkdown(run: RunResult, rows: Row[], supervision: Supervi
     .map(([k, v]) => `${k} ${v}`);
   out.push(`Node ${run.versions.node}, @holdfast/core ${run.versions.core}${peers.length > 0 ? `; ${peers.join(', ')}` : ''}.`);
   out.push('');
-  out.push('Method: every measurement runs in a fresh process (one scenario group, one contestant, after an');
-  out.push('untimed warm-up; footprints, which count bytes, have none), so that call sites stay monomorphic as in');
-  out.push('an application; rounds interleave the contestants and rotate their order. Tables show');
+  out.push('Method: every measurement runs in a fresh process (one scenario group, one contestant, after three');
+  out.push('untimed warm-up passes, each on a system of its own, so that the JIT has settled; footprints, which');
+  out.push('count bytes, have none), so that call sites stay monomorphic as in an application; rounds');
+  out.push('interleave the contestants and rotate their order. Tables show');
   out.push('the median, the spread (min–max over rounds) and the ratio to the floor: within each round the');
   out.push('contestant is divided by the floor measured next to it, and the table gives the median of those');
   out.push('ratios (×1.00 = as good as the floor; higher = worse). Every measurement checks its final counts;');

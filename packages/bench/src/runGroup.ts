@@ -15,13 +15,18 @@ if (scenarios === undefined || chosen.length === 0) {
   process.exit(2);
 }
 const quick = mode === 'quick';
+/** Untimed passes before each timed one (every contestant gets the same). */
+const WARM_UP_PASSES = 3;
 const round = Number(roundArg ?? 0);
 const samples: Array<{ scenario: string; contestant: string; round: number; value: number; verified: boolean; note?: string }> = [];
 for (const contestant of chosen) {
   for (const s of scenarios) {
     if (s.applies !== undefined && !s.applies(contestant)) continue;
-    // An untimed warm-up pass, so that the JIT has seen every path.
-    if (!all && s.warmUp !== false) await s.run(contestant, true);
+    // Untimed warm-up passes, each on a system of its own, so that what is measured is the steady
+    // state: the JIT has seen every path, and what the first systems' start and shutdown taught
+    // it (deoptimisations, reoptimisations) is behind it. One pass was not enough: the next
+    // measurement still ran partly in code being reoptimised (up to ×1.8 slower for the same code).
+    if (!all && s.warmUp !== false) for (let i = 0; i < WARM_UP_PASSES; i++) await s.run(contestant, true);
     const r = await s.run(contestant, quick);
     samples.push({ scenario: s.id, contestant: contestant.name, round, value: r.value, verified: r.verified, ...(r.note ? { note: r.note } : {}) });
     process.stderr.write(`  ${s.id} round ${round + 1} ${contestant.name}: ${r.value.toFixed(3)} ${s.unit}${r.verified ? '' : ' (NOT VERIFIED)'}\n`);
