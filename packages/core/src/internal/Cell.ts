@@ -710,6 +710,11 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
 
   settled(env: Envelope): void {
     this.core.deadlines.done(env);
+    if (env.extra !== null || env.deferred) this.#settledRare(env);
+  }
+
+  /** The rest of settling, for asks with a signal or a deferred reply. */
+  #settledRare(env: Envelope): void {
     const extra = env.extra;
     if (extra !== null && extra.onAbort !== null) {
       (extra.signal as AbortSignal).removeEventListener('abort', extra.onAbort);
@@ -825,6 +830,13 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
       if (t0 !== 0) (observer as ObserverState).observe(this.def.name, h.name, performance.now() - t0);
       if (ask === null) {
         if (link !== null) link.done = true;
+        continue;
+      }
+      // The common reply, here: a plain value, not deferred, no reply schema to check. Objects
+      // (which may be `become`), deferred replies and checked replies go through turnReturned.
+      if (!ask.deferred && (result === null || typeof result !== 'object') && (h.reply === undefined || !this.opts.validateReply)) {
+        ask.done = true;
+        ask.succeed(h.reply === undefined ? undefined : result);
         continue;
       }
       this.#turnReturned(ask, result);

@@ -170,17 +170,19 @@ export class Deadlines {
     // Clear the slot at once, so that a long-pending neighbour never keeps this item alive.
     bucket.items[item.slot] = undefined;
     this.#live--;
-    if (--bucket.live === 0 && bucket.used === BUCKET_SIZE) {
-      // Finished: release its array now, even if it must wait behind a pending head.
-      bucket.items = FINISHED;
-      const lane = bucket.lane;
-      // Drop the finished buckets at the head of the lane.
-      const buckets = lane.buckets;
-      while (buckets.length > 0) {
-        const head = buckets.peek() as Bucket;
-        if (head.live !== 0 || head.used !== BUCKET_SIZE) break;
-        buckets.shift();
-      }
+    if (--bucket.live === 0 && bucket.used === BUCKET_SIZE) this.#finished(bucket);
+  }
+
+  /** Every item of a full bucket has settled. */
+  #finished(bucket: Bucket): void {
+    // Release its array now, even if it must wait behind a pending head.
+    bucket.items = FINISHED;
+    // Drop the finished buckets at the head of the lane.
+    const buckets = bucket.lane.buckets;
+    while (buckets.length > 0) {
+      const head = buckets.peek() as Bucket;
+      if (head.live !== 0 || head.used !== BUCKET_SIZE) break;
+      buckets.shift();
     }
   }
 
