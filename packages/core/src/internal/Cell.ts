@@ -27,7 +27,7 @@ import type { AskOptions, ResolvedActorOptions } from '../options.js';
 import { type ChainTurn, currentTurn, enterSync, findCycle, leaveSync, type RunningCell, runAsync, syncState } from './callChain.js';
 import type { Bucket, Expirable } from './Deadlines.js';
 import type { Runnable } from './Dispatcher.js';
-import { Envelope, type EnvelopeHost, Letter, promiseFor } from './Envelope.js';
+import { Envelope, type EnvelopeHost, Letter, promiseFor, type Turn } from './Envelope.js';
 import { Mailbox } from './Mailbox.js';
 import { RingBuffer } from './RingBuffer.js';
 import type { ChildActorSnapshot, StewardNode } from './StewardNode.js';
@@ -256,7 +256,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
   waiters: RingBuffer<Waiting> | null = null;
   sys: SystemMessage[] | null = null;
   /** The message whose turn is running (an async handler awaiting), and its ctx if it has one. */
-  current: Letter | null = null;
+  current: Turn | null = null;
   currentCtx: TurnContext | null = null;
   /** The call-chain link of the tell whose handler runs synchronously, once it asked someone. */
   running: Letter | null = null;
@@ -801,7 +801,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
       this.inHandler = true;
       let result: unknown;
       try {
-        result = mode === ASYNC ? this.#callAsync(h, input, ask ?? (this.running as Letter), ctx) : h.fn(this.state, input, ctx as TurnContext);
+        result = mode === ASYNC ? this.#callAsync(h, input, ask ?? (this.running as Turn), ctx) : h.fn(this.state, input, ctx as TurnContext);
       } catch (e) {
         this.inHandler = false;
         if (t0 !== 0) (observer as ObserverState).observe(this.def.name, h.name, performance.now() - t0);
@@ -852,7 +852,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
    * The turn whose handler is running synchronously: its ask (still at the mailbox head), or for
    * a tell a link made now (tells allocate nothing until a handler asks someone).
    */
-  runningLetter(): Letter | null {
+  runningLetter(): Turn | null {
     if (!this.inHandler) return null;
     const mailbox = this.mailbox;
     const h = mailbox.headMsg();
@@ -870,11 +870,11 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
 
   // The closures of the async path live in their own methods: a closure in runSome would make V8
   // allocate a context for its locals on every call.
-  #callAsync(h: BoundMessage, input: unknown, turn: Letter, ctx: TurnContext | null): unknown {
+  #callAsync(h: BoundMessage, input: unknown, turn: Turn, ctx: TurnContext | null): unknown {
     return runAsync(turn, () => h.fn(this.state, input, ctx as TurnContext));
   }
 
-  #awaitTurn(h: BoundMessage, env: Letter, ctx: TurnContext | null, result: PromiseLike<unknown>): void {
+  #awaitTurn(h: BoundMessage, env: Turn, ctx: TurnContext | null, result: PromiseLike<unknown>): void {
     // Learn it: later turns of this handler run under AsyncLocalStorage to keep the call chain.
     h.learnAsync();
     this.busy = true;
@@ -889,7 +889,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     );
   }
 
-  #asyncTurnEnded(env: Letter, value: unknown, threw: boolean): void {
+  #asyncTurnEnded(env: Turn, value: unknown, threw: boolean): void {
     // A fenced turn belongs to an incarnation that is gone: its outcome reaches no one.
     if (env.fenced) {
       const rare = this.#rare;
@@ -908,7 +908,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     else if (this.core.draining) this.core.noteIdle();
   }
 
-  #endTurn(env: Letter): void {
+  #endTurn(env: Turn): void {
     env.done = true;
     if (this.current !== null) {
       this.current = null;
@@ -917,7 +917,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     }
   }
 
-  #turnReturned(env: Letter, result: unknown): void {
+  #turnReturned(env: Turn, result: unknown): void {
     this.#endTurn(env);
     let reply = result;
     if (reply !== null && typeof reply === 'object' && isBecome(reply)) {
@@ -950,7 +950,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     return env.succeed(value);
   }
 
-  #turnThrew(env: Letter, thrown: unknown): void {
+  #turnThrew(env: Turn, thrown: unknown): void {
     this.#endTurn(env);
     if (isHoldfastError(thrown, 'REJECTED')) {
       // A business refusal: the state is kept and the actor goes on.
@@ -980,7 +980,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
    * error), the actor goes down so that nothing more runs on the broken state, and the steward
    * carries the decision out.
    */
-  #crash(env: Letter | null, error: Error, reason: CrashReason): void {
+  #crash(env: Turn | null, error: Error, reason: CrashReason): void {
     const parent = this.parent;
     const decision: RestartDecision = this.status >= Status.Stopping || parent === null ? 'stop' : parent.decide(this, 'crash');
     const crash = new ActorCrashed({ actor: this.id, message: env?.msg.name ?? null, reason, decision, incarnation: this.incarnation }, error);

@@ -96,24 +96,72 @@ export class Letter implements ChainTurn {
 }
 
 /**
- * An ask: a {@link Letter} that is also the one-shot reply channel — `resolve`/`reject` of the
- * caller's promise, its deadline and its cancellation. It settles exactly once; whatever comes
- * after is dropped and counted as late.
+ * An ask: a call-chain link (like a {@link Letter}) that is also the one-shot reply channel —
+ * `resolve`/`reject` of the caller's promise, its deadline and its cancellation. It settles
+ * exactly once; whatever comes after is dropped and counted as late.
+ *
+ * Not a subclass of Letter: one is made per ask, and a base class whose fields are all assigned
+ * in its own constructor is one small function for the JIT to inline into the caller, where a
+ * subclass is three (its constructor, the base's, and the field initializers).
  */
-export class Envelope extends Letter implements Expirable, DeferredReply<unknown> {
+export class Envelope implements ChainTurn, Expirable, DeferredReply<unknown> {
+  declare readonly msg: CompiledMessage;
+  declare input: unknown;
+  declare readonly host: EnvelopeHost;
+  /** DONE | FENCED | SETTLED | DEFERRED | ASK | KEPT, packed. */
+  declare flags: number;
   /** The caller's promise functions. */
-  resolve: ((value: unknown) => void) | null = null;
-  rejectFn: ((error: unknown) => void) | null = null;
-  deadline = 0;
-  bucket: Bucket | null = null;
-  slot = 0;
+  declare resolve: ((value: unknown) => void) | null;
+  declare rejectFn: ((error: unknown) => void) | null;
+  declare deadline: number;
+  declare bucket: Bucket | null;
+  declare slot: number;
   /** The turn that sent this ask, or null. */
-  readonly chain: ChainTurn | null;
-  extra: Extra | null = null;
+  declare readonly chain: ChainTurn | null;
+  declare extra: Extra | null;
 
   constructor(msg: CompiledMessage, input: unknown, host: EnvelopeHost, chain: ChainTurn | null) {
-    super(msg, input, host, ASK);
+    this.msg = msg;
+    this.input = input;
+    this.host = host;
+    this.flags = ASK;
+    this.resolve = null;
+    this.rejectFn = null;
+    this.deadline = 0;
+    this.bucket = null;
+    this.slot = 0;
     this.chain = chain;
+    this.extra = null;
+  }
+
+  /** The turn serving this ask has ended (it is no longer a live link of a call chain). */
+  get done(): boolean {
+    return (this.flags & DONE) !== 0;
+  }
+  set done(v: boolean) {
+    this.flags = v ? this.flags | DONE : this.flags & ~DONE;
+  }
+  /** The incarnation that ran this turn is gone: its outcome reaches no one. */
+  get fenced(): boolean {
+    return (this.flags & FENCED) !== 0;
+  }
+  set fenced(v: boolean) {
+    this.flags = v ? this.flags | FENCED : this.flags & ~FENCED;
+  }
+  /** Settled: replied to, failed, timed out or cancelled. */
+  get settled(): boolean {
+    return (this.flags & SETTLED) !== 0;
+  }
+  /** Always true (a Letter's is false): a flag test, cheaper than `instanceof`. */
+  get isAsk(): boolean {
+    return true;
+  }
+  // ChainTurn.
+  get actorId(): string {
+    return this.host.id;
+  }
+  get owner(): object {
+    return this.host;
   }
 
   /** Taken out of its turn with `ctx.defer()`: the turn's return value is not the reply. */
@@ -133,7 +181,7 @@ export class Envelope extends Letter implements Expirable, DeferredReply<unknown
   set kept(v: boolean) {
     this.flags = v ? this.flags | KEPT : this.flags & ~KEPT;
   }
-  override get parent(): ChainTurn | null {
+  get parent(): ChainTurn | null {
     return this.chain;
   }
 
@@ -167,7 +215,7 @@ export class Envelope extends Letter implements Expirable, DeferredReply<unknown
   }
 
   /** Abort `ctx.signal` of the turn serving this ask, if anyone looked at it. */
-  override abortTurn(reason: unknown): void {
+  abortTurn(reason: unknown): void {
     const c = this.extra?.controller;
     if (c && !c.signal.aborted) c.abort(reason);
   }
@@ -203,3 +251,6 @@ export function promiseFor(env: Envelope): Promise<unknown> {
     env.rejectFn = reject;
   });
 }
+
+/** A turn's call-chain link: an ask's envelope, or the link made for a tell's turn. */
+export type Turn = Letter | Envelope;
