@@ -72,7 +72,6 @@ export class Deadlines {
   #lastLane: Lane | null = null;
   #timer: TimerHandle | null = null;
   #timerAt = Number.POSITIVE_INFINITY;
-  #live = 0;
   readonly #cacheable: boolean;
   #stamp = 0;
   #stampUses = 0;
@@ -117,12 +116,14 @@ export class Deadlines {
 
   /** @internal The loop is about to run dry: keep it alive for the pending asks' deadlines. */
   holdOpenIfPending(): void {
-    if (this.#live > 0 && this.#timer !== null) this.#timer.ref?.();
+    if (this.#timer !== null && this.live > 0) this.#timer.ref?.();
   }
 
-  /** Pending items. */
+  /** Pending items (counted when asked: keeping a total would cost two writes per ask). */
   get live(): number {
-    return this.#live;
+    let n = 0;
+    for (const lane of this.#lanes.values()) for (const b of lane.buckets.toArray()) n += b.live;
+    return n;
   }
 
   /** Track `item`, which expires `timeoutMs` from now. */
@@ -146,7 +147,6 @@ export class Deadlines {
     item.slot = bucket.used;
     bucket.items[bucket.used++] = item;
     bucket.live++;
-    this.#live++;
     if (deadline < this.#timerAt) this.#arm(deadline);
   }
 
@@ -177,7 +177,6 @@ export class Deadlines {
     item.bucket = null;
     // Clear the slot at once, so that a long-pending neighbour never keeps this item alive.
     bucket.items[item.slot] = undefined;
-    this.#live--;
     if (--bucket.live === 0 && bucket.used === BUCKET_SIZE) this.#finished(bucket);
   }
 
@@ -201,7 +200,6 @@ export class Deadlines {
     this.#timerAt = Number.POSITIVE_INFINITY;
     this.#lanes.clear();
     this.#lastLane = null;
-    this.#live = 0;
     open.delete(this.selfRef);
   }
 
