@@ -53,7 +53,7 @@ export async function runService<C>(definition: ServiceDefinition<C>, config: un
     const given = key === '' ? config : (config as Record<string, unknown>)[key];
     throw new SettingsError(`invalid config ${key || '(root)'}=${JSON.stringify(given)} for service '${definition.name}': ${issue?.message ?? 'invalid'}`);
   }
-  const { logger, flush } = createLogger(definition.name, settings.logLevel, settings.pretty ?? process.stdout.isTTY === true);
+  const { logger, close: closeLogs } = createLogger(definition.name, settings.logLevel, settings.pretty ?? process.stdout.isTTY === true);
   const metrics = new ServiceMetrics(definition.name);
   const system = createSystem({
     name: definition.name,
@@ -92,7 +92,7 @@ export async function runService<C>(definition: ServiceDefinition<C>, config: un
     logger.fatal({ err: e }, 'service start failed');
     await system.shutdown({ timeoutMs: settings.drainTimeoutMs });
     await closeListeners();
-    flush();
+    await closeLogs();
     throw e;
   }
 
@@ -120,7 +120,7 @@ export async function runService<C>(definition: ServiceDefinition<C>, config: un
       }
       if (fatal !== null) logger.fatal({ err: fatal }, 'stopped after a fatal supervision failure');
       logger.info({ clean: report.clean, durationMs: Math.round(report.durationMs), exitCode: code }, 'stopped');
-      flush();
+      await closeLogs();
       resolveDone(code);
       return code;
     })();
