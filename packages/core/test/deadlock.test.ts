@@ -16,6 +16,7 @@ const P = defineProtocol('peer', {
   kickAsync: { input: z.object({}) },
   kickSelf: { input: z.object({}) },
   outcome: { input: z.object({}), reply: z.string() },
+  boom: { input: z.object({}) },
 });
 
 type Peer = ActorRef<typeof P>;
@@ -72,6 +73,9 @@ const PeerActor = defineActor(P, {
       });
     },
     outcome: (s) => s.outcome,
+    boom() {
+      throw new Error('boom');
+    },
   },
 });
 
@@ -140,6 +144,24 @@ describe('deadlock detection', () => {
     await tick();
     expect(await a.ask('outcome', {})).toBe('DEADLOCK a>a');
     expect(system.stats()).toMatchObject({ deadlocks: 2, timeouts: 0 });
+    await system.shutdown();
+  });
+
+  it('does not take an ask made between turns (by an event listener) for part of the actor’s turn', async () => {
+    const { system, a } = pair();
+    const answers: Array<Promise<string>> = [];
+    // The listener runs while the owner loop handles the crash, with a tell still queued behind it.
+    const off = system.events.subscribe((e) => {
+      if (e.type === 'crashed' && e.actor === 'a') answers.push(a.ask('hello', {}));
+    });
+    a.tell('boom', {});
+    a.tell('hello', {});
+    await tick();
+    await tick();
+    off();
+    expect(answers).toHaveLength(1);
+    expect(await answers[0]).toBe('hello');
+    expect(system.stats().deadlocks).toBe(0);
     await system.shutdown();
   });
 });
