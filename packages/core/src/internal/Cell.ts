@@ -797,7 +797,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
       }
       // An async turn is a link of the call chain from its start (AsyncLocalStorage carries it);
       // a sync tell gets one only if its handler asks someone (runningLetter makes it then).
-      if (mode === ASYNC && ask === null) this.running = new Letter(h, input, this, 0);
+      if (mode === ASYNC && ask === null) this.running = new Letter(h, input, this);
       this.inHandler = true;
       let result: unknown;
       try {
@@ -805,7 +805,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
       } catch (e) {
         this.inHandler = false;
         if (t0 !== 0) (observer as ObserverState).observe(this.def.name, h.name, performance.now() - t0);
-        const turn = ask ?? this.running ?? new Letter(h, input, this, 0);
+        const turn = ask ?? this.running ?? new Letter(h, input, this);
         this.running = null;
         mailbox.shift();
         if (this.waiters !== null && this.waiters.length > 0) this.#admit();
@@ -820,7 +820,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
       if (this.waiters !== null && this.waiters.length > 0) this.#admit();
       if (result !== null && typeof result === 'object') {
         if (typeof (result as PromiseLike<unknown>).then === 'function') {
-          this.#awaitTurn(h, ask ?? link ?? new Letter(h, input, this, 0), ctx, result as PromiseLike<unknown>);
+          this.#awaitTurn(h, ask ?? link ?? new Letter(h, input, this), ctx, result as PromiseLike<unknown>);
           if (observer !== null) this.#rare.turnStart = t0 === 0 ? performance.now() : t0;
           continue;
         }
@@ -859,7 +859,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     if (h === undefined) return null;
     const ask = mailbox.headAsk();
     if (ask !== null) return ask;
-    this.running ??= new Letter(h, mailbox.headInput(), this, 0);
+    this.running ??= new Letter(h, mailbox.headInput(), this);
     return this.running;
   }
 

@@ -86,18 +86,11 @@ export class Deadlines {
   }
 
   /**
-   * The time an ask starts. A cacheable clock's reading is reused for up to 64 asks within one
-   * macrotask: a burst of asks shares its start time, which can be early by at most the
-   * synchronous work done since the reading (microseconds in a hot loop).
+   * A new reading of the clock for the asks starting now (add() reuses it while it is fresh). A
+   * cacheable clock's reading is reused for up to 64 asks within one macrotask: a burst of asks
+   * shares its start time, which can be early by at most the synchronous work done since the
+   * reading (microseconds in a hot loop).
    */
-  #now(): number {
-    if (this.#stampUses > 0) {
-      this.#stampUses--;
-      return this.#stamp;
-    }
-    return this.#read();
-  }
-
   #read(): number {
     if (!this.#cacheable) return this.#clock.now();
     this.#stamp = this.#clock.now();
@@ -133,7 +126,8 @@ export class Deadlines {
     const lane = this.#lastLane;
     let bucket = lane === null || lane.timeoutMs !== timeoutMs ? null : lane.tail;
     if (bucket === null || bucket.used === BUCKET_SIZE) bucket = this.#openBucket(timeoutMs);
-    // The start time: #now(), by hand (the JIT's inlining budget runs out here on the ask path).
+    // The start time: the cached reading while it lasts (inline: the JIT's inlining budget runs
+    // out here on the ask path), else a new one.
     let now: number;
     if (this.#stampUses > 0) {
       this.#stampUses--;

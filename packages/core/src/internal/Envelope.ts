@@ -35,7 +35,6 @@ const DONE = 1;
 const FENCED = 2;
 const SETTLED = 4;
 const DEFERRED = 8;
-const ASK = 16;
 const KEPT = 32;
 
 /**
@@ -49,14 +48,14 @@ export class Letter implements ChainTurn {
   declare readonly msg: CompiledMessage;
   declare input: unknown;
   declare readonly host: EnvelopeHost;
-  /** DONE | FENCED | SETTLED | DEFERRED | ASK, packed. */
+  /** DONE | FENCED, packed. */
   declare flags: number;
 
-  constructor(msg: CompiledMessage, input: unknown, host: EnvelopeHost, flags: number) {
+  constructor(msg: CompiledMessage, input: unknown, host: EnvelopeHost) {
     this.msg = msg;
     this.input = input;
     this.host = host;
-    this.flags = flags;
+    this.flags = 0;
   }
 
   /** The turn serving this message has ended (it is no longer a live link of a call chain). */
@@ -75,11 +74,11 @@ export class Letter implements ChainTurn {
   }
   /** A tell never settles: there is no caller. */
   get settled(): boolean {
-    return (this.flags & SETTLED) !== 0;
+    return false;
   }
-  /** True for an ask (an {@link Envelope}); a flag test, cheaper than `instanceof`. */
+  /** False (an {@link Envelope}'s is true): cheaper than `instanceof`. */
   get isAsk(): boolean {
-    return (this.flags & ASK) !== 0;
+    return false;
   }
   // ChainTurn.
   get actorId(): string {
@@ -108,7 +107,7 @@ export class Envelope implements ChainTurn, Expirable, DeferredReply<unknown> {
   declare readonly msg: CompiledMessage;
   declare input: unknown;
   declare readonly host: EnvelopeHost;
-  /** DONE | FENCED | SETTLED | DEFERRED | ASK | KEPT, packed. */
+  /** DONE | FENCED | SETTLED | DEFERRED | KEPT, packed. */
   declare flags: number;
   /** The caller's promise functions. */
   declare resolve: ((value: unknown) => void) | null;
@@ -124,7 +123,7 @@ export class Envelope implements ChainTurn, Expirable, DeferredReply<unknown> {
     this.msg = msg;
     this.input = input;
     this.host = host;
-    this.flags = ASK;
+    this.flags = 0;
     this.resolve = null;
     this.rejectFn = null;
     this.deadline = 0;
