@@ -19,7 +19,7 @@ import type { Cell } from './internal/Cell.js';
 import { syncState } from './internal/callChain.js';
 import type { Envelope } from './internal/Envelope.js';
 import type { StewardDelegate } from './internal/StewardNode.js';
-import type { StewardOptions } from './options.js';
+import { DEFAULTS, defaultSweepMs, type StewardOptions } from './options.js';
 import type { Steward } from './Steward.js';
 
 export type { Exit, StewardDelegate } from './internal/StewardNode.js';
@@ -78,7 +78,9 @@ export function forwardCurrent(): { readonly reply: DeferredReply<unknown> | nul
 
 /** Count progress for the actor's running turn (what `ctx.heartbeat()` does), for a handler without `ctx`. */
 export function heartbeatOf(ref: ActorRef): void {
-  cellOf(ref).beats++;
+  const cell = cellOf(ref);
+  cell.beats++;
+  cell.hbAt = cell.core.clock.now();
 }
 
 /**
@@ -136,13 +138,14 @@ export interface HostedActorSettings {
 /** The spawn arguments and limits of an actor, for its host. */
 export function hostedSettings(ref: ActorRef): HostedActorSettings {
   const cell = cellOf(ref);
+  const hangTimeoutMs = cell.opts.hangTimeoutMs ?? cell.parent?.opts.hangTimeoutMs ?? DEFAULTS.hangTimeoutMs;
   return {
     id: cell.id,
     args: cell.args,
     incarnation: cell.incarnation,
     capacity: cell.opts.capacity,
-    hangTimeoutMs: cell.opts.hangTimeoutMs ?? cell.parent?.opts.hangTimeoutMs ?? 30_000,
-    sweepMs: cell.parent?.opts.sweepMs ?? 1_000,
+    hangTimeoutMs,
+    sweepMs: Math.min(cell.parent?.sweepMs ?? defaultSweepMs(hangTimeoutMs), defaultSweepMs(hangTimeoutMs)),
     stopTimeoutMs: cell.opts.stopTimeoutMs,
   };
 }

@@ -77,7 +77,11 @@ export interface BackoffOptions {
 export interface HeartbeatOptions {
   /** No progress for this long in one turn is a hang (default 30 000; `Infinity` turns it off). */
   readonly timeoutMs?: number;
-  /** How often the steward sweeps its children (default `timeoutMs / 10`, between 10 and 1 000 ms). */
+  /**
+   * How often the steward sweeps its children (default `timeoutMs / 10`, between 10 and
+   * 1 000 ms). An actor with a shorter hang timeout of its own makes its steward sweep at least
+   * every tenth of it, so every hang is found within its own timeout plus one sweep.
+   */
   readonly sweepMs?: number;
 }
 

@@ -18,8 +18,8 @@ describe('heartbeats and hang detection', () => {
     const next = w.ask('get', {});
     await settle();
 
-    // The first sweep (t=100) sees the turn; the hang is declared when it has been silent for 1 000 ms since.
-    await clock.advanceAsync(1_099);
+    // The turn started at t=0; the sweep at t=1 000 finds it silent for its whole timeout.
+    await clock.advanceAsync(999);
     expect(hung.settled).toBe(false);
     await clock.advanceAsync(1);
     await settle();
@@ -27,7 +27,7 @@ describe('heartbeats and hang detection', () => {
     const err = hung.error as Error & { code: string; details: unknown };
     expect(err.code).toBe('ACTOR_CRASHED');
     expect(err.details).toEqual({ actor: 'w', message: 'hang', reason: 'hung', decision: 'restart', incarnation: 1 });
-    expect(events.find((e) => e.type === 'hung')).toMatchObject({ actor: 'w', message: 'hang', silentMs: 1_000, timeoutMs: 1_000, at: 1_100 });
+    expect(events.find((e) => e.type === 'hung')).toMatchObject({ actor: 'w', message: 'hang', silentMs: 1_000, timeoutMs: 1_000, at: 1_000 });
 
     // The queued message is served by the new incarnation, with fresh state.
     expect(await next).toEqual({ id: 'w', inc: 2, n: 0 });
@@ -104,6 +104,53 @@ describe('heartbeats and hang detection', () => {
     expect((b.error as { details: unknown }).details).toEqual({ actor: 'never', reason: 'shutdown' });
   });
 
+  it("finds a hang within the actor's own timeout plus one sweep, under a steward that sweeps more slowly (the sweep adapts)", async () => {
+    // The system's default: a 30 s hang timeout, swept every 1 000 ms. The actor's own timeout is 150 ms.
+    const { system, clock, events } = createTestSystem();
+    const P = defineProtocol('beater', { work: { input: z.object({ beatAt: z.number() }), reply: z.number() } });
+    const beat = gate();
+    const Beater = defineActor(P, {
+      init: () => ({}),
+      handlers: {
+        async work(_s, { beatAt }, ctx) {
+          if (beatAt > 0) {
+            await beat.promise;
+            ctx.heartbeat();
+          }
+          return new Promise<number>(() => {});
+        },
+      },
+    });
+    const quick = system.spawn(Beater, { id: 'quick', heartbeat: { timeoutMs: 150 }, askTimeoutMs: 60_000 });
+    const silent = track(quick.ask('work', { beatAt: 0 }));
+    await settle();
+    await clock.advanceAsync(149);
+    expect(silent.settled).toBe(false);
+    await clock.advanceAsync(15);
+    await settle();
+    expect((silent.error as { details: { reason: string } }).details.reason).toBe('hung');
+    const first = events.find((e) => e.type === 'hung') as { at: number; silentMs: number };
+    expect(first.at).toBeGreaterThanOrEqual(150);
+    expect(first.at).toBeLessThanOrEqual(150 + 15);
+
+    // A beat restarts the clock from the moment it was made.
+    const beating = track(quick.ask('work', { beatAt: 100 }));
+    await settle();
+    const started = clock.now();
+    await clock.advanceAsync(100);
+    beat.open();
+    await settle();
+    await clock.advanceAsync(149);
+    expect(beating.settled).toBe(false);
+    await clock.advanceAsync(15);
+    await settle();
+    expect((beating.error as { details: { reason: string } }).details.reason).toBe('hung');
+    const second = events.filter((e) => e.type === 'hung')[1] as { at: number; silentMs: number };
+    expect(second.at - started).toBeGreaterThanOrEqual(250);
+    expect(second.at - started).toBeLessThanOrEqual(250 + 15);
+    await system.shutdown();
+  });
+
   it('a steward sweeps all its actors with one timer, not one per actor', async () => {
     const { system, clock } = createTestSystem();
     const { Worker } = makeWorker([]);
@@ -113,6 +160,9 @@ describe('heartbeats and hang detection', () => {
     for (let i = 0; i < 1_000; i++) system.spawn(Worker, { id: `w${i}` });
     const s = system.steward('s');
     for (let i = 0; i < 100; i++) s.spawn(Worker, { id: `s${i}` });
+    expect(clock.pending).toBe(before + 2);
+    // Actors with shorter hang timeouts of their own make the sweep more frequent, not more numerous.
+    for (let i = 0; i < 10; i++) s.spawn(Worker, { id: `q${i}`, heartbeat: { timeoutMs: 1_000 - i * 50 } });
     expect(clock.pending).toBe(before + 2);
     await system.shutdown();
     expect(clock.pending).toBe(0);

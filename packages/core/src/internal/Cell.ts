@@ -267,10 +267,13 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
    */
   inHandler = false;
   turns = 0;
-  /** Bumped by `ctx.heartbeat()` in a long turn. Progress is `turns + beats`. */
+  /** Bumped by `ctx.heartbeat()` in a long turn. */
   beats = 0;
-  /** The progress count the steward's sweep last saw during a turn, and when it first saw it. */
-  hbSeen = -1;
+  /**
+   * The last proof of progress of the turn in flight (its start, or its last `ctx.heartbeat()`),
+   * on the system's clock: the steward's sweep compares it with the hang timeout. Stamped only
+   * for turns that outlive their call (an async turn), so a synchronous turn pays nothing.
+   */
   hbAt = 0;
   /** The current incarnation's state exists and its onStop is owed. */
   live = false;
@@ -881,7 +884,8 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     // Only a turn that outlives this call can be fenced (stop, restart, abandon): track it.
     this.current = env;
     this.currentCtx = ctx;
-    // The steward's sweep looks at actors in the middle of a turn only.
+    // The steward's sweep looks at actors in the middle of a turn only, from the turn's start.
+    this.hbAt = this.core.clock.now();
     this.parent?.inTurn.add(this);
     result.then(
       (v) => this.#asyncTurnEnded(env, v, false),
@@ -1179,7 +1183,6 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     this.busy = false;
     this.status = Status.Starting;
     this.gate &= ~GATE_DOWN;
-    this.hbSeen = -1;
     this.core.emit({
       type: 'restarted',
       actor: this.id,

@@ -1,7 +1,7 @@
 import type { TimerHandle } from '../Clock.js';
 import type { RestartDecision, StopReason } from '../errors.js';
 import type { RestartCause, RestartRecord } from '../events.js';
-import type { BackoffOptions, RestartType, Strategy, WhileDown } from '../options.js';
+import { type BackoffOptions, defaultSweepMs, type RestartType, type Strategy, type WhileDown } from '../options.js';
 import { backoffDelay } from './backoff.js';
 import type { Cell } from './Cell.js';
 import { RestartWindow } from './RestartWindow.js';
@@ -94,6 +94,11 @@ export class StewardNode implements Supervised {
   #epoch = 0;
   #ops: Promise<void> = Promise.resolve();
   #sweepTimer: TimerHandle | null = null;
+  /**
+   * The sweep period: the steward's own, shortened to a tenth of the shortest hang timeout any
+   * of its actors has of its own, so that every hang is found within its timeout plus one sweep.
+   */
+  #sweepMs: number;
   #cells = 0;
   #nextToken = 0;
   /** Children waiting for a delayed restart, with the token of the restart that will start them. */
@@ -110,6 +115,12 @@ export class StewardNode implements Supervised {
     this.parent = parent;
     this.opts = opts;
     this.window = new RestartWindow(opts.maxRestarts, opts.withinMs);
+    this.#sweepMs = opts.sweepMs;
+  }
+
+  /** How often this steward sweeps its actors for hung turns now. */
+  get sweepMs(): number {
+    return this.#sweepMs;
   }
 
   get kind(): typeof STEWARD {
@@ -143,6 +154,15 @@ export class StewardNode implements Supervised {
     child.parent = this;
     if (child.kind === CELL) {
       this.#cells++;
+      const own = (child as Cell).opts.hangTimeoutMs;
+      if (own !== undefined && defaultSweepMs(own) < this.#sweepMs) {
+        this.#sweepMs = defaultSweepMs(own);
+        // A sweep armed at the longer period would come too late for this child.
+        if (this.#sweepTimer !== null) {
+          this.core.clock.clearTimeout(this.#sweepTimer);
+          this.#sweepTimer = null;
+        }
+      }
       this.#armSweep();
     }
   }
@@ -457,7 +477,7 @@ export class StewardNode implements Supervised {
 
   #armSweep(): void {
     if (this.#sweepTimer !== null || this.#cells === 0 || this.status !== RUNNING) return;
-    const timer = this.core.clock.setTimeout(this.#onSweep, this.opts.sweepMs);
+    const timer = this.core.clock.setTimeout(this.#onSweep, this.#sweepMs);
     timer.unref?.();
     this.#sweepTimer = timer;
   }
@@ -470,10 +490,10 @@ export class StewardNode implements Supervised {
 
   /**
    * Look at every actor child in the middle of a turn (idle ones cannot hang, so a sweep costs
-   * nothing per idle actor). One whose progress count (turns started + heartbeats) has not moved
-   * for its hang timeout is hung. Returns how many were. The first sweep that sees a turn starts
-   * its clock, so a hang is found between `timeoutMs` and `timeoutMs + sweepMs` after the last
-   * progress.
+   * nothing per idle actor). One whose last progress (the turn's start or its last
+   * `ctx.heartbeat()`, stamped on the clock when it happened) is as old as its hang timeout is
+   * hung. Returns how many were. A hang is found between `timeoutMs` and `timeoutMs + sweepMs`
+   * after the last progress.
    */
   sweep(): number {
     const now = this.core.clock.now();
@@ -482,12 +502,6 @@ export class StewardNode implements Supervised {
     for (const cell of this.inTurn) {
       if (cell.current === null) {
         this.inTurn.delete(cell);
-        continue;
-      }
-      const progress = cell.turns + cell.beats;
-      if (progress !== cell.hbSeen) {
-        cell.hbSeen = progress;
-        cell.hbAt = now;
         continue;
       }
       const limit = cell.opts.hangTimeoutMs ?? fallback;

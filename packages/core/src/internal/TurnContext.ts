@@ -88,8 +88,10 @@ export class TurnContext implements ActorContext<never, unknown>, ChainTurn {
 
   heartbeat(): void {
     if (this.fenced) return;
-    this.cell.beats++;
-    this.cell.core.progress?.();
+    const cell = this.cell;
+    cell.beats++;
+    cell.hbAt = cell.core.clock.now();
+    cell.core.progress?.();
   }
 
   stop(): void {
