@@ -7,6 +7,8 @@ import { EventStream } from './EventStream.js';
 import { ActorExists, ActorNotFound, InvalidArgument, ShuttingDown, toError } from './errors.js';
 import type { DeadLetter, LifecycleEvent } from './events.js';
 import { type ActorSnapshot, type ActorSummary, Cell, type TraceEvent } from './internal/Cell.js';
+import { checkKeys, unknownKey } from './internal/checkKeys.js';
+import { SHUTDOWN_KEYS, SPAWN_KEYS, STEWARD_KEYS, SYSTEM_KEYS } from './internal/optionKeys.js';
 import { type ResolvedStewardOptions, type StewardDelegate, StewardNode, type StewardSnapshot } from './internal/StewardNode.js';
 import { type ObserverState, SystemCore, type SystemCounters } from './internal/SystemCore.js';
 import { type Logger, silentLogger } from './Logger.js';
@@ -156,6 +158,7 @@ export class ActorSystem {
 
   /** @internal Use {@link createSystem}. */
   constructor(options: SystemOptions = {}) {
+    checkKeys('createSystem', options, SYSTEM_KEYS);
     this.name = options.name ?? 'holdfast';
     this.#defaults = options;
     const clock = options.clock ?? systemClock;
@@ -253,6 +256,7 @@ export class ActorSystem {
     if (this.#status !== 'running') throw new ShuttingDown(this.name);
     if (!node.running) throw new InvalidArgument(`steward '${node.id}' is ${node.statusName}: it cannot take new children`);
     if (definition?.kind !== 'actor') throw new InvalidArgument('spawn: expected an actor definition from defineActor()');
+    checkKeys(`spawn '${definition.name}'`, options, SPAWN_KEYS);
     const id = options.id ?? `${definition.name}-${++this.#nextId}`;
     if (typeof id !== 'string' || id.length === 0) throw new InvalidArgument('spawn: id must be a non-empty string');
     if (this.#cells.has(id)) throw new ActorExists(id);
@@ -290,6 +294,7 @@ export class ActorSystem {
     if (typeof name !== 'string' || name.length === 0 || name.includes('/'))
       throw new InvalidArgument(`steward: name must be a non-empty string without '/', got ${JSON.stringify(name)}`);
     if (name === 'root' || this.#stewards.has(name)) throw new InvalidArgument(`steward: a steward '${name}' exists already`);
+    checkKeys(`steward '${name}'`, options, STEWARD_KEYS);
     if (!parent.running) throw new InvalidArgument(`steward '${parent.id}' is ${parent.statusName}: it cannot take new children`);
     const node = new StewardNode(this.#core, name, parent, this.#stewardOptions(options, parent));
     this.#stewards.set(name, node);
@@ -430,6 +435,8 @@ export class ActorSystem {
    * ```
    */
   shutdown(options: { readonly timeoutMs?: number } = {}): Promise<ShutdownReport> {
+    const unknown = unknownKey('shutdown', options, SHUTDOWN_KEYS);
+    if (unknown !== null) return Promise.reject(unknown);
     this.#shutdown ??= this.#drainAndStop(options.timeoutMs ?? this.#defaults.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs);
     return this.#shutdown;
   }

@@ -2,6 +2,8 @@ import type { ActorRef } from './ActorRef.js';
 import type { ActorSystem } from './createSystem.js';
 import type { AnyProtocol, HandlerInputOf, InputOf, MessageName, ReplyOf } from './defineProtocol.js';
 import { InvalidArgument, type StopReason } from './errors.js';
+import { checkKeys } from './internal/checkKeys.js';
+import { BEHAVIOUR_KEYS } from './internal/optionKeys.js';
 import type { Logger } from './Logger.js';
 import type { ActorOptions } from './options.js';
 
@@ -169,6 +171,7 @@ export interface ActorDefinition<P extends AnyProtocol = AnyProtocol, S = unknow
  * ```
  */
 export function defineActor<P extends AnyProtocol, S, A = undefined>(protocol: P, behaviour: ActorBehaviour<P, S, A>): ActorDefinition<P, S, A> {
+  checkKeys(`actor '${protocol?.name}'`, behaviour, BEHAVIOUR_KEYS);
   if (typeof behaviour?.init !== 'function') throw new InvalidArgument(`actor '${protocol.name}': 'init' must be a function`);
   const handlers = behaviour.handlers as Record<string, unknown> | undefined;
   if (typeof handlers !== 'object' || handlers === null) throw new InvalidArgument(`actor '${protocol.name}': 'handlers' must be an object`);

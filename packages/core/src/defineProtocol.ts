@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import { InvalidArgument } from './errors.js';
+import { checkKeys } from './internal/checkKeys.js';
+import { MESSAGE_KEYS } from './internal/optionKeys.js';
 
 /** One message of a protocol: the input schema and, for asks that answer a value, the reply schema. */
 export interface MessageSpec {
@@ -89,6 +91,7 @@ export function defineProtocol<const N extends string, const M extends MessageSp
   for (const [key, spec] of Object.entries(messages)) {
     if (!NAME.test(key) || key in Object.prototype) throw new InvalidArgument(`protocol '${name}': message name ${JSON.stringify(key)} is not identifier-like`);
     if (!isZod(spec?.input)) throw new InvalidArgument(`protocol '${name}': message '${key}' needs an 'input' zod schema`);
+    checkKeys(`protocol '${name}': message '${key}'`, spec, MESSAGE_KEYS);
     if (spec.reply !== undefined && !isZod(spec.reply))
       throw new InvalidArgument(`protocol '${name}': message '${key}' has a 'reply' that is not a zod schema`);
     table[key] = new CompiledMessage(key, spec.input, spec.reply);

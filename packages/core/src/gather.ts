@@ -1,4 +1,6 @@
 import { AskTimeout, Cancelled, InvalidArgument } from './errors.js';
+import { unknownKey } from './internal/checkKeys.js';
+import { GATHER_KEYS } from './internal/optionKeys.js';
 
 /** A piece of work for {@link gather} or {@link firstReply}: usually an ask that passes the signal on. */
 export type Task<T> = (signal: AbortSignal) => Promise<T>;
@@ -103,6 +105,8 @@ function run<R>(
   options: GatherOptions,
   body: (controller: AbortController, settle: (outcome: () => R | Promise<R>) => void) => ((reason: unknown) => void) | undefined | void,
 ): Promise<R> {
+  const unknown = unknownKey(name, options, GATHER_KEYS);
+  if (unknown !== null) return Promise.reject(unknown);
   const { timeoutMs, signal } = options;
   if (timeoutMs !== undefined && (!(timeoutMs > 0) || !Number.isFinite(timeoutMs))) {
     return Promise.reject(new InvalidArgument(`${name}: timeoutMs must be a positive finite number, got ${timeoutMs}`));

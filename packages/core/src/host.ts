@@ -16,6 +16,9 @@ import type { DeferredReply } from './defineActor.js';
 import { messageIn } from './defineProtocol.js';
 import { type CrashReason, InvalidMessage, type StopReason } from './errors.js';
 import type { Cell } from './internal/Cell.js';
+
+export { checkKeys, type KeyShape, keysOf } from './internal/checkKeys.js';
+
 import { syncState } from './internal/callChain.js';
 import type { Envelope } from './internal/Envelope.js';
 import type { StewardDelegate } from './internal/StewardNode.js';

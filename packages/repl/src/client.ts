@@ -59,6 +59,9 @@ export class DebugClient {
 
   /** Connect and say hello. Rejects when the endpoint cannot be reached or refuses us. */
   static async connect(endpoint: Endpoint, clientName = 'holdfast-repl'): Promise<DebugClient> {
+    const allowed = 'socket' in endpoint ? ['socket'] : ['host', 'port', 'token'];
+    const unknown = Object.keys(endpoint).find((k) => !allowed.includes(k));
+    if (unknown !== undefined) throw new TypeError(`DebugClient.connect: unknown option '${unknown}'; an endpoint is { socket } or { host, port, token }`);
     const socket = 'socket' in endpoint ? net.createConnection(endpoint.socket) : net.createConnection(endpoint.port, endpoint.host);
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);

@@ -1,4 +1,5 @@
 import type { ActorSystem, Logger } from '@holdfast/core';
+import { checkKeys } from '@holdfast/core/host';
 import type { z } from 'zod';
 
 /** What a service's `start` receives. */
@@ -56,6 +57,7 @@ export interface ServiceDefinition<C = unknown> {
  * ```
  */
 export function defineService<C>(definition: Omit<ServiceDefinition<C>, 'kind'>): ServiceDefinition<C> {
+  checkKeys(`defineService('${definition?.name}')`, definition, { name: true, config: true, start: true });
   if (typeof definition?.name !== 'string' || !/^[a-z][a-z0-9-]*$/.test(definition.name)) {
     throw new TypeError(`defineService: name must be lower-case letters, digits and dashes, starting with a letter; got ${JSON.stringify(definition?.name)}`);
   }

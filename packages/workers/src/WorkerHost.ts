@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type ResourceLimits } from 'node:worker_threads';
 import { type ActorHost, type ActorRef, type ActorSystem, InvalidArgument, ShuttingDown, type StopReason } from '@holdfast/core';
+import { checkKeys, keysOf } from '@holdfast/core/host';
 import { Piscina } from 'piscina';
 import { z } from 'zod';
 import { Link, type LinkType } from './internal/Link.js';
@@ -58,6 +59,8 @@ const OptionsSchema = z
     execArgv: z.array(z.string()).optional(),
   })
   .strict();
+
+const HOST_KEYS = keysOf(OptionsSchema);
 
 /** Where the thread runtime is: its TypeScript source when this module runs from source, built JavaScript otherwise. */
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
@@ -117,6 +120,7 @@ export class WorkerHost implements ActorHost {
 
   /** @internal Use {@link createWorkerHost}. */
   constructor(options: WorkerHostOptions = {}) {
+    checkKeys('createWorkerHost', options, HOST_KEYS);
     const parsed = OptionsSchema.safeParse(options);
     if (!parsed.success) throw new InvalidArgument(`createWorkerHost: ${z.prettifyError(parsed.error)}`, { issues: parsed.error.issues });
     const o = parsed.data;

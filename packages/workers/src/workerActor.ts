@@ -1,7 +1,7 @@
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type ActorDefinition, type ActorOptions, type AnyProtocol, defineActor, type Handlers, InvalidArgument, type LifecycleContext } from '@holdfast/core';
-import { hostOf } from '@holdfast/core/host';
+import { checkKeys, hostOf } from '@holdfast/core/host';
 import type { Link } from './internal/Link.js';
 import { WorkerHost } from './WorkerHost.js';
 
@@ -43,6 +43,7 @@ export function workerActor<P extends AnyProtocol, A = unknown>(
   module: URL | string,
   options: WorkerActorOptions = {},
 ): ActorDefinition<P, WorkerActorState, A> {
+  checkKeys(`workerActor '${protocol?.name}'`, options, { name: true, options: true });
   const url = moduleUrl(module);
   const typeName = options.name ?? protocol.name;
   const type = { typeName, module: url, protocol };

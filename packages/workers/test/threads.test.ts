@@ -259,3 +259,27 @@ describe('declaring and spawning worker actors', () => {
     await system.shutdown();
   });
 });
+
+describe('createWorkerHost and workerActor options', () => {
+  it('refuse an unknown key, naming it and the nearest known option, before any thread starts', () => {
+    const fail = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (e) {
+        return e as { code: string; details: unknown };
+      }
+      throw new Error('expected a throw');
+    };
+    expect(fail(() => createWorkerHost({ threads: 1, timeoutMs: 500 } as never))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: { option: 'timeoutMs', suggestion: 'heartbeat.timeoutMs' },
+    });
+    expect(fail(() => createWorkerHost({ heartbeat: { beatMS: 5 } } as never))).toMatchObject({
+      details: { option: 'heartbeat.beatMS', suggestion: 'heartbeat.beatMs' },
+    });
+    expect(fail(() => workerActor(ProbeProtocol, new URL('./fixtures/probe.ts', import.meta.url), { nam: 'x' } as never))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: { option: 'nam', suggestion: 'name' },
+    });
+  });
+});

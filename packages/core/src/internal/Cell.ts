@@ -25,10 +25,12 @@ import type { DeadLetterReason, RestartRecord } from '../events.js';
 import type { Logger } from '../Logger.js';
 import type { AskOptions, ResolvedActorOptions } from '../options.js';
 import { type ChainTurn, currentTurn, enterSync, findCycle, leaveSync, type RunningCell, runAsync, syncState } from './callChain.js';
+import { checkKeys, unknownKey } from './checkKeys.js';
 import type { Bucket, Expirable } from './Deadlines.js';
 import type { Runnable } from './Dispatcher.js';
 import { Envelope, type EnvelopeHost, Letter, promiseFor, type Turn } from './Envelope.js';
 import { Mailbox } from './Mailbox.js';
+import { ASK_KEYS, SCHEDULE_KEYS } from './optionKeys.js';
 import { RingBuffer } from './RingBuffer.js';
 import type { ChildActorSnapshot, StewardNode } from './StewardNode.js';
 import { CELL, ChildRecord, type Supervised } from './Supervised.js';
@@ -614,6 +616,10 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
   /** Queue a tell, waiting for room in a `wait` mailbox. Resolves once queued. */
   send(msg: CompiledMessage, input: unknown, options: AskOptions | undefined): Promise<void> {
     const core = this.core;
+    if (options !== undefined) {
+      const unknown = unknownKey(`send '${msg.name}' to '${this.id}'`, options, ASK_KEYS);
+      if (unknown !== null) return Promise.reject(unknown);
+    }
     if (this.gate !== 0) {
       const refused = this.#refuseAsk(currentTurn());
       if (refused !== null) return Promise.reject(refused);
@@ -655,6 +661,8 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
 
   /** What is wrong with an ask's or a send's options (a bad timeout or signal, or one already aborted), or null. */
   #checkOptions(msg: CompiledMessage, options: AskOptions): Error | null {
+    const unknown = unknownKey(`ask '${msg.name}' to '${this.id}'`, options, ASK_KEYS);
+    if (unknown !== null) return unknown;
     const { timeoutMs, signal } = options;
     if (timeoutMs !== undefined && (!(timeoutMs > 0) || !Number.isFinite(timeoutMs))) {
       return new InvalidArgument(`timeoutMs must be a positive finite number, got ${timeoutMs}`);
@@ -1369,6 +1377,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
 
   /** @internal used by TurnContext: a timer that tells this incarnation `msg`. */
   schedule(msg: CompiledMessage, input: unknown, when: ScheduleWhen, incarnation: number): () => void {
+    checkKeys(`schedule '${msg.name}'`, when, SCHEDULE_KEYS);
     const afterMs = 'everyMs' in when ? (when.afterMs ?? when.everyMs) : when.afterMs;
     const everyMs = 'everyMs' in when ? when.everyMs : undefined;
     if (!(afterMs >= 0) || !Number.isFinite(afterMs) || (everyMs !== undefined && (!(everyMs > 0) || !Number.isFinite(everyMs)))) {
