@@ -284,6 +284,8 @@ export class Commands {
       this.out.line(`${arrow} ${e.actor} ${e.kind} ${e.message} ${body}`);
     } else if (p.kind === 'event') {
       this.out.line(this.out.style('yellow', `• ${this.#eventLine(e)}`));
+    } else if (p.kind === 'dropped') {
+      this.out.line(this.out.style('red', `… ${String(e.count)} trace lines left out: this client read too slowly`));
     } else {
       this.out.line(this.out.style('magenta', `✉ dead letter to ${e.actor}: ${e.message} (${e.reason})`));
     }

@@ -64,10 +64,14 @@ export const Response = z.union([
 ]);
 export type Response = z.infer<typeof Response>;
 
-/** A line a trace sends: a message in or out, a lifecycle event, or a dead letter. */
+/**
+ * A line a trace sends: a message in or out, a lifecycle event, a dead letter, or `dropped`
+ * (`event.count` trace lines were left out because the client read too slowly: a service never
+ * buffers without bound for a client).
+ */
 export const TracePush = z.object({
   trace: z.number().int().positive(),
-  kind: z.enum(['message', 'event', 'dead-letter']),
+  kind: z.enum(['message', 'event', 'dead-letter', 'dropped']),
   event: z.record(z.string(), z.unknown()),
 });
 export type TracePush = z.infer<typeof TracePush>;
@@ -108,4 +112,13 @@ export const ProtocolError = {
   UNAUTHORIZED: 'UNAUTHORIZED',
   VERSION_MISMATCH: 'VERSION_MISMATCH',
   EVAL_DISABLED: 'EVAL_DISABLED',
+  /** The connection, or the service, has as many traces open as it allows. */
+  TOO_MANY_TRACES: 'TOO_MANY_TRACES',
 } as const;
+
+/** How many traces one connection may have open at once. */
+export const MAX_TRACES_PER_CONNECTION = 8;
+/** How many traces a service serves at once, over all its connections. */
+export const MAX_TRACES = 32;
+/** How many debug connections a service serves at once (on each listener). */
+export const MAX_CONNECTIONS = 32;

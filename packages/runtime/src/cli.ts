@@ -7,7 +7,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { isService, type ServiceDefinition } from './defineService.js';
 import { privateSocketDir, pruneServiceSockets } from './internal/debugServer.js';
 import { ExitCode, runService } from './runService.js';
-import { resolveSettings, SettingsError, serviceConfigInput } from './settings.js';
+import { readSecretFile, resolveSettings, SettingsError, serviceConfigInput } from './settings.js';
 
 const program = new Command();
 program
@@ -37,8 +37,12 @@ program
   .option('--no-admin', 'do not start the admin listener (env HOLDFAST_ADMIN=false)')
   .option('--debug-socket <path>', 'Unix socket for `holdfast repl` (env HOLDFAST_DEBUG_SOCKET, default in the temp directory)')
   .option('--no-debug', 'do not open the debug socket (env HOLDFAST_DEBUG=false)')
-  .option('--debug-tcp <host:port>', 'also serve the debug protocol on a loopback TCP address; needs --debug-token (env HOLDFAST_DEBUG_TCP)')
-  .option('--debug-token <token>', 'the token TCP debug clients must present, 16+ characters (env HOLDFAST_DEBUG_TOKEN)')
+  .option('--debug-tcp <host:port>', 'also serve the debug protocol on a loopback TCP address; needs a token (env HOLDFAST_DEBUG_TCP)')
+  .option(
+    '--debug-token-file <path>',
+    'a file (mode 600) holding the token TCP debug clients must present, 16+ characters; or env HOLDFAST_DEBUG_TOKEN (never on the command line: ps shows it)',
+  )
+  .addOption(new Option('--debug-token <token>').hideHelp())
   .option('--allow-eval', 'let debug clients evaluate code in the service (off by default; env HOLDFAST_ALLOW_EVAL)')
   .option(
     '--drain-timeout <ms>',
@@ -77,15 +81,22 @@ Example:
       debugSocket: opts.debugSocket,
       debug: process.argv.includes('--no-debug') ? false : undefined,
       debugTcp: opts.debugTcp,
-      debugToken: opts.debugToken,
+      debugToken: undefined as string | undefined,
       allowEval: opts.allowEval === true ? true : undefined,
       drainTimeoutMs: opts.drainTimeout,
       logLevel: opts.logLevel,
       pretty: process.argv.includes('--no-pretty') ? false : opts.pretty === true ? true : undefined,
     };
+    if (opts.debugToken !== undefined) {
+      process.stderr.write(
+        'holdfast: --debug-token is not taken: a token on the command line is visible to every local user (ps). Put it in HOLDFAST_DEBUG_TOKEN or in a file of mode 600 named by --debug-token-file\n',
+      );
+      process.exit(ExitCode.USAGE);
+    }
     let definition: ServiceDefinition;
     let started: Awaited<ReturnType<typeof runService>>;
     try {
+      if (opts.debugTokenFile !== undefined) flags.debugToken = readSecretFile(opts.debugTokenFile as string, '--debug-token-file');
       const settings = resolveSettings(flags, process.env);
       definition = await loadService(entry);
       const shape = Object.keys((definition.config as { shape?: Record<string, unknown> }).shape ?? {});
@@ -117,8 +128,12 @@ program
   .command('repl')
   .description("Attach to a running service's debug endpoint: list, inspect, trace, ask, tell, restart and stop actors.")
   .option('--socket <path>', 'the Unix socket (default: the only one in the private socket directory)')
-  .option('--tcp <host:port>', 'a loopback TCP debug listener instead (with --token)')
-  .option('--token <token>', 'the token of the TCP listener (env HOLDFAST_DEBUG_TOKEN)')
+  .option('--tcp <host:port>', 'a loopback TCP debug listener instead (its token from HOLDFAST_DEBUG_TOKEN or --token-file)')
+  .option(
+    '--token-file <path>',
+    'a file (mode 600) holding the token of the TCP listener; or env HOLDFAST_DEBUG_TOKEN (never on the command line: ps shows it)',
+  )
+  .addOption(new Option('--token <token>').hideHelp())
   .option('-e, --eval <command>', "run one command (e.g. '.actors') and exit")
   .option('--json', 'print results as JSON lines (for scripts)')
   .addHelpText(
@@ -131,7 +146,13 @@ Examples:
   holdfast repl
   holdfast repl --socket /tmp/holdfast-1000/kv-4242.sock --eval '.actors' --json`,
   )
-  .action(async (opts: { socket?: string; tcp?: string; token?: string; eval?: string; json?: boolean }) => {
+  .action(async (opts: { socket?: string; tcp?: string; token?: string; tokenFile?: string; eval?: string; json?: boolean }) => {
+    if (opts.token !== undefined) {
+      process.stderr.write(
+        'holdfast repl: --token is not taken: a token on the command line is visible to every local user (ps). Put it in HOLDFAST_DEBUG_TOKEN or in a file of mode 600 named by --token-file\n',
+      );
+      process.exit(ExitCode.USAGE);
+    }
     const { DebugClient, RemoteError, runOnce, runRepl } = await import('@holdfast/repl');
     let client: Awaited<ReturnType<typeof DebugClient.connect>>;
     try {
@@ -152,11 +173,12 @@ Examples:
   });
 
 /** Where `holdfast repl` attaches. */
-function endpointFor(opts: { socket?: string; tcp?: string; token?: string }): { socket: string } | { host: string; port: number; token: string } {
+function endpointFor(opts: { socket?: string; tcp?: string; tokenFile?: string }): { socket: string } | { host: string; port: number; token: string } {
   if (opts.tcp !== undefined) {
     const i = opts.tcp.lastIndexOf(':');
-    const token = opts.token ?? process.env.HOLDFAST_DEBUG_TOKEN;
-    if (i <= 0 || token === undefined) throw new Error('--tcp needs host:port and a --token');
+    const token = opts.tokenFile !== undefined ? readSecretFile(opts.tokenFile, '--token-file') : process.env.HOLDFAST_DEBUG_TOKEN;
+    if (i <= 0) throw new Error('--tcp needs host:port');
+    if (token === undefined || token === '') throw new Error('--tcp needs a token: HOLDFAST_DEBUG_TOKEN or --token-file');
     return { host: opts.tcp.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(opts.tcp.slice(i + 1)), token };
   }
   if (opts.socket !== undefined) return { socket: opts.socket };
@@ -167,22 +189,26 @@ function endpointFor(opts: { socket?: string; tcp?: string; token?: string }): {
   throw new Error(`several services in ${dir} (${sockets.join(', ')}); pass --socket`);
 }
 
-/** Import the entry and return its service; TypeScript goes through tsx when it is not loaded already. */
+/** Import the entry and return its service. TypeScript goes through tsx, registered before the import. */
 async function loadService(entry: string): Promise<ServiceDefinition> {
   const path = isAbsolute(entry) ? entry : resolve(process.cwd(), entry);
   if (!existsSync(path)) throw new SettingsError(`no such service module: ${entry}`);
-  const url = pathToFileURL(path).href;
-  let mod: { default?: unknown };
-  try {
-    mod = (await import(url)) as { default?: unknown };
-  } catch (e) {
-    if ((e as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw e;
-    const { register } = await import('tsx/esm/api');
-    register();
-    mod = (await import(url)) as { default?: unknown };
-  }
+  // Registered first, not after a failed import: Node keeps a failed import's error for that URL.
+  if (/\.[mc]?tsx?$/.test(path)) await ensureTypeScript();
+  const mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
   if (!isService(mod.default)) throw new SettingsError(`${entry} does not export a service: its default export must be defineService({ ... })`);
   return mod.default;
+}
+
+const TSX = Symbol.for('holdfast.tsx');
+
+/** Load TypeScript modules from now on (tsx's loader), once per process. */
+async function ensureTypeScript(): Promise<void> {
+  const flags = globalThis as { [TSX]?: boolean };
+  if (flags[TSX] === true) return;
+  flags[TSX] = true;
+  const { register } = await import('tsx/esm/api');
+  register();
 }
 
 await program.parseAsync(process.argv);

@@ -1,6 +1,7 @@
 import type { ActorSystem, Logger } from '@holdfast/core';
 import { checkKeys } from '@holdfast/core/host';
 import type { z } from 'zod';
+import type { Metrics } from './Metrics.js';
 
 /** What a service's `start` receives. */
 export interface ServiceContext<C> {
@@ -11,13 +12,21 @@ export interface ServiceContext<C> {
   /** The service's logger (pino). */
   readonly log: Logger;
   /**
-   * Aborted when the drain begins. A front can answer "unavailable" at once from then on; asks
-   * from outside the system are refused with `SHUTTING_DOWN` anyway.
+   * Aborted when the drain begins, before the front's disposer runs. Work the service does on
+   * its own (an ingest loop, a gossip round) can stop taking new work from here.
    */
   readonly draining: AbortSignal;
+  /** The service's own Prometheus metrics, served on `/metrics` with the runtime's and the process's. */
+  readonly metrics: Metrics;
 }
 
-/** What `start` may return: a disposer that closes the service's front (HTTP server, TCP listener). */
+/**
+ * What `start` may return: a disposer that closes the service's front (HTTP server, TCP
+ * listener). It is the first step of the drain, while the actors still serve: it must stop
+ * taking new work (new connections; new requests answered "unavailable", e.g. 503 with
+ * `Connection: close`) and resolve once the requests it had taken are answered. The system
+ * drains after it. `@holdfast/http`'s front does all of this.
+ */
 export type Disposer = () => void | Promise<void>;
 
 /** A service: what `holdfast run` loads and runs. */
@@ -29,7 +38,7 @@ export interface ServiceDefinition<C = unknown> {
   readonly config: z.ZodType<C>;
   /**
    * Spawn the actors (under the system's stewards) and start the front. Return a disposer that
-   * closes the front; it runs after the drain.
+   * closes the front: the drain runs it first, then drains the system (see {@link Disposer}).
    */
   start(context: ServiceContext<C>): void | Disposer | Promise<void | Disposer>;
 }

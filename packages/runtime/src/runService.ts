@@ -12,6 +12,19 @@ function hostPort(v: string): { host: string; port: number } {
   return { host: v.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(v.slice(i + 1)) };
 }
 
+/** What `p` resolved to within `ms`, or false when it took longer. */
+async function within(p: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Exit codes of `holdfast run`. */
 export const ExitCode = {
   /** Drained cleanly. */
@@ -39,9 +52,15 @@ export interface RunningService {
 
 /**
  * Start a service: the logger, the system, the admin listener, the debug socket, then the
- * service's own `start`. `stop()` drains: readiness turns off, the `draining` signal aborts, the
- * system refuses outside asks while queued and in-flight work finishes, actors stop in reverse
- * start order, then the front's disposer runs and the listeners close.
+ * service's own `start`. `stop()` drains, in this order, within one deadline:
+ *
+ * 1. readiness turns off (`/readyz` answers 503 until the admin listener closes at the end) and
+ *    the `draining` signal aborts;
+ * 2. the front's disposer runs: the front stops taking new work and answers what it took,
+ *    while the actors still serve its asks;
+ * 3. the system drains: outside asks are refused with `SHUTTING_DOWN`, queued and in-flight
+ *    work finishes, actors stop in reverse start order;
+ * 4. the listeners close and the logs are written out.
  *
  * `holdfast run` calls this and wires SIGTERM/SIGINT to `stop()`; tests may call it directly.
  */
@@ -87,7 +106,13 @@ export async function runService<C>(definition: ServiceDefinition<C>, config: un
   };
   try {
     dispose =
-      (await definition.start({ system, config: parsed.data, log: fromPino(logger.child({ component: 'service' })), draining: draining.signal })) ?? null;
+      (await definition.start({
+        system,
+        config: parsed.data,
+        log: fromPino(logger.child({ component: 'service' })),
+        draining: draining.signal,
+        metrics: metrics.forService,
+      })) ?? null;
   } catch (e) {
     logger.fatal({ err: e }, 'service start failed');
     await system.shutdown({ timeoutMs: settings.drainTimeoutMs });
@@ -98,20 +123,22 @@ export async function runService<C>(definition: ServiceDefinition<C>, config: un
 
   const stop = (reason = 'stop requested'): Promise<number> => {
     stopping ??= (async () => {
+      const deadline = performance.now() + settings.drainTimeoutMs;
       ready = false;
       draining.abort();
       logger.info({ reason, drainTimeoutMs: settings.drainTimeoutMs }, 'draining');
-      const report: ShutdownReport = await system.shutdown({ timeoutMs: settings.drainTimeoutMs });
-      if (dispose !== null) {
-        try {
-          await dispose();
-        } catch (e) {
-          logger.error({ err: e }, 'the front did not close cleanly');
-        }
-      }
+      // The front first, while the actors still serve: what it took gets its answer.
+      const front = dispose === null ? null : closeFront(dispose);
+      const frontClosed = front === null ? true : await within(front, deadline - performance.now());
+      const report: ShutdownReport = await system.shutdown({ timeoutMs: Math.max(1, deadline - performance.now()) });
+      // Past the deadline the front's requests still waiting on actors have their error now (the
+      // system has stopped): give the front a moment to write those answers out.
+      if (!frontClosed && front !== null) await within(front, 1_000);
       await closeListeners();
       const fatal = system.fatal;
-      const code = report.clean && fatal === null ? ExitCode.OK : ExitCode.FAILED;
+      const clean = report.clean && frontClosed;
+      const code = clean && fatal === null ? ExitCode.OK : ExitCode.FAILED;
+      if (!frontClosed) logger.error({ drainTimeoutMs: settings.drainTimeoutMs }, 'drain deadline passed: the front had not closed (requests still open)');
       if (!report.clean) {
         logger.error(
           { unfinished: report.unfinished, durationMs: Math.round(report.durationMs) },
@@ -119,12 +146,23 @@ export async function runService<C>(definition: ServiceDefinition<C>, config: un
         );
       }
       if (fatal !== null) logger.fatal({ err: fatal }, 'stopped after a fatal supervision failure');
-      logger.info({ clean: report.clean, durationMs: Math.round(report.durationMs), exitCode: code }, 'stopped');
+      logger.info({ clean, durationMs: Math.round(settings.drainTimeoutMs - (deadline - performance.now())), exitCode: code }, 'stopped');
       await closeLogs();
       resolveDone(code);
       return code;
     })();
     return stopping;
+  };
+
+  /** Run the front's disposer: true once it has finished, false when it threw (logged). */
+  const closeFront = async (close: Disposer): Promise<boolean> => {
+    try {
+      await close();
+      return true;
+    } catch (e) {
+      logger.error({ err: e }, 'the front did not close cleanly');
+      return false;
+    }
   };
 
   system.events.subscribe((e) => {

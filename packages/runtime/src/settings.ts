@@ -1,3 +1,4 @@
+import { lstatSync, readFileSync, type Stats } from 'node:fs';
 import { z } from 'zod';
 
 /** The runtime's own settings, from flags and `HOLDFAST_*` environment variables (flags win). */
@@ -40,7 +41,7 @@ export const SETTING_NAMES: Record<keyof Settings, { flag: string; env: string }
   debugSocket: { flag: '--debug-socket', env: 'HOLDFAST_DEBUG_SOCKET' },
   debug: { flag: '--no-debug', env: 'HOLDFAST_DEBUG' },
   debugTcp: { flag: '--debug-tcp', env: 'HOLDFAST_DEBUG_TCP' },
-  debugToken: { flag: '--debug-token', env: 'HOLDFAST_DEBUG_TOKEN' },
+  debugToken: { flag: '--debug-token-file', env: 'HOLDFAST_DEBUG_TOKEN' },
   allowEval: { flag: '--allow-eval', env: 'HOLDFAST_ALLOW_EVAL' },
   drainTimeoutMs: { flag: '--drain-timeout', env: 'HOLDFAST_DRAIN_TIMEOUT_MS' },
   logLevel: { flag: '--log-level', env: 'HOLDFAST_LOG_LEVEL' },
@@ -83,7 +84,7 @@ export function resolveSettings(flags: Partial<Record<keyof Settings, unknown>>,
   }
   const r = SettingsSchema.refine((s) => s.debugTcp === undefined || s.debugToken !== undefined, {
     path: ['debugToken'],
-    message: 'a TCP debug listener needs a token (--debug-token or HOLDFAST_DEBUG_TOKEN)',
+    message: 'a TCP debug listener needs a token (HOLDFAST_DEBUG_TOKEN or --debug-token-file)',
   }).safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0];
@@ -112,6 +113,28 @@ export function serviceConfigInput(serviceName: string, shape: readonly string[]
     raw[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return raw;
+}
+
+/**
+ * A secret read from a file (a debug token): the file must be a regular file of this user's that
+ * no one else may read (like ssh's keys), and its text, without the final line break, is the
+ * secret. Secrets never come from the command line, which every local user can see in `ps`.
+ */
+export function readSecretFile(path: string, flag: string): string {
+  let st: Stats;
+  try {
+    st = lstatSync(path);
+  } catch (e) {
+    throw new SettingsError(
+      `invalid setting ${flag}=${JSON.stringify(path)}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+    );
+  }
+  if (!st.isFile()) throw new SettingsError(`invalid setting ${flag}=${JSON.stringify(path)}: not a regular file (links are not followed)`);
+  if (typeof process.getuid === 'function' && st.uid !== process.getuid())
+    throw new SettingsError(`invalid setting ${flag}=${JSON.stringify(path)}: the file belongs to another user`);
+  if ((st.mode & 0o077) !== 0)
+    throw new SettingsError(`invalid setting ${flag}=${JSON.stringify(path)}: other users may read it (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
+  return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
 }
 
 function isLoopback(host: string): boolean {

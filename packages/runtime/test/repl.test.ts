@@ -1,5 +1,5 @@
 import { execFileSync, execSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -209,6 +209,116 @@ describe('the debug REPL against a running service', () => {
   });
 });
 
+/** The resident memory of a process, in bytes (Linux). */
+function rss(pid: number): number {
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(kb?.[1]) * 1024;
+}
+
+/** A raw connection to the debug socket that counts what it is sent, and reads only when told to. */
+async function rawSession(path: string): Promise<{ socket: net.Socket; lines: () => string[] }> {
+  const socket = net.createConnection(path);
+  socket.on('error', () => {});
+  await new Promise((r) => socket.once('connect', r));
+  let got = '';
+  socket.on('data', (d) => {
+    got += d;
+  });
+  return { socket, lines: () => got.split('\n').filter((l) => l !== '') };
+}
+
+describe('the debug endpoint under a hostile or slow client', () => {
+  let s: Started;
+  beforeAll(async () => {
+    s = await startFixture();
+  });
+  afterAll(async () => {
+    s?.child.kill('SIGTERM');
+    await s?.exited;
+  });
+
+  it('stops reading from a client that does not read its answers: the service stays responsive and its memory bounded', async () => {
+    const flood = await rawSession(s.socket);
+    flood.socket.pause();
+    const before = rss(s.child.pid as number);
+    // 200 000 requests whose answers (the actor list, ~1 KB each) would be ~200 MB if all were buffered.
+    const line = '{"id":1,"cmd":"actors"}\n';
+    const chunk = line.repeat(10_000);
+    for (let i = 0; i < 20; i++) flood.socket.write(chunk);
+    await new Promise((r) => setTimeout(r, 1_500));
+    const during = rss(s.child.pid as number);
+    expect(during - before).toBeLessThan(48 * 1024 * 1024);
+    // Another client is served at once, and so is the front.
+    const other = await DebugClient.connect({ socket: s.socket }, 'test');
+    expect(((await other.call('actors')) as unknown[]).length).toBe(3);
+    other.close();
+    expect((await get(`${s.front}/count`)).status).toBe(200);
+    flood.socket.destroy();
+  });
+
+  it('caps traces: 8 on one connection, 32 over all connections', async () => {
+    const sessions = await Promise.all(Array.from({ length: 5 }, () => DebugClient.connect({ socket: s.socket }, 'tracer')));
+    const outcomes: string[] = [];
+    for (const c of sessions) {
+      for (let i = 0; i < 9; i++) {
+        outcomes.push(
+          await c.call('trace', {}).then(
+            () => 'ok',
+            (e: RemoteError) => e.code,
+          ),
+        );
+      }
+    }
+    // Connection by connection: 8 taken and the 9th refused, until the service has 32 open.
+    const expected = [
+      ...Array(4)
+        .fill([...Array(8).fill('ok'), 'TOO_MANY_TRACES'])
+        .flat(),
+      ...Array(9).fill('TOO_MANY_TRACES'),
+    ];
+    expect(outcomes).toEqual(expected);
+    // A closed connection gives its traces back.
+    sessions[0]?.close();
+    await until(
+      async () =>
+        (await sessions[4]?.call('trace', {}).then(
+          () => true,
+          () => false,
+        )) === true,
+      'a freed trace',
+    );
+    for (const c of sessions) c.close();
+  });
+
+  it('drops trace lines a slow client cannot take, and tells it how many, instead of buffering them', async () => {
+    const slow = await rawSession(s.socket);
+    slow.socket.write('{"id":1,"cmd":"trace","args":{"id":"worker"}}\n');
+    await until(() => slow.lines().length === 1, 'the trace');
+    const { trace } = (JSON.parse(slow.lines()[0] as string) as { result: { trace: number } }).result;
+    slow.socket.pause();
+    // Traffic to the traced actor: every ask makes two trace lines (in, and the reply out).
+    const asker = await DebugClient.connect({ socket: s.socket }, 'asker');
+    for (let round = 0; round < 40; round++) {
+      await Promise.all(Array.from({ length: 500 }, () => asker.call('ask', { id: 'worker', message: 'count', input: {} })));
+    }
+    asker.close();
+    slow.socket.resume();
+    await until(() => slow.lines().some((l) => l.includes('"kind":"dropped"')), 'the dropped notice');
+    const pushes = slow
+      .lines()
+      .slice(1)
+      .map((l) => JSON.parse(l) as { trace: number; kind: string; event: { count?: number } });
+    const dropped = pushes.filter((p) => p.kind === 'dropped');
+    expect(dropped).toHaveLength(1);
+    expect(dropped[0]?.trace).toBe(trace);
+    const delivered = pushes.filter((p) => p.kind === 'message').length;
+    // 20 000 asks: 40 000 lines in all, each either delivered or counted as dropped.
+    expect(delivered + (dropped[0]?.event.count ?? 0)).toBe(40_000);
+    expect(dropped[0]?.event.count).toBeGreaterThan(0);
+    slow.socket.destroy();
+  });
+});
+
 describe('who may attach', () => {
   it('the socket is 0600 in a 0700 directory by default, and another user cannot connect', async () => {
     const s = await startFixture([], {}, null);
@@ -230,16 +340,37 @@ describe('who may attach', () => {
 
   it('over TCP: only on loopback, only with the token', async () => {
     const token = 'a-long-enough-token-123';
-    const refused = await runCli(['run', 'test/fixtures/app.ts', '--no-admin', '--no-debug', '--debug-tcp', '0.0.0.0:0', '--debug-token', token]);
+    // A token on the command line is refused: ps shows argv to every local user.
+    const inArgv = await runCli(['run', 'test/fixtures/app.ts', '--no-admin', '--no-debug', '--debug-tcp', '127.0.0.1:0', '--debug-token', token]);
+    expect(inArgv.code).toBe(2);
+    expect(inArgv.stderr).toContain('--debug-token is not taken: a token on the command line is visible to every local user (ps)');
+    const replArgv = await runCli(['repl', '--tcp', '127.0.0.1:1', '--token', token]);
+    expect(replArgv.code).toBe(2);
+    expect(replArgv.stderr).toContain('--token is not taken');
+    // A token file others may read is refused too.
+    const dir = mkdtempSync(join(os.tmpdir(), 'holdfast-token-'));
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, `${token}\n`, { mode: 0o644 });
+    chmodSync(tokenFile, 0o644);
+    const open = await runCli(['run', 'test/fixtures/app.ts', '--no-admin', '--no-debug', '--debug-tcp', '127.0.0.1:0', '--debug-token-file', tokenFile]);
+    expect(open.code).toBe(2);
+    expect(open.stderr.trim()).toBe(
+      `holdfast: invalid setting --debug-token-file=${JSON.stringify(tokenFile)}: other users may read it (mode 644); chmod 600 it`,
+    );
+    chmodSync(tokenFile, 0o600);
+
+    const refused = await runCli(['run', 'test/fixtures/app.ts', '--no-admin', '--no-debug', '--debug-tcp', '0.0.0.0:0'], { HOLDFAST_DEBUG_TOKEN: token });
     expect(refused.code).toBe(2);
     expect(refused.stderr.trim()).toBe(
       'holdfast: invalid setting --debug-tcp (HOLDFAST_DEBUG_TCP)="0.0.0.0:0": the debug listener only binds to a loopback address (127.0.0.1, ::1, localhost)',
     );
     const noToken = await runCli(['run', 'test/fixtures/app.ts', '--no-admin', '--no-debug', '--debug-tcp', '127.0.0.1:0']);
     expect(noToken.code).toBe(2);
-    expect(noToken.stderr.trim()).toMatch(/^holdfast: invalid setting --debug-token \(HOLDFAST_DEBUG_TOKEN\)=undefined: a TCP debug listener needs a token/);
+    expect(noToken.stderr.trim()).toMatch(
+      /^holdfast: invalid setting --debug-token-file \(HOLDFAST_DEBUG_TOKEN\)=undefined: a TCP debug listener needs a token/,
+    );
 
-    const s = await startFixture(['--debug-tcp', '127.0.0.1:0', '--debug-token', token]);
+    const s = await startFixture(['--debug-tcp', '127.0.0.1:0', '--debug-token-file', tokenFile]);
     try {
       const tcp = s.logs.find((l) => l.msg === 'service started')?.debugTcp as string;
       const port = Number(tcp.split(':').at(-1));
@@ -260,6 +391,14 @@ describe('who may attach', () => {
       const good = await DebugClient.connect({ host: '127.0.0.1', port, token });
       expect(((await good.call('actors')) as unknown[]).length).toBe(3);
       good.close();
+      // The repl reads the token from a file, or from the environment.
+      for (const [args, env] of [
+        [['--token-file', tokenFile], {}],
+        [[], { HOLDFAST_DEBUG_TOKEN: token }],
+      ] as const) {
+        const r = await runCli(['repl', '--tcp', `127.0.0.1:${port}`, ...args, '--eval', '.actors', '--json'], env);
+        expect([r.code, (JSON.parse(r.stdout) as unknown[]).length]).toEqual([0, 3]);
+      }
       // From a non-loopback address of this machine, nothing listens.
       const external = Object.values(os.networkInterfaces())
         .flat()
@@ -347,6 +486,53 @@ describe('a session in a real terminal', () => {
   });
 });
 
+/** Leave a socket in `dir` as a service killed with SIGKILL does: `ghost-<its pid>.sock`, its process gone. */
+function deadSocket(dir: string): void {
+  const code = `const p = require('path').join(${JSON.stringify(dir)}, 'ghost-' + process.pid + '.sock'); require('net').createServer().listen(p, () => process.kill(process.pid, 'SIGKILL'));`;
+  spawnSync(process.execPath, ['-e', code]);
+  expect(readdirSync(dir).some((n) => n.startsWith('ghost-'))).toBe(true);
+}
+
+describe('the private socket directory', () => {
+  it('refuses a symbolic link planted in its place: nothing in its target is changed or removed', async () => {
+    const tmp = mkdtempSync(join(os.tmpdir(), 'holdfast-tmpdir-'));
+    const target = mkdtempSync(join(os.tmpdir(), 'holdfast-target-'));
+    chmodSync(target, 0o755);
+    const gone = spawnSync(process.execPath, ['-e', '']).pid;
+    writeFileSync(join(target, `victim-${gone}.sock`), 'precious');
+    symlinkSync(target, join(tmp, `holdfast-${process.getuid?.() ?? 'user'}`));
+    const service = await runCli(['run', 'test/fixtures/app.ts', '--no-admin'], { TMPDIR: tmp });
+    expect(service.code).toBe(1);
+    expect(service.stderr).toContain(`${join(tmp, `holdfast-${process.getuid?.() ?? 'user'}`)} is not a directory (it is a symbolic link): refusing to use it`);
+    const repl = await runCli(['repl', '--eval', '.actors'], { TMPDIR: tmp });
+    expect(repl.code).toBe(1);
+    expect(repl.stderr).toContain('is not a directory (it is a symbolic link)');
+    expect(statSync(target).mode & 0o777).toBe(0o755);
+    expect(readdirSync(target)).toEqual([`victim-${gone}.sock`]);
+    expect(readFileSync(join(target, `victim-${gone}.sock`), 'utf8')).toBe('precious');
+  });
+
+  it('tightens a directory of its own that is too open, and refuses a file in its place', async () => {
+    const tmp = mkdtempSync(join(os.tmpdir(), 'holdfast-tmpdir-'));
+    const dir = join(tmp, `holdfast-${process.getuid?.() ?? 'user'}`);
+    mkdirSync(dir, { mode: 0o777 });
+    chmodSync(dir, 0o777);
+    const s = await startFixture([], { TMPDIR: tmp }, null);
+    try {
+      expect(statSync(dir).mode & 0o777).toBe(0o700);
+      expect(statSync(s.socket).mode & 0o777).toBe(0o600);
+    } finally {
+      s.child.kill('SIGTERM');
+      await s.exited;
+    }
+    const tmp2 = mkdtempSync(join(os.tmpdir(), 'holdfast-tmpdir-'));
+    writeFileSync(join(tmp2, `holdfast-${process.getuid?.() ?? 'user'}`), '');
+    const refused = await runCli(['run', 'test/fixtures/app.ts', '--no-admin'], { TMPDIR: tmp2 });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('is not a directory (it is a file): refusing to use it');
+  });
+});
+
 describe('finding the service to attach to', () => {
   it('attaches to the only live service in the private directory, removes sockets left by killed services (so does a service that starts), and asks which when several are live', async () => {
     const env = { TMPDIR: mkdtempSync(join(os.tmpdir(), 'holdfast-tmpdir-')) };
@@ -356,18 +542,20 @@ describe('finding the service to attach to', () => {
       const dir = dirname(first.socket);
       expect(dir).toBe(join(env.TMPDIR, `holdfast-${process.getuid?.() ?? 'user'}`));
       // A service killed with SIGKILL cannot remove its socket: here, one of a process that is gone.
+      deadSocket(dir);
+      // A file that only looks like a socket of a dead process is not ours to remove.
       const gone = spawnSync(process.execPath, ['-e', '']).pid;
-      writeFileSync(join(dir, `ghost-${gone}.sock`), '');
+      writeFileSync(join(dir, `notes-${gone}.sock`), 'keep me');
       const one = await runCli(['repl', '--eval', '.actors', '--json'], env);
       expect(one.stderr).toBe('');
       expect(one.code).toBe(0);
       expect((JSON.parse(one.stdout) as Array<{ id: string }>).map((a) => a.id)).toEqual(['worker', 'stuck', 'crashy']);
-      expect(readdirSync(dir)).toEqual([basename(first.socket)]);
+      expect(readdirSync(dir).sort()).toEqual([basename(first.socket), `notes-${gone}.sock`].sort());
 
       // A service that starts sweeps them too.
-      writeFileSync(join(dir, `ghost-${gone}.sock`), '');
+      deadSocket(dir);
       second = await startFixture([], env, null);
-      expect(readdirSync(dir).sort()).toEqual([basename(first.socket), basename(second.socket)].sort());
+      expect(readdirSync(dir).sort()).toEqual([basename(first.socket), basename(second.socket), `notes-${gone}.sock`].sort());
       const two = await runCli(['repl', '--eval', '.actors'], env);
       expect(two.code).toBe(1);
       expect(two.stderr).toBe(

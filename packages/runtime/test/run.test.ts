@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
+import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { debugClient, get, parseMetrics, runCli, type Started, spawnCli, startFixture, until } from './service.js';
+import { debugClient, get, getVia, parseMetrics, runCli, type Started, spawnCli, startFixture, until } from './service.js';
 
 let running: Started | null = null;
 afterEach(() => {
@@ -34,18 +35,27 @@ describe('holdfast run', () => {
 
   it('drains on SIGTERM: accepted requests get their real answers, later ones get 503, /readyz is 503, exit 0; nothing is lost', async () => {
     const s = (running = await startFixture(['--drain-timeout', '8000', '--config', 'workMs=40']));
+    // Ten keep-alive connections, open before the signal: the late requests go over them.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
+    expect((await Promise.all(Array.from({ length: 10 }, () => getVia(agent, `${s.front}/count`)))).map((r) => r.status)).toEqual(Array(10).fill(200));
     const accepted = Array.from({ length: 30 }, () => get(`${s.front}/work`));
     // All 30 are in the system (queued behind one another in the worker's mailbox) before the signal.
     await until(async () => (await pendingAsks(s)) === 30, '30 pending asks');
     const signalled = Date.now();
     s.child.kill('SIGTERM');
     await until(async () => (await get(`${s.admin}/readyz`)).status === 503, '/readyz 503');
-    const late = await Promise.all(Array.from({ length: 10 }, () => get(`${s.front}/work`)));
+    const late = await Promise.all(Array.from({ length: 10 }, () => getVia(agent, `${s.front}/work`)));
     const answers = await Promise.all(accepted);
     expect(await s.exited).toBe(0);
     // 30 turns of 40 ms: about 1.2 s of work left, well inside the 8 s deadline.
     expect(Date.now() - signalled).toBeLessThan(8_000);
-    expect(late).toEqual(Array.from({ length: 10 }, () => ({ status: 503, body: 'unavailable\n' })));
+    expect(late).toEqual(
+      Array.from({ length: 10 }, () => ({
+        status: 503,
+        body: '{"error":"SHUTTING_DOWN","message":"unavailable: the service is shutting down"}',
+        connection: 'close',
+      })),
+    );
     expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 30 }, () => 200));
     expect(answers.map((a) => Number(a.body)).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     // The server side counted the same 30.
@@ -62,12 +72,17 @@ describe('holdfast run', () => {
     s.child.kill('SIGTERM');
     expect(await s.exited).toBe(1);
     expect(Date.now() - t).toBeLessThan(5_000);
-    expect(s.logs.find((l) => l.msg.startsWith('drain deadline passed:'))).toMatchObject({
-      msg: 'drain deadline passed: unfinished work in stuck',
-      level: 50,
+    // The front waited for its request, then the system for the actor: both are named.
+    expect(s.logs.filter((l) => l.msg.startsWith('drain deadline passed:')).map((l) => [l.msg, l.level])).toEqual([
+      ['drain deadline passed: the front had not closed (requests still open)', 50],
+      ['drain deadline passed: unfinished work in stuck', 50],
+    ]);
+    expect(s.logs.find((l) => l.msg === 'drain deadline passed: unfinished work in stuck')).toMatchObject({
       unfinished: [{ id: 'stuck', type: 'worker', busy: true }],
     });
-    expect((await stuck).status).toBe(500);
+    // The request the front had read still got an answer: the actor was stopped (503, try again).
+    const answer = await stuck;
+    expect([answer.status, JSON.parse(answer.body)]).toEqual([503, { error: 'ACTOR_STOPPED', message: 'unavailable: try again shortly' }]);
   });
 
   it('a second signal during the drain forces the exit', async () => {

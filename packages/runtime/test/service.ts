@@ -1,6 +1,7 @@
 // Helpers for the end-to-end tests: `holdfast run` as a real child process.
 import { type ChildProcess, type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -89,10 +90,26 @@ export async function startFixture(extra: string[] = [], env: Record<string, str
   return { child, admin, front, socket: debugSocket, logs, stderr: () => stderr, exited };
 }
 
-/** GET a URL: status and body. */
+/** GET a URL on a connection of its own: status and body. */
 export async function get(url: string): Promise<{ status: number; body: string }> {
   const res = await fetch(url, { headers: { connection: 'close' } });
   return { status: res.status, body: await res.text() };
+}
+
+/** GET a URL through `agent` (keep-alive connections): status, body and the Connection header. */
+export function getVia(agent: http.Agent, url: string): Promise<{ status: number; body: string; connection: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, connection: res.headers.connection }));
+      })
+      .on('error', reject);
+  });
 }
 
 /** Poll until `check` is true (real time; the child runs on its own clock). */
@@ -111,7 +128,7 @@ export function parseMetrics(text: string): Map<string, number> {
   for (const line of text.split('\n')) {
     if (line === '') continue;
     if (line.startsWith('# HELP ') || line.startsWith('# TYPE ')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)$/.exec(line);
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.eE+-]+|[Nn]a[Nn]|\+Inf|-Inf)$/.exec(line);
     if (m === null) throw new Error(`not Prometheus text: ${line}`);
     samples.set(`${m[1]}${m[2] ?? ''}`, Number(m[3]));
   }

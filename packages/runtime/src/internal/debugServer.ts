@@ -1,10 +1,21 @@
-import { chmodSync, lstatSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, closeSync, fchmodSync, constants as fsConstants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import vm from 'node:vm';
 import { ActorNotFound, type ActorSystem, InvalidArgument, InvalidMessage, isHoldfastError, type LifecycleEvent } from '@holdfast/core';
-import { CommandArgs, type CommandName, MAX_LINE_BYTES, PROTOCOL_VERSION, ProtocolError, Request } from '@holdfast/repl/protocol';
+import {
+  CommandArgs,
+  type CommandName,
+  MAX_CONNECTIONS,
+  MAX_LINE_BYTES,
+  MAX_TRACES,
+  MAX_TRACES_PER_CONNECTION,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  Request,
+} from '@holdfast/repl/protocol';
+import { LineReader } from './LineReader.js';
 
 /** How the debug endpoint listens. */
 export interface DebugOptions {
@@ -17,34 +28,65 @@ export interface DebugOptions {
   readonly service: string;
 }
 
-/** The directory for debug sockets: in the temp directory, named after the user, mode 0700. */
+/**
+ * The directory for debug sockets: `holdfast-<uid>` in the temp directory, mode 0700, owned by
+ * this user. It is made without following links and checked with `lstat`: another local user
+ * who plants a symbolic link or a directory of their own there gets a refusal, never a chmod of
+ * their target or our sockets in their directory. (The temp directory is sticky, so a directory
+ * of ours there cannot be renamed or replaced by anyone else afterwards.)
+ */
 export function privateSocketDir(): string {
-  const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
-  const dir = join(os.tmpdir(), `holdfast-${uid}`);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const st = statSync(dir);
-  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
-    throw new Error(`${dir} belongs to another user: choose a --debug-socket path`);
+  const uid = typeof process.getuid === 'function' ? process.getuid() : null;
+  const dir = join(os.tmpdir(), `holdfast-${uid ?? 'user'}`);
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
-  if ((st.mode & 0o777) !== 0o700) chmodSync(dir, 0o700);
+  const st = lstatSync(dir);
+  if (st.isSymbolicLink() || !st.isDirectory()) {
+    throw new Error(
+      `${dir} is not a directory (it is a ${st.isSymbolicLink() ? 'symbolic link' : 'file'}): refusing to use it; remove it, or choose a --debug-socket path`,
+    );
+  }
+  if (uid !== null && st.uid !== uid) throw new Error(`${dir} belongs to another user (uid ${st.uid}): refusing to use it; choose a --debug-socket path`);
+  if ((st.mode & 0o777) !== 0o700) {
+    // Tighten it through a descriptor opened without following links, checked to be the same directory.
+    const fd = openSync(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY | fsConstants.O_NOFOLLOW);
+    try {
+      const opened = fstatSync(fd);
+      if (opened.ino !== st.ino || opened.dev !== st.dev) throw new Error(`${dir} changed while it was being checked: refusing to use it`);
+      fchmodSync(fd, 0o700);
+    } finally {
+      closeSync(fd);
+    }
+  }
   return dir;
 }
 
 /**
  * Remove the debug sockets in `dir` whose process is gone, and return the others, by name
- * (`<service>-<pid>.sock`). A service killed with SIGKILL cannot remove its own socket; the
- * directory is private to this user, so what is left there is ours to clear.
+ * (`<service>-<pid>.sock`). A service killed with SIGKILL cannot remove its own socket. Only
+ * sockets are ever removed (checked with `lstat`): a file or link with a socket's name is left.
  */
 export function pruneServiceSockets(dir: string): string[] {
   const live: string[] = [];
   for (const name of readdirSync(dir)) {
     const m = /-(\d+)\.sock$/.exec(name);
     if (m === null) continue;
+    const path = join(dir, name);
+    let isSocket = false;
+    try {
+      isSocket = lstatSync(path).isSocket();
+    } catch {
+      continue; // Removed by another client at the same moment.
+    }
+    if (!isSocket) continue;
     if (processAlive(Number(m[1]))) {
       live.push(name);
     } else {
       try {
-        unlinkSync(join(dir, name));
+        unlinkSync(path);
       } catch {
         // Removed by another client at the same moment: fine.
       }
@@ -89,29 +131,52 @@ export async function startDebugServer(
     recent.push(wire(e));
     if (recent.length > 500) recent.shift();
   });
+  const traces: TraceBudget = { open: 0 };
   const serve = (needsToken: boolean) => (socket: net.Socket) => {
     connections.add(socket);
-    const session = new Session(system, options, recent, needsToken, (line) => {
-      if (!socket.destroyed) socket.write(`${line}\n`);
+    let inFlight = 0;
+    // Read requests only while their answers are being taken: a client that never reads stops
+    // being read from, and the service's memory for it stays bounded.
+    const flow = () => {
+      if (socket.destroyed) return;
+      if (inFlight < MAX_IN_FLIGHT && socket.writableLength < HIGH_WATER_BYTES) socket.resume();
+      else socket.pause();
+    };
+    const session = new Session(system, options, recent, needsToken, traces, {
+      write: (line) => {
+        if (!socket.destroyed) socket.write(`${line}\n`);
+      },
+      congested: () => socket.writableLength >= HIGH_WATER_BYTES,
     });
-    let buffer = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      buffer += chunk;
-      for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
-        const line = buffer.slice(0, nl).trim();
-        buffer = buffer.slice(nl + 1);
-        if (line.length > 0) void session.handle(line).then((keep) => keep || socket.end());
+    // Over TCP, a client that has not said hello with the token soon is not kept.
+    const helloTimer = needsToken ? setTimeout(() => session.authorised || socket.destroy(), HELLO_TIMEOUT_MS) : null;
+    helloTimer?.unref();
+    const lines = new LineReader(MAX_LINE_BYTES);
+    socket.on('data', (chunk: Buffer) => {
+      const got = lines.push(chunk);
+      for (const line of got) {
+        inFlight++;
+        void session.handle(line).then((keep) => {
+          inFlight--;
+          if (!keep) socket.end();
+          flow();
+        });
       }
-      if (Buffer.byteLength(buffer) > MAX_LINE_BYTES) {
-        buffer = '';
+      if (lines.overflowed) {
         session.sendError(null, ProtocolError.FRAME_TOO_LARGE, `a request line is limited to ${MAX_LINE_BYTES} bytes`);
         socket.end();
         socket.destroySoon();
+        return;
       }
+      flow();
+    });
+    socket.on('drain', () => {
+      session.reportDropped();
+      flow();
     });
     socket.on('error', () => {});
     socket.on('close', () => {
+      if (helloTimer !== null) clearTimeout(helloTimer);
       connections.delete(socket);
       session.close();
     });
@@ -121,6 +186,7 @@ export async function startDebugServer(
   if (options.socket !== null) {
     removeStaleSocket(options.socket);
     const server = net.createServer(serve(false));
+    server.maxConnections = MAX_CONNECTIONS;
     await listen(server, (cb) => server.listen(options.socket as string, cb));
     chmodSync(options.socket, 0o600);
     socketPath = options.socket;
@@ -130,6 +196,7 @@ export async function startDebugServer(
   if (options.tcp !== null) {
     const { host, port } = options.tcp;
     const server = net.createServer(serve(true));
+    server.maxConnections = MAX_CONNECTIONS;
     await listen(server, (cb) => server.listen(port, host, cb));
     const addr = server.address() as net.AddressInfo;
     tcp = `${addr.address}:${addr.port}`;
@@ -183,9 +250,30 @@ const HELP: Record<CommandName, string> = {
   eval: '{ code }: evaluate JavaScript with `system` in scope (only when the service runs with --allow-eval)',
 };
 
+/** Unsent output past which a connection stops being read and its trace lines are dropped. */
+const HIGH_WATER_BYTES = 1024 * 1024;
+/** Requests of one connection being handled at once; past it, the connection stops being read. */
+const MAX_IN_FLIGHT = 64;
+/** How long a TCP client has to say hello with the token. */
+const HELLO_TIMEOUT_MS = 10_000;
+
+/** Traces open over all connections (capped at `MAX_TRACES`). */
+interface TraceBudget {
+  open: number;
+}
+
+/** Where a session writes its lines. */
+interface Output {
+  write(line: string): void;
+  /** The client is not taking what was written: push lines (traces) are dropped, not buffered. */
+  congested(): boolean;
+}
+
 /** One connection's requests. */
 class Session {
   readonly #traces = new Map<number, () => void>();
+  /** Trace lines left out while the client was congested, by trace. */
+  readonly #dropped = new Map<number, number>();
   #nextTrace = 0;
   #authorised: boolean;
 
@@ -194,9 +282,35 @@ class Session {
     readonly options: DebugOptions,
     readonly recent: ReadonlyArray<Record<string, unknown>>,
     needsToken: boolean,
-    readonly send: (line: string) => void,
+    readonly budget: TraceBudget,
+    readonly out: Output,
   ) {
     this.#authorised = !needsToken;
+  }
+
+  get authorised(): boolean {
+    return this.#authorised;
+  }
+
+  send(line: string): void {
+    this.out.write(line);
+  }
+
+  /** A trace line: sent, or counted as dropped while the client is congested. */
+  push(trace: number, line: () => string): void {
+    if (this.out.congested()) {
+      this.#dropped.set(trace, (this.#dropped.get(trace) ?? 0) + 1);
+      return;
+    }
+    this.out.write(line());
+  }
+
+  /** Tell the client how many trace lines it missed (once it reads again). */
+  reportDropped(): void {
+    for (const [trace, count] of this.#dropped) {
+      if (this.#traces.has(trace)) this.out.write(stringify({ trace, kind: 'dropped', event: { count } }));
+    }
+    this.#dropped.clear();
   }
 
   sendError(id: unknown, code: string, message: string, details?: unknown): void {
@@ -245,6 +359,7 @@ class Session {
 
   close(): void {
     for (const off of this.#traces.values()) off();
+    this.budget.open -= this.#traces.size;
     this.#traces.clear();
   }
 
@@ -312,9 +427,14 @@ class Session {
       case 'trace': {
         const only = (args.id as string | undefined) ?? null;
         if (only !== null) this.#ref(only);
+        if (this.#traces.size >= MAX_TRACES_PER_CONNECTION)
+          throw new ProtocolFailure(ProtocolError.TOO_MANY_TRACES, `a connection may have ${MAX_TRACES_PER_CONNECTION} traces open; .untrace one first`);
+        if (this.budget.open >= MAX_TRACES)
+          throw new ProtocolFailure(ProtocolError.TOO_MANY_TRACES, `this service serves ${MAX_TRACES} traces at once over all its debug connections`);
         const trace = ++this.#nextTrace;
         const push = (kind: string, event: { actor: string }) => {
-          if (only === null || event.actor === only) this.send(stringify({ trace, kind, event: kind === 'event' ? wire(event as LifecycleEvent) : event }));
+          if (only === null || event.actor === only)
+            this.push(trace, () => stringify({ trace, kind, event: kind === 'event' ? wire(event as LifecycleEvent) : event }));
         };
         const offs = [system.events.subscribe((e) => push('event', e)), system.deadLetters.subscribe((d) => push('dead-letter', d))];
         const ids = only === null ? system.actors().map((a) => a.id) : [only];
@@ -328,6 +448,7 @@ class Session {
         this.#traces.set(trace, () => {
           for (const off of offs) off();
         });
+        this.budget.open++;
         return { trace };
       }
       case 'untrace': {
@@ -336,6 +457,8 @@ class Session {
         if (off === undefined) throw new InvalidArgument(`no trace ${trace}`);
         off();
         this.#traces.delete(trace);
+        this.#dropped.delete(trace);
+        this.budget.open--;
         return null;
       }
       case 'eval': {

@@ -1,5 +1,7 @@
 import type { ActorSystem, TurnObserver } from '@holdfast/core';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { checkKeys } from '@holdfast/core/host';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { CounterMetric, GaugeMetric, HistogramMetric, MetricOptions, Metrics } from '../Metrics.js';
 
 /**
  * The service's Prometheus metrics, read from the system when scraped (counters move by the
@@ -13,6 +15,8 @@ export class ServiceMetrics {
 
   constructor(service: string) {
     this.registry.setDefaultLabels({ service });
+    // The process's own: memory, CPU, file descriptors, handles, event-loop lag, GC.
+    collectDefaultMetrics({ register: this.registry });
     this.turnDuration = new Histogram({
       name: 'holdfast_turn_duration_seconds',
       help: 'How long turns take, by actor type (async turns all, synchronous turns sampled)',
@@ -126,4 +130,35 @@ export class ServiceMetrics {
   text(): Promise<string> {
     return this.registry.metrics();
   }
+
+  /** What the service's `start` gets to declare metrics of its own in this registry. */
+  readonly forService: Metrics = {
+    counter: (o: MetricOptions): CounterMetric => {
+      checkKeys('metrics.counter', o, METRIC_KEYS);
+      return new Counter({ ...labelled(o), registers: [this.registry] });
+    },
+    gauge: (o: MetricOptions & { readonly collect?: () => number }): GaugeMetric => {
+      checkKeys('metrics.gauge', o, { ...METRIC_KEYS, collect: true });
+      const read = o.collect;
+      return new Gauge({
+        ...labelled(o),
+        registers: [this.registry],
+        ...(read !== undefined && {
+          collect() {
+            this.set(read());
+          },
+        }),
+      });
+    },
+    histogram: (o: MetricOptions & { readonly buckets?: readonly number[] }): HistogramMetric => {
+      checkKeys('metrics.histogram', o, { ...METRIC_KEYS, buckets: true });
+      return new Histogram({ ...labelled(o), ...(o.buckets !== undefined && { buckets: [...o.buckets] }), registers: [this.registry] });
+    },
+  };
+}
+
+const METRIC_KEYS = { name: true, help: true, labelNames: true } as const;
+
+function labelled(o: MetricOptions): { name: string; help: string; labelNames: string[] } {
+  return { name: o.name, help: o.help, labelNames: [...(o.labelNames ?? [])] };
 }
