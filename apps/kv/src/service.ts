@@ -1,11 +1,12 @@
 // The key-value store as a service: `npm start` here (or `holdfast run src/service.ts`). Keys are
-// owned by shard actors under one steward; the HTTP front turns requests into asks.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { isHoldfastError } from '@holdfast/core';
+// owned by shard actors under one steward; the HTTP front (@holdfast/http, on fastify) turns
+// requests into asks.
+//
+// Everything is in memory: a restart, a crash of the process or a deploy empties the store.
+import { createHttpFront } from '@holdfast/http';
 import { defineService } from '@holdfast/runtime';
 import { z } from 'zod';
-import { Shard, shardOf } from './shard.js';
+import { Key, MAX_VALUE, Shard, shardOf } from './shard.js';
 
 export default defineService({
   name: 'kv',
@@ -14,70 +15,78 @@ export default defineService({
     host: z.string().default('127.0.0.1'),
     /** Shard actors: each owns the keys that hash to it. */
     shards: z.coerce.number().int().min(1).max(1_024).default(8),
+    /** Open HTTP connections at once; more are closed as they arrive. */
+    maxConnections: z.coerce.number().int().min(1).default(4_096),
+    /** Time for a request (head and body) to arrive, in ms; a slower one gets 408. */
+    requestTimeoutMs: z.coerce.number().int().min(100).default(30_000),
+    /** How long an idle keep-alive connection is kept, in ms. */
+    idleTimeoutMs: z.coerce.number().int().min(100).default(5_000),
   }),
-  async start({ system, config, log }) {
+  async start({ system, config, log, metrics }) {
     const steward = system.steward('shards');
     const shards = Array.from({ length: config.shards }, (_, i) => steward.spawn(Shard, { id: `shard-${i}` }));
     const owner = (key: string) => shards[shardOf(key, shards.length)] as (typeof shards)[number];
-
-    const send = (res: http.ServerResponse, status: number, body: unknown) =>
-      res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
-    const fail = (res: http.ServerResponse, e: unknown) => {
-      if (isHoldfastError(e, 'REJECTED')) return send(res, 409, { error: e.details.reason, details: e.details.details });
-      if (isHoldfastError(e, 'INVALID_MESSAGE')) return send(res, 400, { error: 'invalid input', issues: e.details.issues });
-      if (isHoldfastError(e, 'SHUTTING_DOWN') || isHoldfastError(e, 'MAILBOX_FULL')) return send(res, 503, { error: 'unavailable', code: e.code });
-      log.error({ err: e }, 'request failed');
-      return send(res, 500, { error: isHoldfastError(e) ? e.code : 'internal error' });
-    };
-    const body = (req: http.IncomingMessage) =>
-      new Promise<string>((resolve, reject) => {
-        let text = '';
-        req.setEncoding('utf8');
-        req.on('data', (c: string) => {
-          text += c;
-        });
-        req.on('end', () => resolve(text));
-        req.on('error', reject);
-      });
-    const reply = <T>(res: http.ServerResponse, p: Promise<T>, ok: (v: T) => [number, unknown]) =>
-      void p.then(
-        (v) => send(res, ...ok(v)),
-        (e) => fail(res, e),
-      );
-
-    const server = http.createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://front');
-      const [head, rawKey, op] = url.pathname.split('/').filter(Boolean);
-      if (req.method === 'GET' && head === undefined) {
-        return send(res, 200, { endpoints: ['GET|PUT|DELETE /kv/:key', 'POST /kv/:key/incr?by=N', 'PUT /kv/:key?version=N (compare-and-set)', 'GET /stats'] });
-      }
-      if (req.method === 'GET' && head === 'stats') {
-        return reply(res, Promise.all(shards.map((s) => s.ask('stats', {}))), (all) => [200, Object.fromEntries(all.map((s, i) => [`shard-${i}`, s]))]);
-      }
-      if (head !== 'kv' || rawKey === undefined) return send(res, 404, { error: 'not found; GET / lists the endpoints' });
-      const key = decodeURIComponent(rawKey);
-      const shard = owner(key);
-      if (req.method === 'GET' && op === undefined)
-        return reply(res, shard.ask('get', { key }), (e) => (e === null ? [404, { error: 'no such key', key }] : [200, { key, ...e }]));
-      if (req.method === 'DELETE' && op === undefined) return reply(res, shard.ask('delete', { key }), (gone) => [gone ? 200 : 404, { key, deleted: gone }]);
-      if (req.method === 'POST' && op === 'incr')
-        return reply(res, shard.ask('incr', { key, by: Number(url.searchParams.get('by') ?? 1) }), (e) => [200, { key, ...e }]);
-      if (req.method === 'PUT' && op === undefined) {
-        const version = url.searchParams.get('version');
-        return void body(req).then((value) =>
-          version === null
-            ? reply(res, shard.ask('put', { key, value }), (r) => [200, { key, ...r }])
-            : reply(res, shard.ask('cas', { key, value, version: Number(version) }), (r) => [200, { key, ...r }]),
-        );
-      }
-      return send(res, 405, { error: `${req.method} not allowed here` });
+    metrics.gauge({
+      name: 'kv_keys',
+      help: 'Keys held, by shard',
+      labelNames: ['shard'],
+      collect: async () => (await Promise.all(shards.map((s) => s.ask('stats', {})))).map((s, i) => [{ shard: `shard-${i}` }, s.keys] as const),
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, () => resolve());
+
+    const front = createHttpFront({
+      name: 'kv',
+      log,
+      metrics,
+      // A value is at most 64 Ki characters, up to 4 bytes each in UTF-8.
+      limits: {
+        bodyBytes: MAX_VALUE * 4,
+        connections: config.maxConnections,
+        requestTimeoutMs: config.requestTimeoutMs,
+        headersTimeoutMs: Math.min(10_000, config.requestTimeoutMs),
+        idleTimeoutMs: config.idleTimeoutMs,
+      },
     });
-    const front = `http://${config.host}:${(server.address() as AddressInfo).port}`;
-    log.info({ front, shards: config.shards }, `front listening: try curl -X PUT -d hello ${front}/kv/greeting`);
-    return () => new Promise<void>((resolve) => server.close(() => resolve()));
+    const { app } = front;
+    // A value is the request body as it came, whatever its content type (`curl -d` sends a form type).
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+    const KeyParams = z.object({ key: Key });
+    app.get('/', () => ({ endpoints: ['GET|PUT|DELETE /kv/:key', 'POST /kv/:key/incr?by=N', 'PUT /kv/:key?version=N (compare-and-set)', 'GET /stats'] }));
+    app.get('/stats', async () => Object.fromEntries((await Promise.all(shards.map((s) => s.ask('stats', {})))).map((s, i) => [`shard-${i}`, s])));
+    app.get('/kv/:key', { schema: { params: KeyParams } }, async (req, reply) => {
+      const { key } = req.params;
+      const entry = await owner(key).ask('get', { key });
+      if (entry === null) return reply.code(404).send({ error: 'NO_SUCH_KEY', message: 'no such key', key });
+      return { key, ...entry };
+    });
+    app.put(
+      '/kv/:key',
+      { schema: { params: KeyParams, querystring: z.object({ version: z.coerce.number().int().min(0).optional() }), body: z.string().max(MAX_VALUE) } },
+      async (req) => {
+        const { key } = req.params;
+        const value = req.body;
+        const { version } = req.query;
+        const r = version === undefined ? await owner(key).ask('put', { key, value }) : await owner(key).ask('cas', { key, value, version });
+        return { key, ...r };
+      },
+    );
+    app.delete('/kv/:key', { schema: { params: KeyParams } }, async (req, reply) => {
+      const { key } = req.params;
+      const deleted = await owner(key).ask('delete', { key });
+      return reply.code(deleted ? 200 : 404).send({ key, deleted });
+    });
+    app.post(
+      '/kv/:key/incr',
+      { schema: { params: KeyParams, querystring: z.object({ by: z.coerce.number().int().default(1) }) } },
+      async (req) => {
+        const { key } = req.params;
+        return { key, ...(await owner(key).ask('incr', { key, by: req.query.by })) };
+      },
+    );
+
+    const url = await front.listen({ port: config.port, host: config.host });
+    log.info({ front: url, shards: config.shards }, `front listening: try curl -X PUT -d hello ${url}/kv/greeting`);
+    return front.close;
   },
 });

@@ -1,7 +1,10 @@
 import { defineActor, defineProtocol, reject } from '@holdfast/core';
 import { z } from 'zod';
 
-const Key = z.string().min(1).max(256);
+/** A key: 1 to 256 characters. */
+export const Key = z.string().min(1).max(256);
+/** The longest value, in characters. */
+export const MAX_VALUE = 1 << 16;
 const Entry = z.object({ value: z.string(), version: z.number().int() });
 
 /**
@@ -10,12 +13,12 @@ const Entry = z.object({ value: z.string(), version: z.number().int() });
  */
 export const ShardProtocol = defineProtocol('kv-shard', {
   get: { input: z.object({ key: Key }), reply: Entry.nullable() },
-  put: { input: z.object({ key: Key, value: z.string().max(1 << 16) }), reply: z.object({ version: z.number().int() }) },
+  put: { input: z.object({ key: Key, value: z.string().max(MAX_VALUE) }), reply: z.object({ version: z.number().int() }) },
   delete: { input: z.object({ key: Key }), reply: z.boolean() },
-  /** Add `by` to an integer value (missing: 0). Refuses a value that is not an integer. */
+  /** Add `by` to an integer value (missing: 0). Refuses a value that is not an integer, or a sum past 2^53 − 1. */
   incr: { input: z.object({ key: Key, by: z.number().int() }), reply: Entry },
   /** Write only if the key is at `version` (0: absent); otherwise `REJECTED` with `VERSION_CONFLICT`. */
-  cas: { input: z.object({ key: Key, version: z.number().int().min(0), value: z.string().max(1 << 16) }), reply: z.object({ version: z.number().int() }) },
+  cas: { input: z.object({ key: Key, version: z.number().int().min(0), value: z.string().max(MAX_VALUE) }), reply: z.object({ version: z.number().int() }) },
   stats: { input: z.object({}), reply: z.object({ keys: z.number().int(), reads: z.number().int(), writes: z.number().int() }) },
 });
 
@@ -47,6 +50,7 @@ export const Shard = defineActor(ShardProtocol, {
       const e = s.entries.get(key);
       const n = e === undefined ? 0 : Number(e.value);
       if (!Number.isSafeInteger(n)) reject('NOT_AN_INTEGER', { key });
+      if (!Number.isSafeInteger(n + by)) reject('OUT_OF_RANGE', { key, value: n, by });
       s.writes++;
       const next = { value: String(n + by), version: (e?.version ?? 0) + 1 };
       s.entries.set(key, next);

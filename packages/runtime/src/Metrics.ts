@@ -13,8 +13,11 @@
 export interface Metrics {
   /** A counter: it only goes up. */
   counter(options: MetricOptions): CounterMetric;
-  /** A gauge: set it, or give `collect` to read it at each scrape. */
-  gauge(options: MetricOptions & { readonly collect?: () => number }): GaugeMetric;
+  /**
+   * A gauge: set it, or give `collect` to read it at each scrape: one value, or one per set of
+   * labels, or a promise of either (for values an actor holds: ask it).
+   */
+  gauge(options: MetricOptions & { readonly collect?: () => GaugeReading | Promise<GaugeReading> }): GaugeMetric;
   /** A histogram of observed values (seconds, bytes, …) in `buckets`. */
   histogram(options: MetricOptions & { readonly buckets?: readonly number[] }): HistogramMetric;
 }
@@ -26,6 +29,9 @@ export interface MetricOptions {
   /** The label names its values are split by (default: none). */
   readonly labelNames?: readonly string[];
 }
+
+/** What a gauge's `collect` reads: its value, or its values by labels. */
+export type GaugeReading = number | ReadonlyArray<readonly [Labels, number]>;
 
 /** Label values, by label name. */
 export type Labels = Readonly<Record<string, string | number>>;

@@ -779,7 +779,8 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     let n = 0;
     const mailbox = this.mailbox;
     const observer = this.core.observer;
-    while (n < budget) {
+    const dispatcher = this.core.dispatcher;
+    while (n < budget && !dispatcher.yieldRequested) {
       if (this.sys !== null) this.#runSystemMessages();
       if (this.busy || this.status !== RUNNING) break;
       // The message stays at the head of the mailbox while its handler runs (see syncState).

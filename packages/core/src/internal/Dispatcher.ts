@@ -24,6 +24,13 @@ const resolved = Promise.resolve();
 export class Dispatcher {
   readonly #ready = new RingBuffer<Runnable>();
   #pending = false;
+  /**
+   * A turn said it is long (`ctx.heartbeat()`): the actor running stops after that turn and the
+   * dispatcher yields to the event loop before it goes on, so that timers and I/O (and, on a
+   * worker thread, the messages from the main thread) get in between long turns. Counting turns
+   * alone cannot see a long one; reading the clock every turn would cost every turn.
+   */
+  yieldRequested = false;
 
   /** Queue `r` to run soon (no-op when it is queued already). */
   schedule(r: Runnable): void {
@@ -46,6 +53,8 @@ export class Dispatcher {
   }
 
   readonly #drain = (): void => {
+    // A request made outside a run of turns (an async turn that beat) is not for this run.
+    this.yieldRequested = false;
     let budget = PER_TICK;
     const ready = this.#ready;
     while (budget > 0) {
@@ -57,6 +66,10 @@ export class Dispatcher {
       r.scheduled = false;
       budget -= r.runSome(Math.min(PER_CELL, budget)) || 1;
       if (r.ready) this.schedule(r);
+      if (this.yieldRequested) {
+        this.yieldRequested = false;
+        break;
+      }
     }
     if (ready.length > 0) setImmediate(this.#drain);
     else this.#pending = false;

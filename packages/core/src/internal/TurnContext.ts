@@ -91,6 +91,8 @@ export class TurnContext implements ActorContext<never, unknown>, ChainTurn {
     const cell = this.cell;
     cell.beats++;
     cell.hbAt = cell.core.clock.now();
+    // A turn that beats is a long one: the dispatcher yields to the event loop after it.
+    cell.core.dispatcher.yieldRequested = true;
     cell.core.progress?.();
   }
 

@@ -1,7 +1,7 @@
 import type { ActorSystem, TurnObserver } from '@holdfast/core';
 import { checkKeys } from '@holdfast/core/host';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { CounterMetric, GaugeMetric, HistogramMetric, MetricOptions, Metrics } from '../Metrics.js';
+import type { CounterMetric, GaugeMetric, GaugeReading, HistogramMetric, MetricOptions, Metrics } from '../Metrics.js';
 
 /**
  * The service's Prometheus metrics, read from the system when scraped (counters move by the
@@ -137,15 +137,21 @@ export class ServiceMetrics {
       checkKeys('metrics.counter', o, METRIC_KEYS);
       return new Counter({ ...labelled(o), registers: [this.registry] });
     },
-    gauge: (o: MetricOptions & { readonly collect?: () => number }): GaugeMetric => {
+    gauge: (o: MetricOptions & { readonly collect?: () => GaugeReading | Promise<GaugeReading> }): GaugeMetric => {
       checkKeys('metrics.gauge', o, { ...METRIC_KEYS, collect: true });
       const read = o.collect;
       return new Gauge({
         ...labelled(o),
         registers: [this.registry],
         ...(read !== undefined && {
-          collect() {
-            this.set(read());
+          async collect() {
+            const reading = await read();
+            if (typeof reading === 'number') {
+              this.set(reading);
+              return;
+            }
+            this.reset();
+            for (const [labels, value] of reading) this.set(labels, value);
           },
         }),
       });

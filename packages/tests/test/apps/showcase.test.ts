@@ -1,16 +1,15 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startService } from '../../../scripts/testing/service.js';
+import { appDir, startService } from '../../src/service.js';
 
-const app = join(dirname(fileURLToPath(import.meta.url)), '..');
+const app = appDir('showcase');
 
 describe('showcase service', () => {
   it('runs under holdfast run: transfers over HTTP conserve the total, refusals map to 409/400, SIGTERM drains and exits 0', async () => {
     const socket = join(mkdtempSync(join(os.tmpdir(), 'showcase-')), 'debug.sock');
-    const { child, front, admin, logs, exited } = await startService(app, 'src/service.ts', ['--config', 'port=0', '--debug-socket', socket]);
+    const { child, front, admin, logs, exited } = await startService(app, ['--config', 'port=0', '--debug-socket', socket]);
     try {
       expect(logs.find((l) => l.msg === 'service started')).toMatchObject({ debugSocket: socket });
       expect((await fetch(`${admin}/readyz`)).status).toBe(200);
@@ -28,7 +27,7 @@ describe('showcase service', () => {
       expect(await refused.json()).toMatchObject({ error: 'INSUFFICIENT_FUNDS' });
       const invalid = await fetch(`${front}/transfer?from=alice&to=bob&amount=-5`, { method: 'POST' });
       expect(invalid.status).toBe(400);
-      expect(await invalid.json()).toMatchObject({ error: 'invalid input' });
+      expect(await invalid.json()).toMatchObject({ error: 'INVALID_MESSAGE', issues: [{ path: ['amount'] }] });
       expect((await fetch(`${front}/accounts/nobody`)).status).toBe(404);
       child.kill('SIGTERM');
       expect(await exited).toBe(0);

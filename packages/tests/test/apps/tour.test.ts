@@ -1,11 +1,9 @@
 import { execFile } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { appDir } from '../../src/service.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const app = join(here, '..');
+const app = appDir('showcase');
 
 describe('showcase app', () => {
   it('runs as a real process, tells its story and exits 0', async () => {

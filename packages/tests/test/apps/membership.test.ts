@@ -1,9 +1,8 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type RunningService, startService } from '../../../scripts/testing/service.js';
+import { appDir, type RunningService, startService } from '../../src/service.js';
 
-const app = join(dirname(fileURLToPath(import.meta.url)), '..');
+const app = appDir('membership');
 
 interface Member {
   id: string;
@@ -15,7 +14,7 @@ interface Member {
 const settings = ['gossipMs=100', 'failAfterMs=2000', 'forgetAfterMs=4000', 'fanout=2'].flatMap((s) => ['--config', s]);
 
 function node(port: number, seed?: string): Promise<RunningService> {
-  return startService(app, 'src/service.ts', ['--config', `port=${port}`, ...(seed ? ['--config', `seed=${seed}`] : []), ...settings]);
+  return startService(app, ['--config', `port=${port}`, ...(seed ? ['--config', `seed=${seed}`] : []), ...settings]);
 }
 
 const idOf = (n: RunningService) => n.front.replace('http://', '');

@@ -1,10 +1,9 @@
 import net from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startService } from '../../../scripts/testing/service.js';
+import { appDir, startService } from '../../src/service.js';
 
-const app = join(dirname(fileURLToPath(import.meta.url)), '..');
+const app = appDir('relay');
 
 /** A carbon receiver: collects the lines it is sent. */
 interface Sink {
@@ -87,7 +86,7 @@ describe('relay service (carbon lines routed by a route-table actor)', () => {
     let bulk: Sink | null = null;
     let reopened: Sink | null = null;
     const initial = [{ name: 'cpu', match: { kind: 'prefix', pattern: 'servers.cpu.' }, destinations: [a.address] }];
-    const { child, front, logs, exited } = await startService(app, 'src/service.ts', [
+    const { child, front, logs, exited } = await startService(app, [
       '--config',
       'port=0',
       '--config',

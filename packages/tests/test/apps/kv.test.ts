@@ -1,32 +1,36 @@
 import { execFile } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { startService } from '../../../scripts/testing/service.js';
+import { appDir, startService } from '../../src/service.js';
 
-const app = join(dirname(fileURLToPath(import.meta.url)), '..');
+const app = appDir('kv');
 
 describe('kv service (keys owned by shard actors)', () => {
   it('serves get/put/delete/incr/compare-and-set over HTTP, keeps every counter exact under 100 readers and 10 writers, and drains on SIGTERM', async () => {
-    const { child, front, logs, exited } = await startService(app, 'src/service.ts', ['--config', 'port=0']);
+    const { child, front, logs, exited } = await startService(app, ['--config', 'port=0']);
     try {
       const call = async (method: string, path: string, body?: string) => {
         const r = await fetch(`${front}${path}`, { method, ...(body !== undefined && { body }) });
         return { status: r.status, body: (await r.json()) as Record<string, unknown> };
       };
-      expect(await call('GET', '/kv/a')).toEqual({ status: 404, body: { error: 'no such key', key: 'a' } });
+      expect(await call('GET', '/kv/a')).toEqual({ status: 404, body: { error: 'NO_SUCH_KEY', message: 'no such key', key: 'a' } });
       expect(await call('PUT', '/kv/a', 'one')).toEqual({ status: 200, body: { key: 'a', version: 1 } });
       expect(await call('GET', '/kv/a')).toEqual({ status: 200, body: { key: 'a', value: 'one', version: 1 } });
       // Compare-and-set: the stale version loses, the current one wins.
       expect(await call('PUT', '/kv/a?version=0', 'zero')).toEqual({
         status: 409,
-        body: { error: 'VERSION_CONFLICT', details: { key: 'a', expected: 0, actual: 1 } },
+        body: { error: 'VERSION_CONFLICT', message: 'rejected: VERSION_CONFLICT', details: { key: 'a', expected: 0, actual: 1 } },
       });
       expect(await call('PUT', '/kv/a?version=1', 'two')).toEqual({ status: 200, body: { key: 'a', version: 2 } });
-      expect(await call('POST', '/kv/a/incr?by=1')).toEqual({ status: 409, body: { error: 'NOT_AN_INTEGER', details: { key: 'a' } } });
+      expect(await call('POST', '/kv/a/incr?by=1')).toEqual({
+        status: 409,
+        body: { error: 'NOT_AN_INTEGER', message: 'rejected: NOT_AN_INTEGER', details: { key: 'a' } },
+      });
       expect(await call('POST', '/kv/n/incr?by=5')).toEqual({ status: 200, body: { key: 'n', value: '5', version: 1 } });
-      expect(await call('POST', '/kv/n/incr?by=x')).toMatchObject({ status: 400, body: { error: 'invalid input' } });
+      expect(await call('POST', '/kv/n/incr?by=x')).toMatchObject({
+        status: 400,
+        body: { error: 'INVALID_REQUEST', issues: [{ path: ['querystring', 'by'] }] },
+      });
       expect(await call('DELETE', '/kv/a')).toEqual({ status: 200, body: { key: 'a', deleted: true } });
       expect(await call('DELETE', '/kv/a')).toEqual({ status: 404, body: { key: 'a', deleted: false } });
 
