@@ -76,14 +76,10 @@ export default defineService({
       const deleted = await owner(key).ask('delete', { key });
       return reply.code(deleted ? 200 : 404).send({ key, deleted });
     });
-    app.post(
-      '/kv/:key/incr',
-      { schema: { params: KeyParams, querystring: z.object({ by: z.coerce.number().int().default(1) }) } },
-      async (req) => {
-        const { key } = req.params;
-        return { key, ...(await owner(key).ask('incr', { key, by: req.query.by })) };
-      },
-    );
+    app.post('/kv/:key/incr', { schema: { params: KeyParams, querystring: z.object({ by: z.coerce.number().int().default(1) }) } }, async (req) => {
+      const { key } = req.params;
+      return { key, ...(await owner(key).ask('incr', { key, by: req.query.by })) };
+    });
 
     const url = await front.listen({ port: config.port, host: config.host });
     log.info({ front: url, shards: config.shards }, `front listening: try curl -X PUT -d hello ${url}/kv/greeting`);

@@ -1,9 +1,7 @@
 // A membership node as a service: `npm start -- --config port=7001` for the first node, then
 // `npm start -- --config port=7002 --config seed=127.0.0.1:7001` and so on. Nodes gossip over
 // HTTP on loopback; `GET /members` shows what this node believes.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { isHoldfastError } from '@holdfast/core';
+import { createHttpFront } from '@holdfast/http';
 import { defineService } from '@holdfast/runtime';
 import { z } from 'zod';
 import { type Entry, Membership, type Transport } from './membership.js';
@@ -35,7 +33,7 @@ export default defineService({
     forgetAfterMs: z.coerce.number().int().min(50).default(30_000),
     fanout: z.coerce.number().int().min(1).max(16).default(3),
   }),
-  async start({ system, config, log, draining }) {
+  async start({ system, config, log, draining, metrics }) {
     // The node's id is its address, known once the front listens (port 0 picks a free one).
     let membership: ReturnType<typeof spawnMembership> | null = null;
     const spawnMembership = (self: string) =>
@@ -52,49 +50,19 @@ export default defineService({
         },
       });
 
-    const send = (res: http.ServerResponse, status: number, body: unknown) =>
-      res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
-    const fail = (res: http.ServerResponse, e: unknown) => {
-      if (isHoldfastError(e, 'INVALID_MESSAGE')) return send(res, 400, { error: 'invalid gossip', issues: e.details.issues });
-      if (isHoldfastError(e, 'SHUTTING_DOWN') || isHoldfastError(e, 'ACTOR_STOPPED')) return send(res, 503, { error: 'leaving' });
-      log.error({ err: e }, 'request failed');
-      return send(res, 500, { error: isHoldfastError(e) ? e.code : 'internal error' });
-    };
-    const server = http.createServer((req, res) => {
-      const node = membership;
-      if (node === null) return send(res, 503, { error: 'starting' });
-      if (req.method === 'GET' && req.url === '/members') {
-        return void node.ask('members', {}).then(
-          (members) => send(res, 200, members),
-          (e) => fail(res, e),
-        );
-      }
-      if (req.method === 'POST' && req.url === '/gossip') {
-        let text = '';
-        req.setEncoding('utf8');
-        req.on('data', (c: string) => {
-          text += c;
-        });
-        return void req.on('end', () => {
-          let body: { entries?: Entry[] };
-          try {
-            body = JSON.parse(text) as { entries?: Entry[] };
-          } catch {
-            return send(res, 400, { error: 'the body must be JSON' });
-          }
-          node.ask('exchange', { entries: body.entries as Entry[] }).then(
-            (entries) => send(res, 200, entries),
-            (e) => fail(res, e),
-          );
-        });
-      }
-      return send(res, 404, { error: 'GET /members, POST /gossip' });
+    const front = createHttpFront({ name: 'membership', log, metrics, limits: { bodyBytes: 4 * 1024 * 1024 } });
+    const { app } = front;
+    // Until the node knows its own address (the port may be 0), it is starting.
+    app.addHook('onRequest', async (_req, reply) => {
+      if (membership === null) return reply.code(503).send({ error: 'STARTING', message: 'the node is starting' });
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, () => resolve());
-    });
-    const self = `${config.host}:${(server.address() as AddressInfo).port}`;
+    app.get('/members', () => (membership as NonNullable<typeof membership>).ask('members', {}));
+    // A gossip body is checked here (a JSON object with an array of entries) and again by the actor's protocol.
+    app.post('/gossip', { schema: { body: z.object({ entries: z.array(z.unknown()).max(10_000) }) } }, (req) =>
+      (membership as NonNullable<typeof membership>).ask('exchange', { entries: req.body.entries as Entry[] }),
+    );
+    const url = await front.listen({ port: config.port, host: config.host });
+    const self = url.slice('http://'.length);
     membership = spawnMembership(self);
     // Leaving is the first thing the drain does: the peers learn it now, not after failAfterMs.
     const left = new Promise<void>((resolve) => {
@@ -114,10 +82,7 @@ export default defineService({
     );
     return async () => {
       await left;
-      // Peers keep their gossip connections open: close them rather than wait for them.
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
+      await front.close();
     };
   },
 });

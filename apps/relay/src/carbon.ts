@@ -19,31 +19,67 @@ export function parseLine(line: string): { path: string; value: string; timestam
 }
 
 /**
- * Splits a TCP stream into lines. Keeps the unfinished tail between chunks; `\r\n` endings are
- * accepted; blank lines are skipped.
+ * Splits a TCP stream into lines, in time linear in the bytes: only a new chunk is searched for
+ * `\n`, and the unfinished tail is kept as a list of chunks until its end arrives. `\r\n`
+ * endings are accepted; blank lines are skipped. A line longer than `maxBytes` is dropped whole
+ * (counted in `tooLong`), without keeping more than `maxBytes` of it in memory.
  */
 export class LineSplitter {
-  #tail = '';
+  readonly #maxBytes: number;
+  #tail: Buffer[] = [];
+  #tailBytes = 0;
+  /** The line being received is too long: skip to its end. */
+  #skipping = false;
+  /** Lines dropped for being longer than `maxBytes`. */
+  tooLong = 0;
 
-  /** The complete lines in `chunk` (with what came before it). */
-  push(chunk: string): string[] {
-    const text = this.#tail + chunk;
-    const last = text.lastIndexOf('\n');
-    if (last < 0) {
-      this.#tail = text;
-      return [];
-    }
-    this.#tail = text.slice(last + 1);
+  constructor(maxBytes = 4_096) {
+    this.#maxBytes = maxBytes;
+  }
+
+  /** The complete lines that `chunk` ends (with what came before it). */
+  push(chunk: Buffer): string[] {
     const lines: string[] = [];
-    for (const raw of text.slice(0, last).split('\n')) {
-      const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-      if (line.length > 0) lines.push(line);
+    let start = 0;
+    for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
+      if (this.#skipping) {
+        this.#skipping = false;
+      } else {
+        let line = chunk.subarray(start, nl);
+        if (this.#tailBytes > 0) {
+          this.#tail.push(line);
+          line = Buffer.concat(this.#tail, this.#tailBytes + line.length);
+          this.#tail = [];
+          this.#tailBytes = 0;
+        }
+        if (line.length > this.#maxBytes + 1) this.tooLong++;
+        else {
+          const end = line.length > 0 && line[line.length - 1] === 13 ? line.length - 1 : line.length;
+          if (end > this.#maxBytes) this.tooLong++;
+          else if (end > 0) lines.push(line.toString('utf8', 0, end));
+        }
+      }
+      start = nl + 1;
+    }
+    if (start < chunk.length && !this.#skipping) {
+      const rest = chunk.length - start;
+      if (this.#tailBytes + rest > this.#maxBytes + 1) {
+        // Longer than any line may be: forget it, and skip the rest of it as it comes.
+        this.tooLong++;
+        this.#skipping = true;
+        this.#tail = [];
+        this.#tailBytes = 0;
+      } else {
+        // A copy: the socket may reuse the chunk's memory.
+        this.#tail.push(Buffer.from(chunk.subarray(start)));
+        this.#tailBytes += rest;
+      }
     }
     return lines;
   }
 
   /** Bytes of an unfinished line (received without its `\n`). */
   get pending(): number {
-    return this.#tail.length;
+    return this.#tailBytes;
   }
 }

@@ -1,9 +1,13 @@
 // The relay as a service: `npm start` here (or `holdfast run src/service.ts`). Carbon plaintext
 // lines come in over TCP; the router actor owns the route table; one actor per destination owns
 // its connection. An HTTP API changes the routes and says whether each change took.
-import http from 'node:http';
+//
+// Routes live in memory only: a restart goes back to the routes of the configuration, and the
+// lines a destination was holding while it was away are lost.
+import { timingSafeEqual } from 'node:crypto';
+import { lstatSync, readFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
-import { isHoldfastError } from '@holdfast/core';
+import { createHttpFront } from '@holdfast/http';
 import { defineService } from '@holdfast/runtime';
 import { z } from 'zod';
 import { LineSplitter } from './carbon.js';
@@ -22,6 +26,19 @@ const Routes = z
     }
   })
   .pipe(z.array(RouteSpec));
+
+/** A token from a file that only its owner may read. */
+function readToken(path: string): string {
+  const st = lstatSync(path);
+  if (!st.isFile() || (st.mode & 0o077) !== 0) throw new Error(`apiTokenFile ${path}: must be a regular file that only its owner may read (chmod 600)`);
+  const token = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  if (token.length < 16) throw new Error(`apiTokenFile ${path}: the token must have at least 16 characters`);
+  return token;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 
 export default defineService({
   name: 'relay',
@@ -48,8 +65,30 @@ export default defineService({
       .default(64 * 1024 * 1024),
     reconnectMinMs: z.coerce.number().int().min(1).default(100),
     reconnectMaxMs: z.coerce.number().int().min(1).default(5_000),
+    /** The longest line the ingest takes, in bytes; a longer one is dropped (and counted). */
+    maxLineBytes: z.coerce
+      .number()
+      .int()
+      .min(64)
+      .max(1 << 20)
+      .default(4_096),
+    /** Open ingest connections at once; more are closed as they arrive (and counted). */
+    maxIngestConnections: z.coerce.number().int().min(1).default(1_024),
+    /** An ingest connection silent this long is closed, in ms. */
+    ingestIdleMs: z.coerce.number().int().min(100).default(300_000),
+    /**
+     * The route API's token: set `RELAY_API_TOKEN` (never `--config`: the command line is visible
+     * to every local user), or name a file of mode 600 with `apiTokenFile`. Required when `host`
+     * is not a loopback address.
+     */
+    apiToken: z.string().min(16, 'the API token must have at least 16 characters').optional(),
+    apiTokenFile: z.string().optional(),
   }),
-  async start({ system, config, log, draining }) {
+  async start({ system, config, log, draining, metrics }) {
+    const apiToken = config.apiToken ?? (config.apiTokenFile === undefined ? null : readToken(config.apiTokenFile));
+    if (apiToken === null && !isLoopback(config.host)) {
+      throw new Error(`the route API would listen on ${config.host} without a token: set RELAY_API_TOKEN or apiTokenFile, or listen on a loopback address`);
+    }
     // Destinations first: at the end of the drain they stop after the router, so that every line
     // routed before is written out.
     const destinations = system.steward('destinations');
@@ -67,19 +106,40 @@ export default defineService({
           lastChanceMs: 2_000,
         },
       });
-    const router = system
-      .steward('routing')
-      .spawn(Router, { id: 'router', args: { routes: config.routes, statsPrefix: config.statsPrefix, flushEveryMs: config.flushMs, openDestination } });
+    // The router's mailbox makes the ingest wait when it is full (backpressure), rather than drop.
+    const router = system.steward('routing').spawn(Router, {
+      id: 'router',
+      mailbox: { capacity: 1_000, overflow: 'wait' },
+      args: { routes: config.routes, statsPrefix: config.statsPrefix, flushEveryMs: config.flushMs, openDestination },
+    });
 
     // ---- ingest: carbon plaintext over TCP
+    const dropped = new Map<string, number>();
+    const drop = (reason: string, n = 1) => dropped.set(reason, (dropped.get(reason) ?? 0) + n);
     const connections = new Map<net.Socket, LineSplitter>();
     const ingest = net.createServer((socket) => {
-      const splitter = new LineSplitter();
+      const splitter = new LineSplitter(config.maxLineBytes);
       connections.set(socket, splitter);
-      socket.setEncoding('utf8');
-      socket.on('data', (chunk: string) => {
+      // A connection that sends nothing for this long is closed.
+      socket.setTimeout(config.ingestIdleMs, () => {
+        drop('idle-connection');
+        socket.destroy();
+      });
+      socket.on('data', (chunk: Buffer) => {
+        const before = splitter.tooLong;
         const lines = splitter.push(chunk);
-        if (lines.length > 0) router.tell('lines', { lines });
+        if (splitter.tooLong > before) drop('too-long', splitter.tooLong - before);
+        if (lines.length === 0) return;
+        // Backpressure: no more reading from this connection until the router has room for these lines.
+        socket.pause();
+        router.send('lines', { lines }, { timeoutMs: 60_000 }).then(
+          () => socket.resume(),
+          (e: unknown) => {
+            drop('router-unavailable', lines.length);
+            log.warn({ err: e, lines: lines.length }, 'lines not taken by the router');
+            socket.resume();
+          },
+        );
       });
       socket.on('error', (e) => log.warn({ err: e, peer: socket.remoteAddress }, 'ingest connection failed'));
       socket.on('close', () => {
@@ -87,6 +147,8 @@ export default defineService({
         connections.delete(socket);
       });
     });
+    ingest.maxConnections = config.maxIngestConnections;
+    ingest.on('drop', () => drop('too-many-connections'));
     // The drain: no new connections, no more reading. Every line read so far is in the router's
     // mailbox already, and the system's drain sees it through to the destinations; then the last
     // counters go out.
@@ -101,72 +163,87 @@ export default defineService({
       router.tell('flush', {});
     });
 
-    // ---- the HTTP API
-    const send = (res: http.ServerResponse, status: number, body: unknown) =>
-      res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
-    const fail = (res: http.ServerResponse, e: unknown) => {
-      if (isHoldfastError(e, 'REJECTED'))
-        return send(res, e.details.reason === 'ROUTE_NOT_FOUND' ? 404 : 409, { ok: false, error: e.details.reason, details: e.details.details });
-      if (isHoldfastError(e, 'INVALID_MESSAGE')) return send(res, 400, { ok: false, error: 'invalid route', issues: e.details.issues });
-      if (isHoldfastError(e, 'SHUTTING_DOWN') || isHoldfastError(e, 'MAILBOX_FULL')) return send(res, 503, { ok: false, error: 'unavailable', code: e.code });
-      log.error({ err: e }, 'request failed');
-      return send(res, 500, { ok: false, error: isHoldfastError(e) ? e.code : 'internal error' });
-    };
-    const reply = <T>(res: http.ServerResponse, p: Promise<T>, status: number) =>
-      void p.then(
-        (v) => send(res, status, v),
-        (e) => fail(res, e),
+    // ---- metrics: what the router and the destinations count, and what the ingest dropped
+    const routerStats = () => router.ask('stats', {});
+    const destinationStats = async () =>
+      (await Promise.all((await routerStats()).destinations.map((d) => system.lookup(DestinationProtocol, d.actor)?.ask('stats', {}) ?? null))).filter(
+        (d) => d !== null,
       );
-    const json = (req: http.IncomingMessage) =>
-      new Promise<{ ok: true; value: unknown } | { ok: false }>((resolve) => {
-        let text = '';
-        req.setEncoding('utf8');
-        req.on('data', (c: string) => {
-          text += c;
-        });
-        req.on('end', () => {
-          try {
-            resolve({ ok: true, value: JSON.parse(text) });
-          } catch {
-            resolve({ ok: false });
-          }
-        });
-      });
-    const withBody = (req: http.IncomingMessage, res: http.ServerResponse, then: (body: Record<string, unknown>) => void) =>
-      void json(req).then((b) =>
-        b.ok && typeof b.value === 'object' && b.value !== null && !Array.isArray(b.value)
-          ? then(b.value as Record<string, unknown>)
-          : send(res, 400, { ok: false, error: 'the body must be a JSON object' }),
-      );
-
-    const api = http.createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://api');
-      const [head, name, extra] = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-      if (req.method === 'GET' && head === undefined) {
-        return send(res, 200, { endpoints: ['GET /routes', 'POST /routes', 'PUT /routes/:name', 'DELETE /routes/:name', 'GET /stats'] });
-      }
-      if (head === 'stats' && req.method === 'GET') {
-        return reply(
-          res,
-          router.ask('stats', {}).then(async (s) => ({
-            ...s,
-            destinations: await Promise.all(
-              s.destinations.map(async (d) => (await system.lookup(DestinationProtocol, d.actor)?.ask('stats', {})) ?? { address: d.address, gone: true }),
-            ),
-          })),
-          200,
-        );
-      }
-      if (head !== 'routes' || extra !== undefined) return send(res, 404, { ok: false, error: 'not found; GET / lists the endpoints' });
-      if (name === undefined) {
-        if (req.method === 'GET') return reply(res, router.ask('routes', {}), 200);
-        if (req.method === 'POST') return withBody(req, res, (route) => reply(res, router.ask('add', { route: route as RouteSpec }), 201));
-      } else {
-        if (req.method === 'PUT') return withBody(req, res, (route) => reply(res, router.ask('change', { route: { ...route, name } as RouteSpec }), 200));
-        if (req.method === 'DELETE') return reply(res, router.ask('remove', { name }), 200);
-      }
-      return send(res, 405, { ok: false, error: `${req.method} not allowed here` });
+    metrics.counter({
+      name: 'relay_lines_total',
+      help: 'Lines read by the ingest, by outcome: accepted by the router, invalid (not carbon plaintext), unmatched by every route',
+      labelNames: ['outcome'],
+      collect: async () => {
+        const s = await routerStats();
+        return [
+          [{ outcome: 'accepted' }, s.accepted],
+          [{ outcome: 'invalid' }, s.invalid],
+          [{ outcome: 'unmatched' }, s.unmatched],
+        ];
+      },
     });
+    metrics.counter({
+      name: 'relay_dropped_lines_total',
+      help: 'Lines and connections the ingest dropped, by reason (too-long, router-unavailable, too-many-connections, idle-connection)',
+      labelNames: ['reason'],
+      collect: () => [...dropped].map(([reason, n]) => [{ reason }, n] as const),
+    });
+    metrics.counter({
+      name: 'relay_destination_lines_total',
+      help: 'Lines per destination: sent, or dropped (the destination was away too long, or its socket too far behind)',
+      labelNames: ['destination', 'outcome'],
+      collect: async () =>
+        (await destinationStats()).flatMap((d) => [
+          [{ destination: d.address, outcome: 'sent' }, d.sent] as const,
+          [{ destination: d.address, outcome: 'dropped' }, d.dropped] as const,
+        ]),
+    });
+    metrics.gauge({
+      name: 'relay_destination_waiting_lines',
+      help: 'Lines waiting for a destination to come back',
+      labelNames: ['destination'],
+      collect: async () => (await destinationStats()).map((d) => [{ destination: d.address }, d.waiting] as const),
+    });
+    metrics.gauge({ name: 'relay_ingest_connections', help: 'Open ingest connections', collect: () => connections.size });
+
+    // ---- the HTTP API: loopback by default; anywhere else only with a token
+    const front = createHttpFront({ name: 'relay-api', log, metrics, rejected: { ROUTE_NOT_FOUND: 404, ROUTE_EXISTS: 409 }, limits: { bodyBytes: 64 * 1024 } });
+    const { app } = front;
+    // A body is JSON whatever its content type says (`curl -d` sends a form type); fastify's parser refuses prototype pollution.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+    if (apiToken !== null) {
+      const expected = Buffer.from(`Bearer ${apiToken}`);
+      app.addHook('onRequest', async (req, reply) => {
+        const given = Buffer.from(req.headers.authorization ?? '');
+        if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+          return reply
+            .code(401)
+            .header('www-authenticate', 'Bearer')
+            .send({ error: 'UNAUTHORIZED', message: 'the route API needs Authorization: Bearer <token>' });
+        }
+      });
+    }
+    app.get('/', () => ({ endpoints: ['GET /routes', 'POST /routes', 'PUT /routes/:name', 'DELETE /routes/:name', 'GET /stats'] }));
+    app.get('/stats', async () => {
+      const s = await routerStats();
+      return {
+        ...s,
+        destinations: await Promise.all(
+          s.destinations.map(async (d) => (await system.lookup(DestinationProtocol, d.actor)?.ask('stats', {})) ?? { address: d.address, gone: true }),
+        ),
+        dropped: Object.fromEntries(dropped),
+      };
+    });
+    const Name = z.object({ name: z.string().max(64) });
+    app.get('/routes', () => router.ask('routes', {}));
+    app.post('/routes', { schema: { body: z.record(z.string(), z.unknown()) } }, async (req, reply) =>
+      reply.code(201).send(await router.ask('add', { route: req.body as RouteSpec })),
+    );
+    app.put('/routes/:name', { schema: { params: Name, body: z.record(z.string(), z.unknown()) } }, (req) =>
+      router.ask('change', { route: { ...req.body, name: req.params.name } as RouteSpec }),
+    );
+    app.delete('/routes/:name', { schema: { params: Name } }, (req) => router.ask('remove', { name: req.params.name }));
 
     const listen = (server: net.Server, port: number) =>
       new Promise<string>((resolve, reject) => {
@@ -174,8 +251,11 @@ export default defineService({
         server.listen(port, config.host, () => resolve(`${config.host}:${(server.address() as AddressInfo).port}`));
       });
     const ingestAt = await listen(ingest, config.ingestPort);
-    const front = `http://${await listen(api, config.port)}`;
-    log.info({ front, ingest: ingestAt, routes: config.routes.length }, `relay listening: carbon lines to ${ingestAt}, routes at ${front}/routes`);
-    return () => new Promise<void>((resolve) => api.close(() => resolve()));
+    const url = await front.listen({ port: config.port, host: config.host });
+    log.info(
+      { front: url, ingest: ingestAt, routes: config.routes.length, apiToken: apiToken !== null },
+      `relay listening: carbon lines to ${ingestAt}, routes at ${url}/routes`,
+    );
+    return front.close;
   },
 });

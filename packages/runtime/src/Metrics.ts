@@ -11,8 +11,11 @@
  * ```
  */
 export interface Metrics {
-  /** A counter: it only goes up. */
-  counter(options: MetricOptions): CounterMetric;
+  /**
+   * A counter: it only goes up. Increment it, or give `collect` to read a running total at each
+   * scrape (for totals an actor keeps: ask it); the counter moves by what the total grew.
+   */
+  counter(options: MetricOptions & { readonly collect?: () => CounterReading | Promise<CounterReading> }): CounterMetric;
   /**
    * A gauge: set it, or give `collect` to read it at each scrape: one value, or one per set of
    * labels, or a promise of either (for values an actor holds: ask it).
@@ -29,6 +32,9 @@ export interface MetricOptions {
   /** The label names its values are split by (default: none). */
   readonly labelNames?: readonly string[];
 }
+
+/** What a counter's `collect` reads: its running total, or its totals by labels. */
+export type CounterReading = number | ReadonlyArray<readonly [Labels, number]>;
 
 /** What a gauge's `collect` reads: its value, or its values by labels. */
 export type GaugeReading = number | ReadonlyArray<readonly [Labels, number]>;

@@ -1,7 +1,7 @@
 import type { ActorSystem, TurnObserver } from '@holdfast/core';
 import { checkKeys } from '@holdfast/core/host';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { CounterMetric, GaugeMetric, GaugeReading, HistogramMetric, MetricOptions, Metrics } from '../Metrics.js';
+import type { CounterMetric, CounterReading, GaugeMetric, GaugeReading, HistogramMetric, MetricOptions, Metrics } from '../Metrics.js';
 
 /**
  * The service's Prometheus metrics, read from the system when scraped (counters move by the
@@ -133,9 +133,29 @@ export class ServiceMetrics {
 
   /** What the service's `start` gets to declare metrics of its own in this registry. */
   readonly forService: Metrics = {
-    counter: (o: MetricOptions): CounterMetric => {
-      checkKeys('metrics.counter', o, METRIC_KEYS);
-      return new Counter({ ...labelled(o), registers: [this.registry] });
+    counter: (o: MetricOptions & { readonly collect?: () => CounterReading | Promise<CounterReading> }): CounterMetric => {
+      checkKeys('metrics.counter', o, { ...METRIC_KEYS, collect: true });
+      const read = o.collect;
+      // The totals seen at the last scrape, by labels: the counter moves by the difference.
+      const last = new Map<string, number>();
+      return new Counter({
+        ...labelled(o),
+        registers: [this.registry],
+        ...(read !== undefined && {
+          async collect() {
+            const reading = await read();
+            const rows: ReadonlyArray<readonly [Record<string, string | number>, number]> = typeof reading === 'number' ? [[{}, reading]] : reading;
+            for (const [labels, total] of rows) {
+              const key = JSON.stringify(labels);
+              const before = last.get(key) ?? 0;
+              // A total that went down was reset (its actor restarted): all of it is new.
+              const grew = total >= before ? total - before : total;
+              if (grew > 0) this.inc(labels, grew);
+              last.set(key, total);
+            }
+          },
+        }),
+      });
     },
     gauge: (o: MetricOptions & { readonly collect?: () => GaugeReading | Promise<GaugeReading> }): GaugeMetric => {
       checkKeys('metrics.gauge', o, { ...METRIC_KEYS, collect: true });

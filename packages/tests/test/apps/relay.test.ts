@@ -106,13 +106,16 @@ describe('relay service (carbon lines routed by a route-table actor)', () => {
       // ---- route changes: each answer says whether it took
       const errors = { name: 'failures', match: { kind: 'substring', pattern: '.errors.' }, destinations: [b.address] };
       expect(await call('POST', '/routes', errors)).toEqual({ status: 201, body: { ok: true, route: { ...errors, lines: 0 } } });
-      expect(await call('POST', '/routes', errors)).toEqual({ status: 409, body: { ok: false, error: 'ROUTE_EXISTS', details: { name: 'failures' } } });
+      expect(await call('POST', '/routes', errors)).toEqual({
+        status: 409,
+        body: { error: 'ROUTE_EXISTS', message: 'rejected: ROUTE_EXISTS', details: { name: 'failures' } },
+      });
       const badRegex = await call('POST', '/routes', { name: 'bad', match: { kind: 'regex', pattern: 'app.(' }, destinations: [b.address] });
       expect(badRegex.status).toBe(400);
-      expect(badRegex.body).toMatchObject({ ok: false, error: 'invalid route' });
+      expect(badRegex.body).toMatchObject({ error: 'INVALID_MESSAGE' });
       expect((badRegex.body.issues as Array<{ path: unknown[] }>).map((i) => i.path)).toEqual([['route', 'match', 'pattern']]);
       expect((await call('POST', '/routes', { name: 'x', match: { kind: 'glob', pattern: '*' }, destinations: [] })).status).toBe(400);
-      expect(await call('POST', '/routes', [])).toEqual({ status: 400, body: { ok: false, error: 'the body must be a JSON object' } });
+      expect(await call('POST', '/routes', [])).toMatchObject({ status: 400, body: { error: 'INVALID_REQUEST', issues: [{ path: ['body'] }] } });
       const latency = { name: 'latency', match: { kind: 'regex', pattern: '^app\\.(web|api)\\.latency$' }, destinations: [b.address, c.address] };
       expect((await call('POST', '/routes', latency)).status).toBe(201);
       expect((await call('POST', '/routes', { name: 'self', match: { kind: 'prefix', pattern: 'relay.' }, destinations: [selfSink.address] })).status).toBe(
@@ -124,9 +127,12 @@ describe('relay service (carbon lines routed by a route-table actor)', () => {
       });
       expect(await call('PUT', '/routes/nope', { match: { kind: 'prefix', pattern: 'x' }, destinations: [a.address] })).toEqual({
         status: 404,
-        body: { ok: false, error: 'ROUTE_NOT_FOUND', details: { name: 'nope' } },
+        body: { error: 'ROUTE_NOT_FOUND', message: 'rejected: ROUTE_NOT_FOUND', details: { name: 'nope' } },
       });
-      expect(await call('DELETE', '/routes/nope')).toEqual({ status: 404, body: { ok: false, error: 'ROUTE_NOT_FOUND', details: { name: 'nope' } } });
+      expect(await call('DELETE', '/routes/nope')).toEqual({
+        status: 404,
+        body: { error: 'ROUTE_NOT_FOUND', message: 'rejected: ROUTE_NOT_FOUND', details: { name: 'nope' } },
+      });
       expect(((await call('GET', '/routes')).body as unknown as Array<{ name: string }>).map((r) => r.name)).toEqual(['cpu', 'failures', 'latency', 'self']);
 
       // ---- three concurrent clients; what each sink must get, computed here
