@@ -45,7 +45,14 @@ export default defineService({
     const hashers = Array.from({ length: config.hashers }, (_, i) => steward.spawn(Hasher, { id: `h${i}`, host, args }));
     const busy = metrics.counter({ name: 'digest_busy_total', help: 'Jobs refused because their hasher held as many as it may', labelNames: ['hasher'] });
 
-    const front = createHttpFront({ name: 'digest', log, metrics, rejected: { BUSY: 503 }, limits: { bodyBytes: 1 << 20 } });
+    const front = createHttpFront({
+      name: 'digest',
+      log,
+      metrics,
+      rejected: { BUSY: 503 },
+      // A socket is silent while its job runs: it may stay so for as long as a job may take.
+      limits: { bodyBytes: 1 << 20, socketTimeoutMs: config.jobTimeoutMs + 10_000 },
+    });
     const { app } = front;
     // The text to digest is the request body as it came, whatever its content type.
     app.removeAllContentTypeParsers();

@@ -23,7 +23,10 @@ export interface HttpLimits {
   readonly requestTimeoutMs?: number;
   /** How long an idle keep-alive connection is kept (default 5 s). */
   readonly idleTimeoutMs?: number;
-  /** A connection silent this long, in any state, is closed (default 60 s). */
+  /**
+   * A connection silent this long, in any state, is closed (default 120 s). It counts while a
+   * handler runs, too: keep it above the longest a request may take to answer.
+   */
   readonly socketTimeoutMs?: number;
 }
 
@@ -100,7 +103,7 @@ const DEFAULT_LIMITS = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   idleTimeoutMs: 5_000,
-  socketTimeoutMs: 60_000,
+  socketTimeoutMs: 120_000,
 } satisfies Required<HttpLimits>;
 
 /** fastify's error codes as a client reads them. */
@@ -164,19 +167,22 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
   if (!(closeGraceMs >= 0) || !Number.isFinite(closeGraceMs))
     throw new TypeError(`createHttpFront: closeGraceMs must be a finite number >= 0, got ${closeGraceMs}`);
 
+  const checkEveryMs = Math.max(100, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4)));
   const app = Fastify({
     logger: false,
     bodyLimit: limits.bodyBytes,
     keepAliveTimeout: limits.idleTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
     connectionTimeout: limits.socketTimeoutMs,
-    return503OnClosing: true,
+    // Our own onRequest hook answers while closing (503, SHUTTING_DOWN, Connection: close), from the
+    // grace through fastify's own close: one answer, counted like every other.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     http: {
       maxHeaderSize: limits.headerBytes,
       headersTimeout: limits.headersTimeoutMs,
       // How often Node checks the two timeouts above (its default, 30 s, would let them run late).
-      connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4))),
+      connectionsCheckingInterval: checkEveryMs,
     },
     routerOptions: { maxParamLength: 1_024 },
     // A URL that cannot be decoded, or a content type nothing parses: answered like every other error.
@@ -210,9 +216,21 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
     labelNames: ['front', 'reason'],
   });
   let connections = 0;
-  app.server.on('connection', (socket) => {
+  app.server.on('connection', (socket: import('node:net').Socket) => {
     connections++;
     socket.once('close', () => connections--);
+    // Node times out a request's head only once its first byte came: a connection that sends
+    // nothing at all must send its first request's head within the headers timeout too.
+    // (A little later than Node's own check, which answers a head that started but did not end with 408.)
+    socket.setTimeout(limits.headersTimeoutMs + 2 * checkEveryMs);
+    socket.once('timeout', () => {
+      if (!requested.has(socket) && socket.bytesRead === 0) refuse('timeout');
+    });
+  });
+  const requested = new WeakSet<object>();
+  app.server.on('request', (req) => {
+    requested.add(req.socket);
+    req.socket.setTimeout(limits.socketTimeoutMs);
   });
   options.metrics?.gauge({
     name: `holdfast_http_${name.replace(/[^A-Za-z0-9_]/g, '_')}_connections`,
@@ -264,8 +282,6 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
 
   // ---- closing: new requests get 503 and close their connection
   let closing = false;
-  /** fastify's own close has begun (after the grace). */
-  let appClosing = false;
   let closed: Promise<void> = Promise.resolve();
   app.addHook('onRequest', (_req, reply, done) => {
     if (!closing) return done();
@@ -281,14 +297,8 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
     durations?.labels({ front: name, route }).observe(reply.elapsedTime / 1000);
     done();
   });
-  // Once fastify itself is closing, it answers a new request 503 at once and without hooks:
-  // this listener runs right after fastify's and finds it answered.
-  app.server.on('request', (_req, res) => {
+  app.server.on('request', () => {
     received++;
-    if (appClosing && res.writableEnded && res.statusCode === 503) {
-      unavailable++;
-      answered++;
-    }
   });
   app.server.on('clientError', (err: NodeJS.ErrnoException) => {
     if (err.code === 'HPE_HEADER_OVERFLOW') refuse('headers-too-large');
@@ -311,8 +321,8 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
       closed = (async () => {
         const until = performance.now() + closeGraceMs;
         while (connections > 0 && performance.now() < until) await new Promise((r) => setTimeout(r, 10));
-        appClosing = true;
         await app.close();
+        log.info({ front: name, received, answered, unavailable, refused }, 'front closed');
       })();
       return closed;
     },
