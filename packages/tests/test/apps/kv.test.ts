@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { appDir, startService } from '../../src/service.js';
@@ -66,6 +67,19 @@ describe('kv service (keys owned by shard actors)', () => {
       const stats = (await call('GET', '/stats')).body as Record<string, { writes: number }>;
       const shardWrites = Object.values(stats).reduce((a, s) => a + s.writes, 0);
       expect(shardWrites).toBe((result.writes as number) + 20 + 1 + 1 + 1 + 2);
+
+      // The debug REPL, through the app's own bin, attached by the socket the service announced.
+      const socket = logs.find((l) => l.msg === 'service started')?.debugSocket as string;
+      const repl = await promisify(execFile)(join(app, 'node_modules', '.bin', 'holdfast'), ['repl', '--socket', socket, '--eval', '.actors', '--json'], {
+        cwd: app,
+      });
+      expect((JSON.parse(repl.stdout) as Array<{ id: string }>).map((a) => a.id)).toEqual(Array.from({ length: 8 }, (_, i) => `shard-${i}`));
+      const state = await promisify(execFile)(
+        join(app, 'node_modules', '.bin', 'holdfast'),
+        ['repl', '--socket', socket, '--eval', '.state shard-0', '--json'],
+        { cwd: app },
+      );
+      expect(JSON.parse(state.stdout)).toMatchObject({ id: 'shard-0', type: 'kv-shard' });
 
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
