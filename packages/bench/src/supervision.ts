@@ -84,7 +84,7 @@ export const hangDetection: SupervisionScenario = {
     await Promise.all(refs.map((r) => r.ask('get', {})));
     const parked = refs.filter((_, i) => i % 100 === 0).map((r) => r.ask('park', {}).catch((e: { details?: { reason?: string } }) => e.details?.reason));
     await new Promise((r) => setImmediate(r));
-    clock.advance(1_000); // the first sweep sees the turns start
+    // Each turn's start is stamped: nine sweeps see them silent for less than the timeout.
     for (let i = 0; i < 9; i++) clock.advance(1_000);
     let hung = 0;
     system.events.subscribe((e) => {

@@ -151,6 +151,8 @@ export async function idleConnections(url: string, n: number): Promise<net.Socke
       Array.from({ length: Math.min(100, n - i) }, () => {
         const s = net.connect(port, host);
         s.on('error', () => {});
+        // Flowing, so that the server's end of the connection is seen (readableEnded).
+        s.resume();
         sockets.push(s);
         return new Promise<void>((resolve) => {
           s.once('connect', () => resolve());
