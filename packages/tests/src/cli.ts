@@ -1,4 +1,4 @@
-// Helpers for the end-to-end tests: `holdfast run` as a real child process.
+// Helpers for the runtime's end-to-end tests: `holdfast run` and `holdfast repl` as real child processes.
 import { type ChildProcess, type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
@@ -7,7 +7,10 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** The tests package: the directory the CLI runs in, and the owner of the bin it runs. */
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The service the runtime's tests run. */
+export const FIXTURE = 'test/runtime/fixtures/app.ts';
 
 export interface LogLine {
   level: number;
@@ -27,9 +30,9 @@ export interface Started {
   readonly exited: Promise<number | string>;
 }
 
-/** The `holdfast` CLI (from source) as a child process. */
+/** The `holdfast` CLI, through its bin as a user runs it, as a child process. */
 export function spawnCli(args: string[], env: Record<string, string> = {}): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ['--conditions=holdfast:source', '--import', 'tsx', 'src/cli.ts', ...args], {
+  return spawn(join(pkg, 'node_modules', '.bin', 'holdfast'), args, {
     cwd: pkg,
     env: { ...process.env, ...env },
   });
@@ -55,7 +58,7 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
 export async function startFixture(extra: string[] = [], env: Record<string, string> = {}, socketPath?: string | null): Promise<Started> {
   const socket = socketPath === undefined ? join(mkdtempSync(join(os.tmpdir(), 'holdfast-test-')), 'debug.sock') : socketPath;
   const child = spawnCli(
-    ['run', 'test/fixtures/app.ts', '--admin-port', '0', ...(socket === null ? [] : ['--debug-socket', socket]), '--no-pretty', '--config', 'port=0', ...extra],
+    ['run', FIXTURE, '--admin-port', '0', ...(socket === null ? [] : ['--debug-socket', socket]), '--no-pretty', '--config', 'port=0', ...extra],
     env,
   );
   const logs: LogLine[] = [];

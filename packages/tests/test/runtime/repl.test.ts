@@ -1,4 +1,4 @@
-import { execFileSync, execSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -6,9 +6,10 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DebugClient, type RemoteError, runOnce } from '@holdfast/repl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { get, runCli, type Started, startFixture, until } from './service.js';
+import { FIXTURE, get, runCli, type Started, startFixture, until } from '../../src/cli.js';
 
-const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The tests package, whose bin the terminal session runs. */
+const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Run one REPL command line in-process against the real service; returns what it printed. */
 async function run(client: DebugClient, line: string, json = false): Promise<{ ok: boolean; text: string }> {
@@ -341,7 +342,7 @@ describe('who may attach', () => {
   it('over TCP: only on loopback, only with the token', async () => {
     const token = 'a-long-enough-token-123';
     // A token on the command line is refused: ps shows argv to every local user.
-    const inArgv = await runCli(['run', 'test/fixtures/app.ts', '--no-admin', '--no-debug', '--debug-tcp', '127.0.0.1:0', '--debug-token', token]);
+    const inArgv = await runCli(['run', FIXTURE, '--no-admin', '--no-debug', '--debug-tcp', '127.0.0.1:0', '--debug-token', token]);
     expect(inArgv.code).toBe(2);
     expect(inArgv.stderr).toContain('--debug-token is not taken: a token on the command line is visible to every local user (ps)');
     const replArgv = await runCli(['repl', '--tcp', '127.0.0.1:1', '--token', token]);
@@ -352,19 +353,19 @@ describe('who may attach', () => {
     const tokenFile = join(dir, 'token');
     writeFileSync(tokenFile, `${token}\n`, { mode: 0o644 });
     chmodSync(tokenFile, 0o644);
-    const open = await runCli(['run', 'test/fixtures/app.ts', '--no-admin', '--no-debug', '--debug-tcp', '127.0.0.1:0', '--debug-token-file', tokenFile]);
+    const open = await runCli(['run', FIXTURE, '--no-admin', '--no-debug', '--debug-tcp', '127.0.0.1:0', '--debug-token-file', tokenFile]);
     expect(open.code).toBe(2);
     expect(open.stderr.trim()).toBe(
       `holdfast: invalid setting --debug-token-file=${JSON.stringify(tokenFile)}: other users may read it (mode 644); chmod 600 it`,
     );
     chmodSync(tokenFile, 0o600);
 
-    const refused = await runCli(['run', 'test/fixtures/app.ts', '--no-admin', '--no-debug', '--debug-tcp', '0.0.0.0:0'], { HOLDFAST_DEBUG_TOKEN: token });
+    const refused = await runCli(['run', FIXTURE, '--no-admin', '--no-debug', '--debug-tcp', '0.0.0.0:0'], { HOLDFAST_DEBUG_TOKEN: token });
     expect(refused.code).toBe(2);
     expect(refused.stderr.trim()).toBe(
       'holdfast: invalid setting --debug-tcp (HOLDFAST_DEBUG_TCP)="0.0.0.0:0": the debug listener only binds to a loopback address (127.0.0.1, ::1, localhost)',
     );
-    const noToken = await runCli(['run', 'test/fixtures/app.ts', '--no-admin', '--no-debug', '--debug-tcp', '127.0.0.1:0']);
+    const noToken = await runCli(['run', FIXTURE, '--no-admin', '--no-debug', '--debug-tcp', '127.0.0.1:0']);
     expect(noToken.code).toBe(2);
     expect(noToken.stderr.trim()).toMatch(
       /^holdfast: invalid setting --debug-token-file \(HOLDFAST_DEBUG_TOKEN\)=undefined: a TCP debug listener needs a token/,
@@ -437,8 +438,8 @@ describe('a session in a real terminal', () => {
   const tmux = (...args: string[]) => execFileSync('tmux', ['-L', 'holdfast-test', ...args], { encoding: 'utf8' });
   let s: Started;
   beforeAll(async () => {
-    // The test installs what it needs: a real terminal multiplexer.
-    execSync('command -v tmux >/dev/null || (apt-get update -qq && apt-get install -y -qq tmux >/dev/null)', { stdio: 'ignore' });
+    // tmux is installed by the test command's set-up (scripts/test-tools.mjs), not here.
+    expect(spawnSync('tmux', ['-V']).status, 'tmux is needed: run node scripts/test-tools.mjs').toBe(0);
     s = await startFixture();
   });
   afterAll(async () => {
@@ -453,7 +454,7 @@ describe('a session in a real terminal', () => {
 
   const screen = () => tmux('capture-pane', '-p', '-t', 'repl');
   const startSession = async () => {
-    const cmd = `cd ${pkg} && ${process.execPath} --conditions=holdfast:source --import tsx src/cli.ts repl --socket ${s.socket}; echo "EXITED=$?"; sleep 30`;
+    const cmd = `cd ${pkg} && ./node_modules/.bin/holdfast repl --socket ${s.socket}; echo "EXITED=$?"; sleep 30`;
     tmux('new-session', '-d', '-s', 'repl', '-x', '150', '-y', '40', cmd);
     await until(() => /^fixture>/m.test(screen()), 'the prompt', 15_000).catch((e: Error) => {
       throw new Error(`${e.message}; the screen:\n${screen()}`);
@@ -501,7 +502,7 @@ describe('the private socket directory', () => {
     const gone = spawnSync(process.execPath, ['-e', '']).pid;
     writeFileSync(join(target, `victim-${gone}.sock`), 'precious');
     symlinkSync(target, join(tmp, `holdfast-${process.getuid?.() ?? 'user'}`));
-    const service = await runCli(['run', 'test/fixtures/app.ts', '--no-admin'], { TMPDIR: tmp });
+    const service = await runCli(['run', FIXTURE, '--no-admin'], { TMPDIR: tmp });
     expect(service.code).toBe(1);
     expect(service.stderr).toContain(`${join(tmp, `holdfast-${process.getuid?.() ?? 'user'}`)} is not a directory (it is a symbolic link): refusing to use it`);
     const repl = await runCli(['repl', '--eval', '.actors'], { TMPDIR: tmp });
@@ -527,7 +528,7 @@ describe('the private socket directory', () => {
     }
     const tmp2 = mkdtempSync(join(os.tmpdir(), 'holdfast-tmpdir-'));
     writeFileSync(join(tmp2, `holdfast-${process.getuid?.() ?? 'user'}`), '');
-    const refused = await runCli(['run', 'test/fixtures/app.ts', '--no-admin'], { TMPDIR: tmp2 });
+    const refused = await runCli(['run', FIXTURE, '--no-admin'], { TMPDIR: tmp2 });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('is not a directory (it is a file): refusing to use it');
   });

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { debugClient, get, getVia, parseMetrics, runCli, type Started, spawnCli, startFixture, until } from './service.js';
+import { debugClient, FIXTURE, get, getVia, parseMetrics, runCli, type Started, spawnCli, startFixture, until } from '../../src/cli.js';
 
 let running: Started | null = null;
 afterEach(() => {
@@ -143,7 +143,7 @@ describe('holdfast run', () => {
 
 describe('logs and switches', () => {
   it('writes human-readable lines with --pretty, and opens no admin listener with --no-admin', async () => {
-    const child = spawnCli(['run', 'test/fixtures/app.ts', '--pretty', '--no-admin', '--no-debug', '--config', 'port=0']);
+    const child = spawnCli(['run', FIXTURE, '--pretty', '--no-admin', '--no-debug', '--config', 'port=0']);
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
@@ -177,7 +177,7 @@ describe('settings', () => {
       ],
     ];
     for (const [flags, env, message] of cases) {
-      const r = await runCli(['run', 'test/fixtures/app.ts', '--no-admin', '--no-debug', ...flags], env);
+      const r = await runCli(['run', FIXTURE, '--no-admin', '--no-debug', ...flags], env);
       expect(r.code).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr.trim()).toMatch(message);
@@ -190,8 +190,8 @@ describe('settings', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: holdfast run [options] <entry>');
     expect(help.stdout).toContain('--drain-timeout <ms>');
-    const notService = await runCli(['run', 'test/service.ts', '--no-admin', '--no-debug']);
+    const notService = await runCli(['run', 'src/service.ts', '--no-admin', '--no-debug']);
     expect(notService.code).toBe(2);
-    expect(notService.stderr.trim()).toBe('holdfast: test/service.ts does not export a service: its default export must be defineService({ ... })');
+    expect(notService.stderr.trim()).toBe('holdfast: src/service.ts does not export a service: its default export must be defineService({ ... })');
   });
 });
