@@ -6,11 +6,12 @@ import type { AnyProtocol } from './defineProtocol.js';
 import { EventStream } from './EventStream.js';
 import { ActorExists, ActorNotFound, InvalidArgument, ShuttingDown, toError } from './errors.js';
 import type { DeadLetter, LifecycleEvent } from './events.js';
-import { type ActorSnapshot, type ActorSummary, Cell, type TraceEvent } from './internal/Cell.js';
+import type { ActorSnapshot, ActorSummary, StewardSnapshot, SystemCounters, TraceEvent } from './inspection.js';
+import { Cell } from './internal/Cell.js';
 import { checkKeys, unknownKey } from './internal/checkKeys.js';
 import { SHUTDOWN_KEYS, SPAWN_KEYS, STEWARD_KEYS, SYSTEM_KEYS } from './internal/optionKeys.js';
-import { type ResolvedStewardOptions, type StewardDelegate, StewardNode, type StewardSnapshot } from './internal/StewardNode.js';
-import { type ObserverState, SystemCore, type SystemCounters } from './internal/SystemCore.js';
+import { type ResolvedStewardOptions, type StewardDelegate, StewardNode } from './internal/StewardNode.js';
+import { type ObserverState, SystemCore } from './internal/SystemCore.js';
 import { type Logger, silentLogger } from './Logger.js';
 import {
   type ActorOptions,

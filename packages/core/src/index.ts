@@ -90,9 +90,16 @@ export {
 } from './errors.js';
 export type { DeadLetter, DeadLetterReason, LifecycleEvent, RestartCause, RestartRecord } from './events.js';
 export { firstReply, type GatherOptions, gather, type Task } from './gather.js';
-export type { ActorSnapshot, ActorSummary, StatusName, TraceEvent } from './internal/Cell.js';
-export type { ChildActorSnapshot, StewardSnapshot } from './internal/StewardNode.js';
-export type { SystemCounters } from './internal/SystemCore.js';
+export type {
+  ActorSnapshot,
+  ActorSummary,
+  ChildActorSnapshot,
+  StatusName,
+  StewardSnapshot,
+  StewardStatusName,
+  SystemCounters,
+  TraceEvent,
+} from './inspection.js';
 export { fromPino, type Logger, type PinoLike, silentLogger } from './Logger.js';
 export type {
   ActorOptions,

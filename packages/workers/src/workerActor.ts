@@ -5,8 +5,18 @@ import { checkKeys, hostOf } from '@holdfast/core/host';
 import type { Link } from './internal/Link.js';
 import { WorkerHost } from './WorkerHost.js';
 
-/** The state of a worker-hosted actor's stand-in on the main thread (what `system.inspect` shows). */
+declare const standIn: unique symbol;
+
+/**
+ * The state of a worker-hosted actor's stand-in on the main thread: opaque (the actor's own state
+ * lives on its thread). It appears in the type of a `workerActor(...)` definition only.
+ */
 export interface WorkerActorState {
+  readonly [standIn]: true;
+}
+
+/** What the stand-in really holds: the link to its actor on a thread, once started. */
+interface StandInState {
   link: Link | null;
 }
 
@@ -48,27 +58,27 @@ export function workerActor<P extends AnyProtocol, A = unknown>(
   const typeName = options.name ?? protocol.name;
   const type = { typeName, module: url, protocol };
   // No `ctx` parameter: the core then makes no turn context per message.
-  const handlers: Record<string, (s: WorkerActorState, input: unknown) => Promise<void> | undefined> = {};
+  const handlers: Record<string, (s: StandInState, input: unknown) => Promise<void> | undefined> = {};
   for (const name of Object.keys(protocol.messages)) {
     handlers[name] = (state, input) => (state.link as Link).forward(name, input);
   }
   const def = defineActor(protocol, {
     name: typeName,
-    init: (): WorkerActorState => ({ link: null }),
-    handlers: handlers as unknown as Handlers<P, WorkerActorState>,
+    init: (): StandInState => ({ link: null }),
+    handlers: handlers as unknown as Handlers<P, StandInState>,
     // Plain functions that return promises, not async functions: an async hook would make the
     // core carry the call chain through AsyncLocalStorage, which slows every promise in the process.
-    onStart(state: WorkerActorState, ctx: LifecycleContext<P>): Promise<void> {
+    onStart(state: StandInState, ctx: LifecycleContext<P>): Promise<void> {
       const host = hostOf(ctx.self);
       if (!(host instanceof WorkerHost)) return Promise.reject(new InvalidArgument(`actor '${ctx.self.id}': its host must be made with createWorkerHost()`));
       const link = host.linkFor(ctx.self, ctx.system, type, ctx.log);
       state.link = link;
       return link.start(ctx.log);
     },
-    onStop(state: WorkerActorState, _ctx: LifecycleContext<P>, reason): Promise<void> | undefined {
+    onStop(state: StandInState, _ctx: LifecycleContext<P>, reason): Promise<void> | undefined {
       return state.link?.end(reason);
     },
-    inspect: (state: WorkerActorState) => {
+    inspect: (state: StandInState) => {
       const link = state.link;
       return {
         host: link?.host.name ?? null,
@@ -79,7 +89,7 @@ export function workerActor<P extends AnyProtocol, A = unknown>(
     },
     ...(options.options && { options: options.options }),
   });
-  return Object.freeze({ ...def, hosted: true }) as ActorDefinition<P, WorkerActorState, A>;
+  return Object.freeze({ ...def, hosted: true }) as unknown as ActorDefinition<P, WorkerActorState, A>;
 }
 
 function moduleUrl(module: URL | string): string {

@@ -22,6 +22,7 @@ import {
   toError,
 } from '../errors.js';
 import type { DeadLetterReason, RestartRecord } from '../events.js';
+import type { ActorSnapshot, ActorSummary, ChildActorSnapshot, StatusName, TraceEvent } from '../inspection.js';
 import type { Logger } from '../Logger.js';
 import type { AskOptions, ResolvedActorOptions } from '../options.js';
 import { type ChainTurn, currentTurn, enterSync, findCycle, leaveSync, type RunningCell, runAsync, syncState } from './callChain.js';
@@ -32,7 +33,7 @@ import { Envelope, type EnvelopeHost, Letter, promiseFor, type Turn } from './En
 import { Mailbox } from './Mailbox.js';
 import { ASK_KEYS, SCHEDULE_KEYS } from './optionKeys.js';
 import { RingBuffer } from './RingBuffer.js';
-import type { ChildActorSnapshot, StewardNode } from './StewardNode.js';
+import type { StewardNode } from './StewardNode.js';
 import { CELL, ChildRecord, type Supervised } from './Supervised.js';
 import type { ObserverState, SystemCore } from './SystemCore.js';
 import { TurnContext } from './TurnContext.js';
@@ -61,9 +62,7 @@ const GATE_DOWN = 2; // down, and its steward refuses messages meanwhile
 const GATE_ZOMBIE = 4; // a fenced turn of an older incarnation may still send to this actor
 const GATE_TRACE = 8; // someone traces this actor's messages
 
-const STATUS_NAMES = ['starting', 'running', 'restarting', 'stopping', 'stopped'] as const;
-/** A status by name, as the REPL shows it. */
-export type StatusName = (typeof STATUS_NAMES)[number];
+const STATUS_NAMES: readonly StatusName[] = ['starting', 'running', 'restarting', 'stopping', 'stopped'];
 
 type AnyHandler = (state: unknown, input: unknown, ctx: TurnContext) => unknown;
 
@@ -177,58 +176,6 @@ type SystemMessage =
   | { readonly kind: 'inspect'; readonly done: (snapshot: ActorSnapshot) => void };
 
 /**
- * One line of an actor's message trace (`system.trace`): a message in (`ask`, `tell`), or the
- * outcome of an ask out (`reply`, `error`).
- */
-export interface TraceEvent {
-  readonly actor: string;
-  /** Wall-clock time (ms since the epoch). */
-  readonly at: number;
-  readonly dir: 'in' | 'out';
-  readonly kind: 'ask' | 'tell' | 'reply' | 'error';
-  readonly message: string;
-  readonly input?: unknown;
-  readonly value?: unknown;
-  readonly error?: Error;
-}
-
-/** What `system.inspect(id)` returns, and the REPL shows. */
-export interface ActorSnapshot extends ActorSummary {
-  /** The behaviour's `inspect(state)`, or a JSON-safe rendering of the state. */
-  readonly state: unknown;
-  /** Its newest restarts, oldest first. */
-  readonly history: readonly RestartRecord[];
-}
-
-/** One line of `system.actors()`. */
-export interface ActorSummary {
-  readonly id: string;
-  readonly type: string;
-  /** The name of its steward (`root` for actors made with `system.spawn`). */
-  readonly steward: string;
-  /** Where its turns run: `main` (the main thread). */
-  readonly host: string;
-  /** Wall-clock time (ms since the epoch, ±250 ms) of its last turn, or null before the first. */
-  readonly lastTurnAt: number | null;
-  readonly status: StatusName;
-  /** Messages waiting in the mailbox (and, for `wait` mailboxes, senders waiting for room). */
-  readonly mailbox: number;
-  readonly waiting: number;
-  readonly capacity: number;
-  readonly overflow: string;
-  /** Turns run since spawn, over all incarnations. */
-  readonly turns: number;
-  readonly restarts: number;
-  readonly incarnation: number;
-  /** True while a turn is in progress (an async handler awaiting). */
-  readonly busy: boolean;
-  /** Deferred replies not yet sent. */
-  readonly deferred: number;
-  /** Messages dropped by `drop-oldest`. */
-  readonly dropped: number;
-}
-
-/**
  * The owner loop of one actor: its mailbox, its state, and the turn now running. Persists
  * across restarts (the ref and id stay; the incarnation changes).
  */
@@ -298,7 +245,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
   }
 
   get statusName(): StatusName {
-    return STATUS_NAMES[this.status];
+    return STATUS_NAMES[this.status] as StatusName;
   }
 
   // Supervised (getters, so that an idle actor does not carry them as fields).

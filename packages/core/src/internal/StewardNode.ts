@@ -1,6 +1,7 @@
 import type { TimerHandle } from '../Clock.js';
 import type { RestartDecision, StopReason } from '../errors.js';
 import type { RestartCause, RestartRecord } from '../events.js';
+import type { ChildActorSnapshot, StewardSnapshot, StewardStatusName } from '../inspection.js';
 import { type BackoffOptions, defaultSweepMs, type RestartType, type Strategy, type WhileDown } from '../options.js';
 import { backoffDelay } from './backoff.js';
 import type { Cell } from './Cell.js';
@@ -12,7 +13,7 @@ const RUNNING = 0;
 const DOWN = 1;
 const STOPPING = 2;
 const STOPPED = 3;
-const STATUS_NAMES = ['running', 'restarting', 'stopping', 'stopped'] as const;
+const STATUS_NAMES: readonly StewardStatusName[] = ['running', 'restarting', 'stopping', 'stopped'];
 
 /** A steward's options, resolved. */
 export interface ResolvedStewardOptions {
@@ -37,34 +38,6 @@ export type Exit = 'crash' | 'normal';
 export interface StewardDelegate {
   decide(child: Supervised, exit: Exit): RestartDecision;
   act(child: Supervised, decision: RestartDecision, reason: RestartCause, cause: Error | null): void;
-}
-
-/** One node of the supervision tree as the REPL shows it. */
-export interface StewardSnapshot {
-  readonly kind: 'steward';
-  readonly name: string;
-  readonly path: string;
-  readonly status: (typeof STATUS_NAMES)[number];
-  readonly strategy: Strategy;
-  readonly maxRestarts: number;
-  readonly withinMs: number;
-  /** Restarts counted in the steward's window now. */
-  readonly restartsInWindow: number;
-  readonly incarnation: number;
-  readonly history: readonly RestartRecord[];
-  readonly children: ReadonlyArray<StewardSnapshot | ChildActorSnapshot>;
-}
-
-/** An actor in the tree as the REPL shows it. */
-export interface ChildActorSnapshot {
-  readonly kind: 'actor';
-  readonly id: string;
-  readonly type: string;
-  readonly status: string;
-  readonly restart: RestartType;
-  readonly incarnation: number;
-  readonly restarts: number;
-  readonly history: readonly RestartRecord[];
 }
 
 /**
@@ -138,8 +111,8 @@ export class StewardNode implements Supervised {
   get running(): boolean {
     return this.status === RUNNING;
   }
-  get statusName(): (typeof STATUS_NAMES)[number] {
-    return STATUS_NAMES[this.status as 0 | 1 | 2 | 3];
+  get statusName(): StewardStatusName {
+    return STATUS_NAMES[this.status] as StewardStatusName;
   }
   /** Names from the root down, joined by `/`. */
   get path(): string {

@@ -2,27 +2,12 @@ import type { Clock } from '../Clock.js';
 import type { ActorSystem } from '../createSystem.js';
 import type { EventStream } from '../EventStream.js';
 import type { DeadLetter, LifecycleEvent } from '../events.js';
+import type { SystemCounters } from '../inspection.js';
 import type { Logger } from '../Logger.js';
 import { Deadlines } from './Deadlines.js';
 import { Dispatcher } from './Dispatcher.js';
 
 /** Counters kept by a system; read them with `system.stats()`. */
-export interface SystemCounters {
-  /** Asks made (including refused ones). */
-  asks: number;
-  /** Turns run: messages handled, asks and tells. */
-  turns: number;
-  timeouts: number;
-  cancelled: number;
-  lateReplies: number;
-  deadLetters: number;
-  crashes: number;
-  restarts: number;
-  rejectedInputs: number;
-  mailboxFull: number;
-  dropped: number;
-  deadlocks: number;
-}
 
 /** @internal A {@link TurnObserver} with its sampling state. */
 export interface ObserverState {
