@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { isHoldfastError, type Logger } from '@holdfast/core';
+import { InvalidArgument, isHoldfastError, type Logger } from '@holdfast/core';
 import { checkKeys } from '@holdfast/core/host';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault } from 'fastify';
 import FindMyWay from 'find-my-way';
@@ -157,15 +157,15 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
   });
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   for (const [key, value] of Object.entries(limits)) {
-    if (!Number.isInteger(value) || value <= 0) throw new TypeError(`createHttpFront: limits.${key} must be a positive integer, got ${value}`);
+    if (!Number.isInteger(value) || value <= 0) throw new InvalidArgument(`createHttpFront: limits.${key} must be a positive integer, got ${value}`);
   }
   if (limits.headersTimeoutMs > limits.requestTimeoutMs)
-    throw new TypeError('createHttpFront: limits.headersTimeoutMs must not exceed limits.requestTimeoutMs');
+    throw new InvalidArgument('createHttpFront: limits.headersTimeoutMs must not exceed limits.requestTimeoutMs');
   const { name, log } = options;
   const rejected = options.rejected ?? {};
   const closeGraceMs = options.closeGraceMs ?? 1_000;
   if (!(closeGraceMs >= 0) || !Number.isFinite(closeGraceMs))
-    throw new TypeError(`createHttpFront: closeGraceMs must be a finite number >= 0, got ${closeGraceMs}`);
+    throw new InvalidArgument(`createHttpFront: closeGraceMs must be a finite number >= 0, got ${closeGraceMs}`);
 
   const checkEveryMs = Math.max(100, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4)));
   const app = Fastify({

@@ -1,22 +1,9 @@
 import net from 'node:net';
+import { ClientError, RemoteError } from './errors.js';
 import { type CommandName, HelloResult, PROTOCOL_VERSION, Response, TracePush, type WireError } from './protocol.js';
 
 /** Where the service's debug endpoint is: a Unix socket, or a loopback TCP port with a token. */
 export type Endpoint = { readonly socket: string } | { readonly host: string; readonly port: number; readonly token: string };
-
-/** An error the service answered with (its Holdfast code, message and details). */
-export class RemoteError extends Error {
-  readonly code: string;
-  readonly details: unknown;
-  constructor(error: WireError) {
-    super(error.message);
-    this.code = error.code;
-    this.details = error.details;
-  }
-  override get name() {
-    return 'RemoteError';
-  }
-}
 
 /**
  * A connection to a running service's debug endpoint. `connect` says hello (version, and the
@@ -46,7 +33,7 @@ export class DebugClient {
     socket.on('data', (chunk: string) => this.#receive(chunk));
     this.closed = new Promise((resolve) => {
       socket.on('close', () => {
-        this.#closedError ??= new Error('the service closed the debug connection');
+        this.#closedError ??= new ClientError('NOT_CONNECTED', 'the service closed the debug connection');
         for (const w of this.#waiting.values()) w.reject(this.#closedError);
         this.#waiting.clear();
         resolve();
@@ -61,7 +48,8 @@ export class DebugClient {
   static async connect(endpoint: Endpoint, clientName = 'holdfast-repl'): Promise<DebugClient> {
     const allowed = 'socket' in endpoint ? ['socket'] : ['host', 'port', 'token'];
     const unknown = Object.keys(endpoint).find((k) => !allowed.includes(k));
-    if (unknown !== undefined) throw new TypeError(`DebugClient.connect: unknown option '${unknown}'; an endpoint is { socket } or { host, port, token }`);
+    if (unknown !== undefined)
+      throw new ClientError('USAGE', `DebugClient.connect: unknown option '${unknown}'; an endpoint is { socket } or { host, port, token }`);
     const socket = 'socket' in endpoint ? net.createConnection(endpoint.socket) : net.createConnection(endpoint.port, endpoint.host);
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
@@ -76,7 +64,7 @@ export class DebugClient {
 
   /** Send a command; resolves with its result or rejects with a {@link RemoteError}. */
   call(cmd: CommandName, args: Record<string, unknown> = {}): Promise<unknown> {
-    if (this.#closedError !== null || this.#socket.destroyed) return Promise.reject(this.#closedError ?? new Error('not connected'));
+    if (this.#closedError !== null || this.#socket.destroyed) return Promise.reject(this.#closedError ?? new ClientError('NOT_CONNECTED', 'not connected'));
     const id = ++this.#next;
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
@@ -117,12 +105,16 @@ export class DebugClient {
       const waiter = typeof r.id === 'number' ? this.#waiting.get(r.id) : undefined;
       if (waiter === undefined) {
         // An answer to no request: the server refused the connection (a bad token, a frame too large).
-        if (!r.ok) this.#closedError = new RemoteError(r.error);
+        if (!r.ok) this.#closedError = remoteError(r.error);
         continue;
       }
       this.#waiting.delete(r.id as number);
       if (r.ok) waiter.resolve(r.result);
-      else waiter.reject(new RemoteError(r.error));
+      else waiter.reject(remoteError(r.error));
     }
   }
+}
+
+function remoteError(e: WireError): RemoteError {
+  return new RemoteError(e.code, e.message, e.details);
 }

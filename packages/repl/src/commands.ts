@@ -1,4 +1,5 @@
-import { type DebugClient, RemoteError } from './client.js';
+import type { DebugClient } from './client.js';
+import { ClientError, RemoteError } from './errors.js';
 import { ago, type Printer } from './format.js';
 import { type ActorRow, Description, type TracePush } from './protocol.js';
 
@@ -315,4 +316,12 @@ export class Commands {
 }
 
 /** A command used the wrong way (printed as its usage). */
-export class UsageError extends Error {}
+/** A command line the REPL cannot read: code `USAGE`. */
+export class UsageError extends ClientError {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
+  override get name() {
+    return 'UsageError';
+  }
+}

@@ -5,6 +5,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isService, type ServiceDefinition } from './defineService.js';
+import { RuntimeError } from './errors.js';
 import { privateSocketDir, pruneServiceSockets } from './internal/debugServer.js';
 import { ExitCode, runService } from './runService.js';
 import { readSecretFile, resolveSettings, SettingsError, serviceConfigInput } from './settings.js';
@@ -177,16 +178,16 @@ function endpointFor(opts: { socket?: string; tcp?: string; tokenFile?: string }
   if (opts.tcp !== undefined) {
     const i = opts.tcp.lastIndexOf(':');
     const token = opts.tokenFile !== undefined ? readSecretFile(opts.tokenFile, '--token-file') : process.env.HOLDFAST_DEBUG_TOKEN;
-    if (i <= 0) throw new Error('--tcp needs host:port');
-    if (token === undefined || token === '') throw new Error('--tcp needs a token: HOLDFAST_DEBUG_TOKEN or --token-file');
+    if (i <= 0) throw new SettingsError('--tcp needs host:port');
+    if (token === undefined || token === '') throw new SettingsError('--tcp needs a token: HOLDFAST_DEBUG_TOKEN or --token-file');
     return { host: opts.tcp.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(opts.tcp.slice(i + 1)), token };
   }
   if (opts.socket !== undefined) return { socket: opts.socket };
   const dir = privateSocketDir();
   const sockets = pruneServiceSockets(dir);
   if (sockets.length === 1) return { socket: join(dir, sockets[0] as string) };
-  if (sockets.length === 0) throw new Error(`no running service found in ${dir}; pass --socket`);
-  throw new Error(`several services in ${dir} (${sockets.join(', ')}); pass --socket`);
+  if (sockets.length === 0) throw new RuntimeError('NO_SERVICE', `no running service found in ${dir}; pass --socket`, { dir, live: [] });
+  throw new RuntimeError('NO_SERVICE', `several services in ${dir} (${sockets.join(', ')}); pass --socket`, { dir, live: sockets });
 }
 
 /** Import the entry and return its service. TypeScript goes through tsx, registered before the import. */

@@ -1,4 +1,4 @@
-import type { ActorSystem, Logger } from '@holdfast/core';
+import { type ActorSystem, InvalidArgument, type Logger } from '@holdfast/core';
 import { checkKeys } from '@holdfast/core/host';
 import type { z } from 'zod';
 import type { Metrics } from './Metrics.js';
@@ -68,10 +68,12 @@ export interface ServiceDefinition<C = unknown> {
 export function defineService<C>(definition: Omit<ServiceDefinition<C>, 'kind'>): ServiceDefinition<C> {
   checkKeys(`defineService('${definition?.name}')`, definition, { name: true, config: true, start: true });
   if (typeof definition?.name !== 'string' || !/^[a-z][a-z0-9-]*$/.test(definition.name)) {
-    throw new TypeError(`defineService: name must be lower-case letters, digits and dashes, starting with a letter; got ${JSON.stringify(definition?.name)}`);
+    throw new InvalidArgument(
+      `defineService: name must be lower-case letters, digits and dashes, starting with a letter; got ${JSON.stringify(definition?.name)}`,
+    );
   }
-  if (typeof definition.start !== 'function') throw new TypeError(`defineService('${definition.name}'): start must be a function`);
-  if (typeof definition.config?.safeParse !== 'function') throw new TypeError(`defineService('${definition.name}'): config must be a zod schema`);
+  if (typeof definition.start !== 'function') throw new InvalidArgument(`defineService('${definition.name}'): start must be a function`);
+  if (typeof definition.config?.safeParse !== 'function') throw new InvalidArgument(`defineService('${definition.name}'): config must be a zod schema`);
   return Object.freeze({ kind: 'service', ...definition });
 }
 

@@ -23,6 +23,7 @@
  * @module @holdfast/runtime
  */
 export { type Disposer, defineService, isService, type ServiceContext, type ServiceDefinition } from './defineService.js';
+export { RuntimeError, RuntimeErrorCode, SettingsError } from './errors.js';
 export type { CounterMetric, CounterReading, GaugeMetric, GaugeReading, HistogramMetric, Labels, MetricOptions, Metrics } from './Metrics.js';
 export { ExitCode, type RunningService, runService } from './runService.js';
-export { resolveSettings, type Settings, SettingsError, SettingsSchema } from './settings.js';
+export { resolveSettings, type Settings, SettingsSchema } from './settings.js';

@@ -1,5 +1,8 @@
 import { lstatSync, readFileSync, type Stats } from 'node:fs';
 import { z } from 'zod';
+import { SettingsError } from './errors.js';
+
+export { SettingsError };
 
 /** The runtime's own settings, from flags and `HOLDFAST_*` environment variables (flags win). */
 export const SettingsSchema = z.object({
@@ -47,13 +50,6 @@ export const SETTING_NAMES: Record<keyof Settings, { flag: string; env: string }
   logLevel: { flag: '--log-level', env: 'HOLDFAST_LOG_LEVEL' },
   pretty: { flag: '--pretty', env: 'HOLDFAST_PRETTY' },
 };
-
-/** A setting that failed its check: one line that names it. */
-export class SettingsError extends Error {
-  override get name() {
-    return 'SettingsError';
-  }
-}
 
 const BOOL = new Map([
   ['1', true],

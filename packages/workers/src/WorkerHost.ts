@@ -4,6 +4,7 @@ import { type ActorHost, type ActorRef, type ActorSystem, InvalidArgument, Shutt
 import { checkKeys, keysOf } from '@holdfast/core/host';
 import { Piscina } from 'piscina';
 import { z } from 'zod';
+import { WorkerError } from './errors.js';
 import { Link, type LinkType } from './internal/Link.js';
 import { Thread } from './internal/Thread.js';
 import type { ThreadInit } from './internal/wire.js';
@@ -253,7 +254,7 @@ export class WorkerHost implements ActorHost {
     }
     let best: Thread | null = null;
     for (const t of this.#serving) if (t.alive && (best === null || t.load < best.load)) best = t;
-    if (best === null) throw new Error(`worker host '${this.name}' has no live thread`);
+    if (best === null) throw new WorkerError('NO_THREAD', `worker host '${this.name}' has no live thread`, { host: this.name });
     return best;
   }
 
@@ -266,8 +267,12 @@ export class WorkerHost implements ActorHost {
     const init: ThreadInit = { port: port2, beats: t.beats, beatMs: this.#beatMs, thread: t.no, runtime: RUNTIME };
     t.task = this.#pool.run(init, { transferList: [port2] as never, signal: t.abort.signal });
     t.task.then(
-      () => this.#ended(t, new Error(`worker thread ${t.no} ended`)),
-      (e: unknown) => this.#ended(t, e instanceof Error ? e : new Error(String(e))),
+      () => this.#ended(t, new WorkerError('THREAD_ENDED', `worker thread ${t.no} ended`, { thread: t.no })),
+      (e: unknown) =>
+        this.#ended(
+          t,
+          new WorkerError('THREAD_ENDED', `worker thread ${t.no} ended: ${e instanceof Error ? e.message : String(e)}`, { thread: t.no }, { cause: e }),
+        ),
     );
     for (const module of this.#modules) t.control({ op: 'preload', module });
     return t;
@@ -315,7 +320,11 @@ export class WorkerHost implements ActorHost {
       // A thread still booting (loading its modules) gets longer: it has not started beating.
       const limit = t.booted ? this.#timeoutMs : Math.max(this.#timeoutMs, 30_000);
       if (silent < limit) continue;
-      const cause = new Error(`worker thread ${t.no} showed no heartbeat for ${Math.round(silent)} ms (timeout ${limit} ms)`);
+      const cause = new WorkerError('THREAD_STUCK', `worker thread ${t.no} showed no heartbeat for ${Math.round(silent)} ms (timeout ${limit} ms)`, {
+        thread: t.no,
+        silentMs: Math.round(silent),
+        timeoutMs: limit,
+      });
       if (t === this.#spare) {
         t.abort.abort(cause);
         this.#ended(t, cause);

@@ -18,5 +18,6 @@
  * ```
  * @module @holdfast/workers
  */
+export { WorkerError, WorkerErrorCode } from './errors.js';
 export { createWorkerHost, WorkerHost, type WorkerHostOptions } from './WorkerHost.js';
 export { type WorkerActorOptions, type WorkerActorState, workerActor } from './workerActor.js';

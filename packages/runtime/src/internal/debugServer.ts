@@ -3,7 +3,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import vm from 'node:vm';
-import { ActorNotFound, type ActorSystem, InvalidArgument, InvalidMessage, isHoldfastError, type LifecycleEvent } from '@holdfast/core';
+import { ActorNotFound, type ActorSystem, HoldfastError, InvalidArgument, InvalidMessage, isHoldfastError, type LifecycleEvent } from '@holdfast/core';
 import {
   CommandArgs,
   type CommandName,
@@ -15,6 +15,7 @@ import {
   ProtocolError,
   Request,
 } from '@holdfast/repl/protocol';
+import { RuntimeError } from '../errors.js';
 import { LineReader } from './LineReader.js';
 
 /** How the debug endpoint listens. */
@@ -45,17 +46,21 @@ export function privateSocketDir(): string {
   }
   const st = lstatSync(dir);
   if (st.isSymbolicLink() || !st.isDirectory()) {
-    throw new Error(
+    throw new RuntimeError(
+      'UNSAFE_SOCKET_DIR',
       `${dir} is not a directory (it is a ${st.isSymbolicLink() ? 'symbolic link' : 'file'}): refusing to use it; remove it, or choose a --debug-socket path`,
+      { dir },
     );
   }
-  if (uid !== null && st.uid !== uid) throw new Error(`${dir} belongs to another user (uid ${st.uid}): refusing to use it; choose a --debug-socket path`);
+  if (uid !== null && st.uid !== uid)
+    throw new RuntimeError('UNSAFE_SOCKET_DIR', `${dir} belongs to another user (uid ${st.uid}): refusing to use it; choose a --debug-socket path`, { dir });
   if ((st.mode & 0o777) !== 0o700) {
     // Tighten it through a descriptor opened without following links, checked to be the same directory.
     const fd = openSync(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY | fsConstants.O_NOFOLLOW);
     try {
       const opened = fstatSync(fd);
-      if (opened.ino !== st.ino || opened.dev !== st.dev) throw new Error(`${dir} changed while it was being checked: refusing to use it`);
+      if (opened.ino !== st.ino || opened.dev !== st.dev)
+        throw new RuntimeError('UNSAFE_SOCKET_DIR', `${dir} changed while it was being checked: refusing to use it`, { dir });
       fchmodSync(fd, 0o700);
     } finally {
       closeSync(fd);
@@ -106,13 +111,9 @@ function processAlive(pid: number): boolean {
 }
 
 /** A class of error the protocol reports with its own code. */
-class ProtocolFailure extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
+class ProtocolFailure extends HoldfastError<string, unknown> {
+  constructor(code: string, message: string, details?: unknown) {
+    super(code, message, details);
   }
 }
 

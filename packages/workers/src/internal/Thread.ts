@@ -1,6 +1,7 @@
 import type { MessagePort, Transferable } from 'node:worker_threads';
 import { type DeferredReply, InvalidMessage, WorkerLost } from '@holdfast/core';
 import { crashActor, deliverReply, exitActor } from '@holdfast/core/host';
+import { WorkerError } from '../errors.js';
 import type { Link } from './Link.js';
 import {
   ASK,
@@ -133,7 +134,7 @@ export class Thread {
 
   /** Send `op` and wait for the thread's acknowledgement `ackOp` (rejects if the thread is lost). */
   request(op: Control & { a: number }, ackOp: 'spawned' | 'ended' | 'stopped'): Promise<void> {
-    if (!this.alive) return Promise.reject(new Error(`worker thread ${this.no} is gone`));
+    if (!this.alive) return Promise.reject(new WorkerError('THREAD_ENDED', `worker thread ${this.no} is gone`, { thread: this.no }));
     const key = `${ackOp}:${op.a}`;
     return new Promise<void>((resolve, reject) => {
       this.#acks.set(key, { resolve, reject });
@@ -221,7 +222,9 @@ export class Thread {
       const op = head as Extract<Control, { op: 'spawn' }>;
       const ack = this.#acks.get(`spawned:${op.a}`);
       this.#acks.delete(`spawned:${op.a}`);
-      ack?.reject(new TypeError(`the spawn args of '${op.id}' cannot be copied to a worker thread: ${e.message}`));
+      ack?.reject(
+        new WorkerError('NOT_CLONEABLE', `the spawn args of '${op.id}' cannot be copied to a worker thread: ${e.message}`, { actor: op.id }, { cause: e }),
+      );
     }
   }
 
@@ -274,7 +277,7 @@ export class Thread {
           exitActor(link.ref);
           return;
         }
-        const error = m.e === null ? new Error('the actor failed on its worker thread') : fromWire(m.e);
+        const error = m.e === null ? new WorkerError('THREAD_ENDED', 'the actor failed on its worker thread', {}) : fromWire(m.e);
         const reason = m.reason === 'hung' || m.reason === 'invalid-reply' || m.reason === 'start-failed' ? m.reason : 'threw';
         if (!crashActor(link.ref, error, reason, held?.reply ?? null) && held !== null && !held.reply.settled) held.reply.fail(held.error);
         return;

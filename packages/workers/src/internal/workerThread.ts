@@ -3,6 +3,7 @@ import {
   type ActorDefinition,
   type ActorRef,
   type AnyProtocol,
+  Cancelled,
   createSystem,
   isHoldfastError,
   type Logger,
@@ -21,6 +22,7 @@ import {
   stopActorFor,
   terminateActor,
 } from '@holdfast/core/host';
+import { WorkerError } from '../errors.js';
 import { ensureTypeScript } from './typescript.js';
 import {
   ASK,
@@ -118,9 +120,20 @@ export async function runThread(init: ThreadInit): Promise<void> {
       await ensureTypeScript(op.module);
       const mod = (await import(op.module)) as { default?: unknown };
       const def = mod.default as ActorDefinition | undefined;
-      if (def?.kind !== 'actor') throw new TypeError(`${op.module}: the default export must be an actor definition made with defineActor()`);
+      if (def?.kind !== 'actor')
+        throw new WorkerError('BAD_BEHAVIOUR_MODULE', `${op.module}: the default export must be an actor definition made with defineActor()`, {
+          module: op.module,
+        });
       if (def.protocol.name !== op.protocol)
-        throw new TypeError(`${op.module}: its actor speaks protocol '${def.protocol.name}', but the worker actor was declared with '${op.protocol}'`);
+        throw new WorkerError(
+          'BAD_BEHAVIOUR_MODULE',
+          `${op.module}: its actor speaks protocol '${def.protocol.name}', but the worker actor was declared with '${op.protocol}'`,
+          {
+            module: op.module,
+            protocol: def.protocol.name,
+            declared: op.protocol,
+          },
+        );
       h.ref = steward.spawn(def as unknown as ActorDefinition<AnyProtocol, unknown, unknown>, settingsFor(op.id, op.args, op.settings) as never);
       link.post({ op: 'spawned', a: op.a });
     } catch (e) {
@@ -211,16 +224,14 @@ export async function runThread(init: ThreadInit): Promise<void> {
         const h = byA.get(batch[k + 1] as number);
         const s = batch[k + 2] as number;
         if (h?.ref) ask(h, s, batch[k + 3] as string, batch[k + 4], batch[k + 5] as number, batch[k + 6] === 1);
-        else link.fail(s, toWire(new Error(`actor #${String(batch[k + 1])} is not on this thread`)), false);
+        else link.fail(s, toWire(new WorkerError('NOT_ON_THREAD', `actor #${String(batch[k + 1])} is not on this thread`, {})), false);
         k += 7;
       } else if (head === TELL) {
         byA.get(batch[k + 1] as number)?.ref?.tell(batch[k + 2] as never, batch[k + 3] as never);
         k += 4;
       } else if (head === CANCEL) {
-        byA
-          .get(batch[k + 1] as number)
-          ?.cancels.get(batch[k + 2] as number)
-          ?.abort(new Error('cancelled by the caller'));
+        const held = byA.get(batch[k + 1] as number);
+        held?.cancels.get(batch[k + 2] as number)?.abort(new Cancelled(held.ref?.id ?? '', '', 'cancelled by the caller'));
         k += 3;
       } else {
         control(head as Control);
