@@ -147,10 +147,7 @@ export class ActorRef<P extends AnyProtocol = AnyProtocol> {
 }
 
 function unknownMessage(cell: Cell, message: string): InvalidMessage {
-  return new InvalidMessage(
-    { actor: cell.id, message: String(message), issues: [{ path: [], message: `unknown message '${String(message)}'`, code: 'unknown_message' }] },
-    `actor '${cell.id}' (${cell.def.protocol.name}) has no message '${String(message)}'`,
-  );
+  return InvalidMessage.unknownMessage(cell.id, cell.def.protocol.name, message);
 }
 
 /** @internal The cell behind a ref (for the system). */

@@ -117,6 +117,14 @@ export class InvalidMessage extends HoldfastError<'INVALID_MESSAGE', InvalidMess
   override get name() {
     return 'InvalidMessage';
   }
+
+  /** A message name the actor's protocol does not have: the one way this error is made. */
+  static unknownMessage(actor: string, protocol: string, message: string): InvalidMessage {
+    return new InvalidMessage(
+      { actor, message: String(message), issues: [{ path: [], message: `unknown message '${String(message)}'`, code: 'unknown_message' }] },
+      `actor '${actor}' (${protocol}) has no message '${String(message)}'`,
+    );
+  }
 }
 
 /** The reply did not match the protocol's reply schema. */

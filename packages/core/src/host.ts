@@ -18,6 +18,8 @@ import { type CrashReason, InvalidMessage, type StopReason } from './errors.js';
 import type { Cell } from './internal/Cell.js';
 
 export { checkKeys, type KeyShape, keysOf } from './internal/checkKeys.js';
+/** Core's defaults (ask timeout, hang timeout, mailbox capacity, …), for hosts that must agree with them. */
+export { DEFAULTS } from './options.js';
 
 import { syncState } from './internal/callChain.js';
 import type { Envelope } from './internal/Envelope.js';
@@ -54,7 +56,7 @@ export function hostAsk(
   const cell = cellOf(ref);
   const msg = messageIn(cell.table, message);
   if (msg === undefined) {
-    reject(new InvalidMessage({ actor: cell.id, message, issues: [{ path: [], message: `unknown message '${message}'` }] }));
+    reject(InvalidMessage.unknownMessage(cell.id, cell.def.protocol.name, message));
     return;
   }
   cell.hostAsk(msg, input, timeoutMs, signal, resolve, reject);

@@ -1,6 +1,7 @@
 import net from 'node:net';
+import { z } from 'zod';
 import { ClientError, RemoteError } from './errors.js';
-import { type CommandName, HelloResult, PROTOCOL_VERSION, Response, TracePush, type WireError } from './protocol.js';
+import { type ArgsOf, type CommandName, Commands, type HelloResult, PROTOCOL_VERSION, Response, type ResultOf, TracePush, type WireError } from './protocol.js';
 
 /** Where the service's debug endpoint is: a Unix socket, or a loopback TCP port with a token. */
 export type Endpoint = { readonly socket: string } | { readonly host: string; readonly port: number; readonly token: string };
@@ -57,18 +58,25 @@ export class DebugClient {
     });
     const client = new DebugClient(socket);
     const token = 'token' in endpoint ? endpoint.token : undefined;
-    const hello = await client.call('hello', { version: PROTOCOL_VERSION, client: clientName, ...(token === undefined ? {} : { token }) });
-    client.hello = HelloResult.parse(hello);
+    client.hello = await client.call('hello', { version: PROTOCOL_VERSION, client: clientName, ...(token === undefined ? {} : { token }) });
     return client;
   }
 
-  /** Send a command; resolves with its result or rejects with a {@link RemoteError}. */
-  call(cmd: CommandName, args: Record<string, unknown> = {}): Promise<unknown> {
+  /**
+   * Send a command; resolves with its result, checked against the protocol's schema for it, or
+   * rejects with a {@link RemoteError} (the service's error) or a `ClientError`.
+   */
+  call<C extends CommandName>(cmd: C, ...rest: {} extends ArgsOf<C> ? [args?: ArgsOf<C>] : [args: ArgsOf<C>]): Promise<ResultOf<C>> {
     if (this.#closedError !== null || this.#socket.destroyed) return Promise.reject(this.#closedError ?? new ClientError('NOT_CONNECTED', 'not connected'));
     const id = ++this.#next;
-    return new Promise((resolve, reject) => {
+    const schema = Commands[cmd].result as z.ZodType<ResultOf<C>>;
+    return new Promise<unknown>((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
-      this.#socket.write(`${JSON.stringify({ id, cmd, args })}\n`);
+      this.#socket.write(`${JSON.stringify({ id, cmd, args: rest[0] ?? {} })}\n`);
+    }).then((result) => {
+      const r = schema.safeParse(result);
+      if (!r.success) throw new ClientError('BAD_RESPONSE', `the service's answer to '${cmd}' is not what the protocol says: ${z.prettifyError(r.error)}`);
+      return r.data;
     });
   }
 

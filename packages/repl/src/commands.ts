@@ -1,9 +1,9 @@
 import type { DebugClient } from './client.js';
 import { ClientError, RemoteError } from './errors.js';
 import { ago, type Printer } from './format.js';
-import { type ActorRow, Description, type TracePush } from './protocol.js';
+import { type CommandName, Commands as ProtocolCommands, type TracePush, type TreeActor, type TreeSteward } from './protocol.js';
 
-/** A REPL command: its argument synopsis and what it does. */
+/** A REPL command: its argument synopsis, and what it does (the protocol's help, or its own). */
 interface Command {
   readonly usage: string;
   readonly help: string;
@@ -12,19 +12,32 @@ interface Command {
   run(args: string): Promise<void>;
 }
 
-interface TreeNode {
-  kind: 'steward' | 'actor';
-  name?: string;
-  id?: string;
-  type?: string;
-  status: string;
-  strategy?: string;
-  maxRestarts?: number;
-  withinMs?: number;
-  restartsInWindow?: number;
-  incarnation: number;
-  restarts?: number;
-  children?: TreeNode[];
+/** The REPL's commands: each is the protocol command of the same name, but `.untrace` (every trace) and `.exit`. */
+export const REPL_USAGE = {
+  actors: '[filter]',
+  tree: '',
+  state: '<id>',
+  ask: '<id> <message> [json]',
+  tell: '<id> <message> [json]',
+  trace: '[id]',
+  untrace: '',
+  restart: '<id>',
+  stop: '<id>',
+  stats: '',
+  events: '[id]',
+  eval: '<code>',
+} as const satisfies Partial<Record<CommandName, string>>;
+
+/** The help of a REPL command: the protocol's, but where the REPL does something of its own. */
+const replHelp = (name: keyof typeof REPL_USAGE): string => (name === 'untrace' ? 'stop every trace' : ProtocolCommands[name].help);
+
+/** Every REPL command with its synopsis and help, as `holdfast repl --help` and `.help` list them. */
+export function replCommands(): Array<{ command: string; help: string }> {
+  return [
+    ...(Object.keys(REPL_USAGE) as Array<keyof typeof REPL_USAGE>).map((name) => ({ command: `.${name} ${REPL_USAGE[name]}`.trim(), help: replHelp(name) })),
+    { command: '.help', help: 'this list' },
+    { command: '.exit', help: 'leave (or Ctrl-D)' },
+  ];
 }
 
 /** The debug REPL's commands, over one connection. Used by the interactive REPL and by `--eval`. */
@@ -41,10 +54,10 @@ export class Commands {
     const out_ = out;
     this.table = {
       actors: {
-        usage: '[filter]',
-        help: 'list actors (id, type, steward, host, status, mailbox, turns, restarts, last turn)',
+        usage: REPL_USAGE.actors,
+        help: replHelp('actors'),
         run: async (args) => {
-          const rows = (await c.call('actors', args.trim() === '' ? {} : { filter: args.trim() })) as ActorRow[];
+          const rows = await c.call('actors', args.trim() === '' ? {} : { filter: args.trim() });
           out_.result(rows, () =>
             out_.table(
               ['id', 'type', 'steward', 'host', 'status', 'mailbox', 'turns', 'restarts', 'last turn'],
@@ -54,26 +67,19 @@ export class Commands {
         },
       },
       tree: {
-        usage: '',
-        help: 'the supervision tree, with strategies and restart counts',
+        usage: REPL_USAGE.tree,
+        help: replHelp('tree'),
         run: async () => {
-          const tree = (await c.call('tree')) as TreeNode;
+          const tree = await c.call('tree');
           out_.result(tree, () => this.#printTree(tree, '', true, true));
         },
       },
       state: {
-        usage: '<id>',
-        help: "an actor's state (its inspect() view), summary and restart history",
+        usage: REPL_USAGE.state,
+        help: replHelp('state'),
         completes: 'actor',
         run: async (args) => {
-          const snap = (await c.call('state', { id: this.#one(args, '.state <id>') })) as {
-            id: string;
-            type: string;
-            status: string;
-            incarnation: number;
-            state: unknown;
-            history: unknown[];
-          };
+          const snap = await c.call('state', { id: this.#one(args, '.state <id>') });
           out_.result(snap, () => {
             out_.line(`${out_.style('bold', snap.id)} (${snap.type}) ${snap.status}, incarnation ${snap.incarnation}`);
             out_.line(out_.value(snap.state));
@@ -82,8 +88,8 @@ export class Commands {
         },
       },
       ask: {
-        usage: '<id> <message> [json]',
-        help: 'ask and print the reply (the input is checked first; a bad one changes nothing)',
+        usage: REPL_USAGE.ask,
+        help: replHelp('ask'),
         completes: 'actor-message',
         run: async (args) => {
           const { id, message, input } = this.#messageArgs(args, '.ask <id> <message> [json]');
@@ -92,8 +98,8 @@ export class Commands {
         },
       },
       tell: {
-        usage: '<id> <message> [json]',
-        help: 'tell (the input is checked first; a bad one is not sent)',
+        usage: REPL_USAGE.tell,
+        help: replHelp('tell'),
         completes: 'actor-message',
         run: async (args) => {
           const { id, message, input } = this.#messageArgs(args, '.tell <id> <message> [json]');
@@ -102,20 +108,20 @@ export class Commands {
         },
       },
       trace: {
-        usage: '[id]',
-        help: 'stream messages in and replies out (and lifecycle events) of an actor, or of all; .untrace stops',
+        usage: REPL_USAGE.trace,
+        help: replHelp('trace'),
         completes: 'actor',
         run: async (args) => {
           const id = args.trim();
-          const { trace } = (await c.call('trace', id === '' ? {} : { id })) as { trace: number };
+          const { trace } = await c.call('trace', id === '' ? {} : { id });
           this.#traces.set(trace, id === '' ? '*' : id);
           this.#offPush ??= c.onPush((p) => this.#printPush(p));
           out_.result({ trace }, () => out_.line(out_.style('dim', `tracing ${id === '' ? 'every actor' : id} (trace ${trace}); .untrace stops`)));
         },
       },
       untrace: {
-        usage: '',
-        help: 'stop every trace',
+        usage: REPL_USAGE.untrace,
+        help: replHelp('untrace'),
         run: async () => {
           for (const trace of this.#traces.keys()) await c.call('untrace', { trace });
           const n = this.#traces.size;
@@ -124,8 +130,8 @@ export class Commands {
         },
       },
       restart: {
-        usage: '<id>',
-        help: 'restart an actor (fresh state from init; not counted against its restart limit)',
+        usage: REPL_USAGE.restart,
+        help: replHelp('restart'),
         completes: 'actor',
         run: async (args) => {
           const id = this.#one(args, '.restart <id>');
@@ -134,8 +140,8 @@ export class Commands {
         },
       },
       stop: {
-        usage: '<id>',
-        help: 'stop an actor for good',
+        usage: REPL_USAGE.stop,
+        help: replHelp('stop'),
         completes: 'actor',
         run: async (args) => {
           const id = this.#one(args, '.stop <id>');
@@ -144,10 +150,10 @@ export class Commands {
         },
       },
       stats: {
-        usage: '',
-        help: "the system's counters",
+        usage: REPL_USAGE.stats,
+        help: replHelp('stats'),
         run: async () => {
-          const stats = (await c.call('stats')) as Record<string, unknown>;
+          const stats = await c.call('stats');
           out_.result(stats, () =>
             out_.table(
               ['counter', 'value'],
@@ -157,12 +163,12 @@ export class Commands {
         },
       },
       events: {
-        usage: '[id]',
-        help: 'recent lifecycle events (of one actor, or all)',
+        usage: REPL_USAGE.events,
+        help: replHelp('events'),
         completes: 'actor',
         run: async (args) => {
           const id = args.trim();
-          const events = (await c.call('events', id === '' ? {} : { id })) as Array<Record<string, unknown>>;
+          const events = await c.call('events', id === '' ? {} : { id });
           out_.result(events, () => {
             for (const e of events) out_.line(this.#eventLine(e));
             if (events.length === 0) out_.line(out_.style('dim', '(no events)'));
@@ -170,8 +176,8 @@ export class Commands {
         },
       },
       eval: {
-        usage: '<code>',
-        help: 'evaluate JavaScript in the service (only when it was started with --allow-eval)',
+        usage: REPL_USAGE.eval,
+        help: replHelp('eval'),
         run: async (args) => {
           const result = await c.call('eval', { code: args });
           out_.result({ result }, () => out_.line(String(result)));
@@ -206,8 +212,7 @@ export class Commands {
 
   /** `.help`: every command with its synopsis. */
   help(): void {
-    const rows = Object.entries(this.table).map(([name, c]) => [`.${name} ${c.usage}`.trim(), c.help]);
-    rows.push(['.exit', 'leave (or Ctrl-D)']);
+    const rows = replCommands().map((c) => [c.command, c.help]);
     this.out.result(Object.fromEntries(rows), () => this.out.table(['command', 'what it does'], rows));
   }
 
@@ -225,14 +230,14 @@ export class Commands {
     if (command?.completes === undefined) return [[], line];
     const idPart = parts[2] as string;
     if (parts[3] === undefined) {
-      const actors = (await this.client.call('actors')) as ActorRow[];
+      const actors = await this.client.call('actors');
       const ids = actors.map((a) => a.id).filter((id) => id.startsWith(idPart));
       return [ids, idPart];
     }
     if (command.completes !== 'actor-message') return [[], line];
-    const d = Description.safeParse(await this.client.call('describe', { id: idPart }).catch(() => null));
-    if (!d.success) return [[], parts[3]];
-    return [d.data.messages.map((x) => x.name).filter((n) => n.startsWith(parts[3] as string)), parts[3]];
+    const d = await this.client.call('describe', { id: idPart }).catch(() => null);
+    if (d === null) return [[], parts[3]];
+    return [d.messages.map((x) => x.name).filter((n) => n.startsWith(parts[3] as string)), parts[3]];
   }
 
   #one(args: string, usage: string): string {
@@ -301,21 +306,20 @@ export class Commands {
     return `${time} ${e.type} ${e.actor}${extra === '' ? '' : ` ${extra}`}`.trim();
   }
 
-  #printTree(node: TreeNode, prefix: string, last: boolean, root: boolean): void {
+  #printTree(node: TreeSteward | TreeActor, prefix: string, last: boolean, root: boolean): void {
     const branch = root ? '' : last ? '└─ ' : '├─ ';
     if (node.kind === 'steward') {
       const limit = `${node.restartsInWindow}/${node.maxRestarts} restarts in ${node.withinMs} ms`;
-      this.out.line(`${prefix}${branch}${this.out.style('bold', node.name ?? '')} [${node.strategy}, ${limit}] ${node.status}`);
+      this.out.line(`${prefix}${branch}${this.out.style('bold', node.name)} [${node.strategy}, ${limit}] ${node.status}`);
     } else {
       this.out.line(`${prefix}${branch}${node.id} (${node.type}) ${node.status} #${node.incarnation}, ${node.restarts} restarts`);
     }
-    const children = node.children ?? [];
+    const children = node.kind === 'steward' ? node.children : [];
     const next = root ? '' : `${prefix}${last ? '   ' : '│  '}`;
-    for (let i = 0; i < children.length; i++) this.#printTree(children[i] as TreeNode, next, i === children.length - 1, false);
+    for (let i = 0; i < children.length; i++) this.#printTree(children[i] as TreeSteward | TreeActor, next, i === children.length - 1, false);
   }
 }
 
-/** A command used the wrong way (printed as its usage). */
 /** A command line the REPL cannot read: code `USAGE`. */
 export class UsageError extends ClientError {
   constructor(message: string) {

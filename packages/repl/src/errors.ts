@@ -17,6 +17,8 @@ export const ClientErrorCode = {
   NOT_CONNECTED: 'NOT_CONNECTED',
   /** A command line the REPL cannot read (an unknown command, bad JSON, a missing argument). */
   USAGE: 'USAGE',
+  /** The service answered with something the protocol's schemas do not allow. */
+  BAD_RESPONSE: 'BAD_RESPONSE',
 } as const;
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
 

@@ -12,7 +12,7 @@
  * @module @holdfast/repl
  */
 export { DebugClient, type Endpoint } from './client.js';
-export { Commands, UsageError } from './commands.js';
+export { Commands, REPL_USAGE, replCommands, UsageError } from './commands.js';
 export { ClientError, ClientErrorCode, RemoteError } from './errors.js';
 export { ago, Printer } from './format.js';
 export { type ReplOptions, runOnce, runRepl } from './repl.js';

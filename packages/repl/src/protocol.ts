@@ -22,28 +22,164 @@ export const MAX_LINE_BYTES = 1024 * 1024;
 
 const ActorId = z.string().min(1);
 
-/** The arguments of each command. */
-export const CommandArgs = {
-  hello: z.object({ version: z.number().int(), token: z.string().optional(), client: z.string().optional() }),
-  help: z.object({}),
-  actors: z.object({ filter: z.string().optional() }),
-  tree: z.object({}),
-  state: z.object({ id: ActorId }),
-  describe: z.object({ id: ActorId }),
-  ask: z.object({ id: ActorId, message: z.string().min(1), input: z.unknown(), timeoutMs: z.number().positive().optional() }),
-  tell: z.object({ id: ActorId, message: z.string().min(1), input: z.unknown() }),
-  restart: z.object({ id: ActorId }),
-  stop: z.object({ id: ActorId }),
-  stats: z.object({}),
-  events: z.object({ id: ActorId.optional(), limit: z.number().int().positive().max(1_000).optional() }),
-  trace: z.object({ id: ActorId.optional() }),
-  untrace: z.object({ trace: z.number().int().positive() }),
-  eval: z.object({ code: z.string() }),
+/** One line of `actors`: core's `ActorSummary` (fields a newer service adds are kept). */
+export const ActorRow = z.looseObject({
+  id: z.string(),
+  type: z.string(),
+  steward: z.string(),
+  host: z.string(),
+  status: z.string(),
+  mailbox: z.number(),
+  waiting: z.number(),
+  capacity: z.number(),
+  overflow: z.string(),
+  turns: z.number(),
+  restarts: z.number(),
+  incarnation: z.number(),
+  lastTurnAt: z.number().nullable(),
+  busy: z.boolean(),
+  deferred: z.number(),
+  dropped: z.number(),
+});
+export type ActorRow = z.infer<typeof ActorRow>;
+
+/** A restart in an actor's or a steward's history (core's `RestartRecord`). */
+export const RestartRow = z.looseObject({
+  at: z.number(),
+  incarnation: z.number(),
+  reason: z.string(),
+  decision: z.string(),
+  delayMs: z.number(),
+  error: z.string().nullable(),
+});
+
+/** What `state` answers: the actor's summary, its `inspect()` view and its restart history (core's `ActorSnapshot`). */
+export const ActorState = ActorRow.extend({ state: z.unknown(), history: z.array(RestartRow) });
+export type ActorState = z.infer<typeof ActorState>;
+
+/** An actor in the supervision tree (core's `ChildActorSnapshot`). */
+export const TreeActor = z.looseObject({
+  kind: z.literal('actor'),
+  id: z.string(),
+  type: z.string(),
+  status: z.string(),
+  restart: z.string(),
+  incarnation: z.number(),
+  restarts: z.number(),
+  history: z.array(RestartRow),
+});
+export type TreeActor = z.infer<typeof TreeActor>;
+
+/** A steward in the supervision tree, with its children (core's `StewardSnapshot`). */
+export interface TreeSteward {
+  readonly kind: 'steward';
+  readonly name: string;
+  readonly path: string;
+  readonly status: string;
+  readonly strategy: string;
+  readonly maxRestarts: number;
+  readonly withinMs: number;
+  readonly restartsInWindow: number;
+  readonly incarnation: number;
+  readonly history: ReadonlyArray<z.infer<typeof RestartRow>>;
+  readonly children: ReadonlyArray<TreeSteward | TreeActor>;
+}
+export const TreeSteward: z.ZodType<TreeSteward> = z.looseObject({
+  kind: z.literal('steward'),
+  name: z.string(),
+  path: z.string(),
+  status: z.string(),
+  strategy: z.string(),
+  maxRestarts: z.number(),
+  withinMs: z.number(),
+  restartsInWindow: z.number(),
+  incarnation: z.number(),
+  history: z.array(RestartRow),
+  get children() {
+    return z.array(z.union([TreeSteward, TreeActor]));
+  },
+});
+
+/** What `hello` answers. */
+export const HelloResult = z.object({ version: z.number(), service: z.string(), pid: z.number(), eval: z.boolean() });
+export type HelloResult = z.infer<typeof HelloResult>;
+
+/** What `describe` answers: the actor's protocol, for completion and help. */
+export const Description = z.object({
+  id: z.string(),
+  type: z.string(),
+  protocol: z.string(),
+  messages: z.array(z.object({ name: z.string(), reply: z.boolean() })),
+});
+export type Description = z.infer<typeof Description>;
+
+/** What `stats` answers: core's `SystemStats`, counters by name. */
+export const Stats = z.record(z.string(), z.union([z.number(), z.string()]));
+
+/** A lifecycle event as the protocol carries it: the event with its wall-clock time. */
+export const WireEvent = z.looseObject({ type: z.string(), actor: z.string(), wall: z.number() });
+
+/**
+ * Every command of the protocol: its arguments, its result (both checked: the service encodes
+ * with them, clients decode with them) and what it does. The REPL's `.help`, the service's `help`
+ * and `holdfast repl --help` all come from here.
+ */
+export const Commands = {
+  hello: {
+    args: z.object({ version: z.number().int(), token: z.string().optional(), client: z.string().optional() }),
+    result: HelloResult,
+    help: 'say who you are: the protocol version (and the token, over TCP); required first over TCP',
+  },
+  help: { args: z.object({}), result: z.record(z.string(), z.string()), help: 'every command and what it does' },
+  actors: {
+    args: z.object({ filter: z.string().optional() }),
+    result: z.array(ActorRow),
+    help: 'every live actor, or those whose id or type contains the filter (id, type, steward, host, status, mailbox, turns, restarts, last turn)',
+  },
+  tree: { args: z.object({}), result: TreeSteward, help: 'the supervision tree, with strategies and restart counts' },
+  state: { args: z.object({ id: ActorId }), result: ActorState, help: "an actor's state (its inspect() view), summary and restart history" },
+  describe: { args: z.object({ id: ActorId }), result: Description, help: "an actor's protocol: its message names" },
+  ask: {
+    args: z.object({ id: ActorId, message: z.string().min(1), input: z.unknown(), timeoutMs: z.number().positive().optional() }),
+    result: z.unknown(),
+    help: 'ask and wait for the reply (the input is checked first: a bad one changes nothing)',
+  },
+  tell: {
+    args: z.object({ id: ActorId, message: z.string().min(1), input: z.unknown() }),
+    result: z.null(),
+    help: 'tell (the input is checked first: a bad one is not sent)',
+  },
+  restart: { args: z.object({ id: ActorId }), result: z.null(), help: 'restart an actor (fresh state from init; not counted against its restart limit)' },
+  stop: { args: z.object({ id: ActorId }), result: z.null(), help: 'stop an actor for good' },
+  stats: { args: z.object({}), result: Stats, help: "the system's counters" },
+  events: {
+    args: z.object({ id: ActorId.optional(), limit: z.number().int().positive().max(1_000).optional() }),
+    result: z.array(WireEvent),
+    help: 'recent lifecycle events, of one actor or all (newest last)',
+  },
+  trace: {
+    args: z.object({ id: ActorId.optional() }),
+    result: z.object({ trace: z.number().int().positive() }),
+    help: 'stream messages in and replies out, lifecycle events and dead letters, of one actor or all',
+  },
+  untrace: { args: z.object({ trace: z.number().int().positive() }), result: z.null(), help: 'end a trace' },
+  eval: {
+    args: z.object({ code: z.string() }),
+    result: z.string(),
+    help: 'evaluate JavaScript with `system` in scope (only in a service started with --allow-eval)',
+  },
 } as const;
 
 /** A command's name. */
-export type CommandName = keyof typeof CommandArgs;
-export const COMMAND_NAMES = Object.keys(CommandArgs) as CommandName[];
+export type CommandName = keyof typeof Commands;
+export const COMMAND_NAMES = Object.keys(Commands) as CommandName[];
+/** What a command takes. */
+export type ArgsOf<C extends CommandName> = z.input<(typeof Commands)[C]['args']>;
+/** What a command answers. */
+export type ResultOf<C extends CommandName> = z.output<(typeof Commands)[C]['result']>;
+
+/** The arguments of each command (the `args` of {@link Commands}). */
+export const CommandArgs = Object.fromEntries(COMMAND_NAMES.map((c) => [c, Commands[c].args])) as { [C in CommandName]: (typeof Commands)[C]['args'] };
 
 /** One request line. */
 export const Request = z.object({
@@ -75,35 +211,6 @@ export const TracePush = z.object({
   event: z.record(z.string(), z.unknown()),
 });
 export type TracePush = z.infer<typeof TracePush>;
-
-/** What `hello` answers. */
-export const HelloResult = z.object({ version: z.number(), service: z.string(), pid: z.number(), eval: z.boolean() });
-export type HelloResult = z.infer<typeof HelloResult>;
-
-/** One line of `actors`. */
-export const ActorRow = z.object({
-  id: z.string(),
-  type: z.string(),
-  steward: z.string(),
-  host: z.string(),
-  status: z.string(),
-  mailbox: z.number(),
-  turns: z.number(),
-  restarts: z.number(),
-  incarnation: z.number(),
-  lastTurnAt: z.number().nullable(),
-  busy: z.boolean(),
-});
-export type ActorRow = z.infer<typeof ActorRow>;
-
-/** What `describe` answers: the actor's protocol, for completion and help. */
-export const Description = z.object({
-  id: z.string(),
-  type: z.string(),
-  protocol: z.string(),
-  messages: z.array(z.object({ name: z.string(), reply: z.boolean() })),
-});
-export type Description = z.infer<typeof Description>;
 
 /** Error codes of the protocol itself (Holdfast's own codes come from `@holdfast/core`). */
 export const ProtocolError = {

@@ -1,6 +1,8 @@
+import { createSystem, defineActor, defineProtocol } from '@holdfast/core';
 import { describe, expect, it } from 'vitest';
-import { ago, Printer } from '../src/index.js';
-import { COMMAND_NAMES, CommandArgs, PROTOCOL_VERSION, Request, Response, TracePush } from '../src/protocol.js';
+import { z } from 'zod';
+import { ago, Printer, replCommands } from '../src/index.js';
+import { COMMAND_NAMES, CommandArgs, Commands, PROTOCOL_VERSION, Request, Response, TracePush } from '../src/protocol.js';
 
 describe('the debug protocol', () => {
   it('checks requests: a known command, an id, arguments defaulting to {}', () => {
@@ -36,6 +38,47 @@ describe('the debug protocol', () => {
     expect(Response.safeParse({ id: 3, ok: false }).success).toBe(false);
     expect(TracePush.safeParse({ trace: 1, kind: 'message', event: { actor: 'a' } }).success).toBe(true);
     expect(TracePush.safeParse({ id: 1, ok: true, result: null }).success).toBe(false);
+  });
+});
+
+describe('the results of the debug protocol', () => {
+  it("describe what a real system answers: actors, state, tree and stats parse with the protocol's schemas", async () => {
+    const P = defineProtocol('thing', { poke: { input: z.object({}), reply: z.number() }, crash: { input: z.object({}) } });
+    const Thing = defineActor(P, {
+      init: () => ({ pokes: 0 }),
+      handlers: {
+        poke: (s) => ++s.pokes,
+        crash() {
+          throw new Error('boom');
+        },
+      },
+    });
+    const system = createSystem({ name: 'shapes' });
+    const a = system.steward('group', { strategy: 'one-for-all' }).spawn(Thing, { id: 'a' });
+    system.spawn(Thing, { id: 'b' });
+    await a.ask('poke', {});
+    await a.ask('crash', {}).catch(() => {});
+    await a.ask('poke', {});
+    const roundTrip = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
+    const actors = Commands.actors.result.parse(roundTrip(system.actors()));
+    expect(actors.map((r) => [r.id, r.steward, r.restarts])).toEqual([
+      ['a', 'group', 1],
+      ['b', 'root', 0],
+    ]);
+    const state = Commands.state.result.parse(roundTrip(await system.inspect('a')));
+    expect([state.state, state.history.map((h) => h.reason)]).toEqual([{ pokes: 1 }, ['threw']]);
+    const tree = Commands.tree.result.parse(roundTrip(system.tree()));
+    expect(tree.children.map((c) => (c.kind === 'steward' ? `steward ${c.name}` : `actor ${c.id}`))).toEqual(['steward group', 'actor b']);
+    const stats = Commands.stats.result.parse(roundTrip(system.stats()));
+    expect(Object.keys(stats).slice(0, 2)).toEqual(['asks', 'turns']);
+    await system.shutdown();
+  });
+
+  it('has one help text per command, which the REPL lists with its synopsis', () => {
+    for (const name of COMMAND_NAMES) expect(Commands[name].help.length, name).toBeGreaterThan(10);
+    const listed = replCommands();
+    expect(listed.find((c) => c.command === '.ask <id> <message> [json]')?.help).toBe(Commands.ask.help);
+    expect(listed.at(-1)).toEqual({ command: '.exit', help: 'leave (or Ctrl-D)' });
   });
 });
 

@@ -3,12 +3,13 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { replCommands } from '@holdfast/repl';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isService, type ServiceDefinition } from './defineService.js';
 import { RuntimeError } from './errors.js';
 import { privateSocketDir, pruneServiceSockets } from './internal/debugServer.js';
 import { ExitCode, runService } from './runService.js';
-import { readSecretFile, resolveSettings, SettingsError, serviceConfigInput } from './settings.js';
+import { parseHostPort, readSecretFile, resolveSettings, SettingsError, serviceConfigInput } from './settings.js';
 
 const program = new Command();
 program
@@ -140,8 +141,10 @@ program
   .addHelpText(
     'after',
     `
-Commands inside: .actors [filter], .tree, .state <id>, .ask <id> <message> [json], .tell <id> <message> [json],
-.trace [id], .untrace, .restart <id>, .stop <id>, .stats, .events [id], .eval <code>, .help, .exit
+Commands inside:
+${replCommands()
+  .map((c) => `  ${c.command.padEnd(28)} ${c.help}`)
+  .join('\n')}
 
 Examples:
   holdfast repl
@@ -176,11 +179,11 @@ Examples:
 /** Where `holdfast repl` attaches. */
 function endpointFor(opts: { socket?: string; tcp?: string; tokenFile?: string }): { socket: string } | { host: string; port: number; token: string } {
   if (opts.tcp !== undefined) {
-    const i = opts.tcp.lastIndexOf(':');
+    const address = parseHostPort(opts.tcp);
     const token = opts.tokenFile !== undefined ? readSecretFile(opts.tokenFile, '--token-file') : process.env.HOLDFAST_DEBUG_TOKEN;
-    if (i <= 0) throw new SettingsError('--tcp needs host:port');
+    if (address === null) throw new SettingsError('--tcp needs host:port');
     if (token === undefined || token === '') throw new SettingsError('--tcp needs a token: HOLDFAST_DEBUG_TOKEN or --token-file');
-    return { host: opts.tcp.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(opts.tcp.slice(i + 1)), token };
+    return { ...address, token };
   }
   if (opts.socket !== undefined) return { socket: opts.socket };
   const dir = privateSocketDir();

@@ -5,12 +5,7 @@ import { startAdminServer } from './internal/adminServer.js';
 import { privateSocketDir, pruneServiceSockets, startDebugServer } from './internal/debugServer.js';
 import { createLogger } from './internal/logging.js';
 import { ServiceMetrics } from './internal/metrics.js';
-import { type Settings, SettingsError } from './settings.js';
-
-function hostPort(v: string): { host: string; port: number } {
-  const i = v.lastIndexOf(':');
-  return { host: v.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(v.slice(i + 1)) };
-}
+import { parseHostPort, type Settings, SettingsError } from './settings.js';
 
 /** What `p` resolved to within `ms`, or false when it took longer. */
 async function within(p: Promise<boolean>, ms: number): Promise<boolean> {
@@ -93,7 +88,10 @@ export async function runService<C>(definition: ServiceDefinition<C>, config: un
   const debug = settings.debug
     ? await startDebugServer(system, {
         socket: settings.debugSocket ?? defaultSocket(definition.name),
-        tcp: settings.debugTcp === undefined ? null : { ...hostPort(settings.debugTcp), token: settings.debugToken as string },
+        tcp:
+          settings.debugTcp === undefined
+            ? null
+            : { ...(parseHostPort(settings.debugTcp) as { host: string; port: number }), token: settings.debugToken as string },
         allowEval: settings.allowEval,
         service: definition.name,
       })

@@ -138,6 +138,13 @@ function isLoopback(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
+/** `host:port` (an IPv6 host in brackets) as its parts; null when there is no port. */
+export function parseHostPort(v: string): { host: string; port: number } | null {
+  const i = v.lastIndexOf(':');
+  if (i <= 0 || !/^\d{1,5}$/.test(v.slice(i + 1))) return null;
+  return { host: v.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(v.slice(i + 1)) };
+}
+
 /** `drainTimeout` → `DRAIN_TIMEOUT`, `kv-store` → `KV_STORE`. */
 export function upperSnake(s: string): string {
   return s

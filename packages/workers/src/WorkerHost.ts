@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type ResourceLimits } from 'node:worker_threads';
 import { type ActorHost, type ActorRef, type ActorSystem, InvalidArgument, ShuttingDown, type StopReason } from '@holdfast/core';
-import { checkKeys, keysOf } from '@holdfast/core/host';
+import { checkKeys, DEFAULTS, keysOf } from '@holdfast/core/host';
 import { Piscina } from 'piscina';
 import { z } from 'zod';
 import { WorkerError } from './errors.js';
@@ -62,6 +62,9 @@ const OptionsSchema = z
   .strict();
 
 const HOST_KEYS = keysOf(OptionsSchema);
+
+/** How long a thread that has not beaten yet may take to boot before it is taken for stuck. */
+const BOOT_TIMEOUT_MS = 30_000;
 
 /** Where the thread runtime is: its TypeScript source when this module runs from source, built JavaScript otherwise. */
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
@@ -127,7 +130,7 @@ export class WorkerHost implements ActorHost {
     const o = parsed.data;
     this.name = o.name ?? 'workers';
     this.threads = o.threads ?? availableParallelism();
-    this.#timeoutMs = o.heartbeat?.timeoutMs ?? 30_000;
+    this.#timeoutMs = o.heartbeat?.timeoutMs ?? DEFAULTS.hangTimeoutMs;
     this.#sweepMs = o.heartbeat?.sweepMs ?? Math.min(1_000, Math.max(10, this.#timeoutMs / 4));
     this.#beatMs = o.heartbeat?.beatMs ?? Math.min(100, this.#sweepMs / 2);
     this.#closeTimeoutMs = o.closeTimeoutMs ?? 2_000;
@@ -318,7 +321,7 @@ export class WorkerHost implements ActorHost {
       }
       const silent = now - t.lastChange;
       // A thread still booting (loading its modules) gets longer: it has not started beating.
-      const limit = t.booted ? this.#timeoutMs : Math.max(this.#timeoutMs, 30_000);
+      const limit = t.booted ? this.#timeoutMs : Math.max(this.#timeoutMs, BOOT_TIMEOUT_MS);
       if (silent < limit) continue;
       const cause = new WorkerError('THREAD_STUCK', `worker thread ${t.no} showed no heartbeat for ${Math.round(silent)} ms (timeout ${limit} ms)`, {
         thread: t.no,

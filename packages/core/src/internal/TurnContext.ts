@@ -113,10 +113,7 @@ export class TurnContext implements ActorContext<never, unknown>, ChainTurn {
   schedule(message: never, input: unknown, when: ScheduleWhen): () => void {
     const msg = messageIn(this.cell.table, message as string);
     if (msg === undefined) {
-      throw new InvalidMessage(
-        { actor: this.cell.id, message: String(message), issues: [{ path: [], message: `unknown message '${String(message)}'` }] },
-        `unknown message '${String(message)}' for actor '${this.cell.id}'`,
-      );
+      throw InvalidMessage.unknownMessage(this.cell.id, this.cell.def.protocol.name, message as string);
     }
     if (this.fenced) return () => {};
     return this.cell.schedule(msg, input, when, this.incarnation);

@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import vm from 'node:vm';
 import { ActorNotFound, type ActorSystem, HoldfastError, InvalidArgument, InvalidMessage, isHoldfastError, type LifecycleEvent } from '@holdfast/core';
 import {
+  COMMAND_NAMES,
   CommandArgs,
   type CommandName,
+  Commands,
   MAX_CONNECTIONS,
   MAX_LINE_BYTES,
   MAX_TRACES,
@@ -16,6 +18,7 @@ import {
   Request,
 } from '@holdfast/repl/protocol';
 import { RuntimeError } from '../errors.js';
+import { jsonLine as stringify } from './jsonLine.js';
 import { LineReader } from './LineReader.js';
 
 /** How the debug endpoint listens. */
@@ -233,23 +236,7 @@ function removeStaleSocket(path: string): void {
   }
 }
 
-const HELP: Record<CommandName, string> = {
-  hello: '{ version, token? }: say who you are (required first over TCP)',
-  help: 'this list',
-  actors: '{ filter? }: every live actor (id, type, steward, host, status, mailbox, turns, restarts, lastTurnAt, …)',
-  tree: 'the supervision tree',
-  state: '{ id }: one actor with its state (its inspect() view) and restart history',
-  describe: "{ id }: the actor's protocol: its message names",
-  ask: '{ id, message, input, timeoutMs? }: ask and wait for the reply (the input is checked first)',
-  tell: '{ id, message, input }: tell (the input is checked first; nothing is sent when it is invalid)',
-  restart: '{ id }: restart an actor (not counted against its limit)',
-  stop: '{ id }: stop an actor for good',
-  stats: "the system's counters",
-  events: '{ id?, limit? }: recent lifecycle events (newest last)',
-  trace: '{ id? }: stream messages in and replies out, lifecycle events and dead letters (of one actor, or all)',
-  untrace: '{ trace }: end a trace',
-  eval: '{ code }: evaluate JavaScript with `system` in scope (only when the service runs with --allow-eval)',
-};
+const HELP: Record<CommandName, string> = Object.fromEntries(COMMAND_NAMES.map((c) => [c, Commands[c].help])) as Record<CommandName, string>;
 
 /** Unsent output past which a connection stops being read and its trace lines are dropped. */
 const HIGH_WATER_BYTES = 1024 * 1024;
@@ -345,7 +332,14 @@ class Session {
     }
     try {
       const result = await this.#run(cmd, args.data as Record<string, unknown>);
-      this.send(stringify({ id, ok: true, result }));
+      // What goes out is what the protocol says (clients check it too): JSON first, as the client gets it.
+      const line = stringify({ id, ok: true, result });
+      const checked = Commands[cmd].result.safeParse((JSON.parse(line) as { result: unknown }).result);
+      if (!checked.success) {
+        this.sendError(id, 'INTERNAL', `the answer to '${cmd}' does not match the debug protocol`, { issues: checked.error.issues });
+        return true;
+      }
+      this.send(line);
       return true;
     } catch (e) {
       if (e instanceof ProtocolFailure) {
@@ -400,18 +394,8 @@ class Session {
         return ref.ask(args.message as never, args.input as never, timeoutMs === undefined ? undefined : { timeoutMs });
       }
       case 'tell': {
-        const ref = this.#ref(args.id as string);
-        const message = args.message as string;
-        const spec = Object.hasOwn(ref.protocol.messages, message) ? ref.protocol.messages[message] : undefined;
-        if (spec === undefined) {
-          throw new InvalidMessage(
-            { actor: ref.id, message, issues: [{ path: [], message: `unknown message '${message}'` }] },
-            `actor '${ref.id}' has no message '${message}'`,
-          );
-        }
-        const r = spec.input.safeParse(args.input);
-        if (!r.success) throw new InvalidMessage({ actor: ref.id, message, issues: r.error.issues });
-        ref.tell(message as never, args.input as never);
+        // send, not tell: it rejects (INVALID_MESSAGE, MAILBOX_FULL, …) where a tell would make a dead letter.
+        await this.#ref(args.id as string).send(args.message as never, args.input as never);
         return null;
       }
       case 'restart':
@@ -492,18 +476,4 @@ function serialise(e: unknown): { code: string; message: string; details?: unkno
     return { code: j.code, message: j.message, ...(j.details === undefined ? {} : { details: j.details }) };
   }
   return { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
-}
-
-/** JSON with errors as plain objects and no cycles or bigints to trip over. */
-function stringify(value: unknown): string {
-  const seen = new WeakSet<object>();
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (typeof v === 'bigint') return v.toString();
-    if (v instanceof Error) return isHoldfastError(v) ? v.toJSON() : { name: v.name, message: v.message };
-    if (typeof v === 'object' && v !== null) {
-      if (seen.has(v)) return '[cycle]';
-      seen.add(v);
-    }
-    return v;
-  });
 }

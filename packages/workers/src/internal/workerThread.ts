@@ -11,6 +11,7 @@ import {
   type SystemOptions,
 } from '@holdfast/core';
 import {
+  DEFAULTS,
   delegatedSteward,
   endActorAtBoundary,
   hostAsk,
@@ -80,7 +81,7 @@ export async function runThread(init: ThreadInit): Promise<void> {
     // Inputs were checked on the main thread before they were queued; replies are checked here,
     // at the thread boundary, so that a bad one crashes the turn that made it.
     validate: { input: false, reply: true },
-    heartbeat: { timeoutMs: 30_000, sweepMs: 100 },
+    heartbeat: { timeoutMs: DEFAULTS.hangTimeoutMs, sweepMs: 100 },
   };
   const system = createSystem(options);
   system.events.subscribe((e) => {
@@ -105,7 +106,7 @@ export async function runThread(init: ThreadInit): Promise<void> {
       queueMicrotask(() => link.post({ op: 'down', a: h.a, kind: reason === 'normal' ? 'exit' : 'crash', reason, e }));
     },
   };
-  const steward = delegatedSteward(system, 'thread', { heartbeat: { timeoutMs: 30_000, sweepMs: 100 } }, delegate);
+  const steward = delegatedSteward(system, 'thread', { heartbeat: { timeoutMs: DEFAULTS.hangTimeoutMs, sweepMs: 100 } }, delegate);
 
   let closed!: () => void;
   const done = new Promise<void>((resolve) => {
