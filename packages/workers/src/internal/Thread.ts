@@ -2,6 +2,7 @@ import type { MessagePort, Transferable } from 'node:worker_threads';
 import { type DeferredReply, InvalidMessage, WorkerLost } from '@holdfast/core';
 import { crashActor, deliverReply, exitActor } from '@holdfast/core/host';
 import { WorkerError } from '../errors.js';
+import { Batch } from './Batch.js';
 import type { Link } from './Link.js';
 import {
   ASK,
@@ -13,8 +14,10 @@ import {
   fromWire,
   REPLY,
   type Report,
+  SIZE,
   TELL,
   type ToWorkerBatch,
+  toWorkerSize,
   UNCOPYABLE,
   type WireError,
 } from './wire.js';
@@ -31,9 +34,6 @@ interface Ack {
   readonly resolve: () => void;
   readonly reject: (e: Error) => void;
 }
-
-/** Slots of each flat message to a thread, opcode included. */
-const ARITY: Record<number, number> = { [ASK]: 7, [TELL]: 4, [CANCEL]: 3 };
 
 /**
  * The main thread's side of one worker thread: its port, the actors placed on it, the asks in
@@ -57,10 +57,8 @@ export class Thread {
   readonly #pending = new Map<number, Pending>();
   #nextSeq = 0;
   readonly #acks = new Map<string, Ack>();
-  #out: ToWorkerBatch = [];
-  #transfer: Transferable[] | null = null;
-  #queued = false;
-  readonly #flush = () => this.flush();
+  /** What goes to the thread, batched per tick. */
+  readonly #out: Batch;
   /** Its heartbeat: a counter in shared memory that the thread bumps every `beatMs`. */
   readonly beats = new Int32Array(new SharedArrayBuffer(4));
   readonly #beatMs: number;
@@ -70,6 +68,7 @@ export class Thread {
     this.port = port;
     this.#beatMs = beatMs;
     this.lastChange = performance.now();
+    this.#out = new Batch(port, toWorkerSize, (one, e) => this.#undeliverable(one, e));
     port.on('message', (batch: FromWorkerBatch) => this.#receive(batch));
     // The port must not keep the process alive by itself: pending asks do (their deadlines).
     port.unref();
@@ -94,42 +93,33 @@ export class Thread {
     return ++this.#nextA;
   }
 
-  #queue(): void {
-    if (!this.#queued) {
-      this.#queued = true;
-      queueMicrotask(this.#flush);
-    }
-  }
-
-  #addTransfer(transfer: readonly Transferable[] | undefined): void {
-    if (transfer !== undefined && transfer.length > 0) (this.#transfer ??= []).push(...transfer);
-  }
-
   /** Send a rare message. */
   control(op: Control): void {
-    this.#out.push(op);
-    this.#queue();
+    this.#out.items.push(op);
+    this.#out.queue();
   }
 
   tell(a: number, m: string, i: unknown, transfer: readonly Transferable[] | undefined): void {
-    this.#out.push(TELL, a, m, i);
-    this.#addTransfer(transfer);
-    this.#queue();
+    const out = this.#out;
+    out.items.push(TELL, a, m, i);
+    out.transfer(transfer);
+    out.queue();
   }
 
   /** Forward an ask (`t`: the thread's timeout; `c`: the caller may cancel); the reply comes back through {@link #receive}. */
   ask(link: Link, m: string, i: unknown, t: number, c: 0 | 1, reply: DeferredReply<unknown>, transfer: readonly Transferable[] | undefined): number {
     const s = ++this.#nextSeq;
     this.#pending.set(s, { link, m, reply });
-    this.#out.push(ASK, link.a, s, m, i, t, c);
-    this.#addTransfer(transfer);
-    this.#queue();
+    const out = this.#out;
+    out.items.push(ASK, link.a, s, m, i, t, c);
+    out.transfer(transfer);
+    out.queue();
     return s;
   }
 
   cancel(a: number, s: number): void {
-    this.#out.push(CANCEL, a, s);
-    this.#queue();
+    this.#out.items.push(CANCEL, a, s);
+    this.#out.queue();
   }
 
   /** Send `op` and wait for the thread's acknowledgement `ackOp` (rejects if the thread is lost). */
@@ -168,43 +158,13 @@ export class Thread {
     timer.unref();
   }
 
+  /** Post what is batched for the thread now. */
   flush(): void {
-    this.#queued = false;
-    if (this.#out.length === 0 || !this.alive) return;
-    const batch = this.#out;
-    const transfer = this.#transfer;
-    this.#out = [];
-    this.#transfer = null;
-    try {
-      if (transfer === null) this.port.postMessage(batch);
-      else this.port.postMessage(batch, transfer);
-    } catch {
-      this.#sendOneByOne(batch, transfer);
-    }
+    if (this.alive) this.#out.flush();
   }
 
-  /**
-   * Something in a batch cannot be copied to a thread (a function or a class instance in an
-   * input): send the rest one by one, and tell whoever waits on what cannot go. Nothing else is lost.
-   */
-  #sendOneByOne(batch: ToWorkerBatch, transfer: Transferable[] | null): void {
-    for (let k = 0; k < batch.length; ) {
-      const head = batch[k];
-      const n = typeof head === 'number' ? (ARITY[head] as number) : 1;
-      const one = batch.slice(k, k + n);
-      k += n;
-      try {
-        this.port.postMessage(
-          one,
-          transfer?.filter((t) => reaches(one, t)),
-        );
-      } catch (e) {
-        this.#undeliverable(one, e as Error);
-      }
-    }
-  }
-
-  #undeliverable(one: ToWorkerBatch, e: Error): void {
+  /** A message that cannot be copied to the thread: whoever waits on it is told why. */
+  #undeliverable(one: unknown[], e: Error): void {
     const issue = { code: 'custom', path: [], message: `cannot be copied to a worker thread (${e.message})` };
     const head = one[0];
     if (head === ASK) {
@@ -241,7 +201,7 @@ export class Thread {
           deliverReply(p.reply, batch[k + 2]);
           p.link.onRoom();
         }
-        k += 3;
+        k += SIZE.REPLY;
       } else if (head === FAIL) {
         const p = pending.get(batch[k + 1] as number);
         if (p !== undefined) {
@@ -258,7 +218,7 @@ export class Thread {
           }
           p.link.onRoom();
         }
-        k += 4;
+        k += SIZE.FAIL;
       } else {
         this.#report(head as Report);
         k += 1;
@@ -306,8 +266,7 @@ export class Thread {
   lose(cause: Error): void {
     if (!this.alive) return;
     this.alive = false;
-    this.#out = [];
-    this.#transfer = null;
+    this.#out.drop();
     for (const p of this.#pending.values()) {
       p.link.inFlight--;
       if (!p.reply.settled) p.reply.fail(new WorkerLost(p.link.id, this.no, cause));
@@ -320,18 +279,4 @@ export class Thread {
     for (const link of links) link.lost(this.no, cause);
     this.port.close();
   }
-}
-
-/** Whether a transferable belongs to this one message (checked only on the slow path). */
-function reaches(one: ToWorkerBatch, t: Transferable): boolean {
-  const seen = new Set<unknown>();
-  const walk = (v: unknown): boolean => {
-    if (v === t) return true;
-    if (v === null || typeof v !== 'object' || seen.has(v)) return false;
-    seen.add(v);
-    if (ArrayBuffer.isView(v)) return v.buffer === t;
-    for (const x of Object.values(v)) if (walk(x)) return true;
-    return false;
-  };
-  return one.some(walk);
 }

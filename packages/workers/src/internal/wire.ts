@@ -23,6 +23,19 @@ export const CANCEL = 3;
 /** Worker → main: `REPLY s v` · `FAIL s e flag` (0, {@link CRASHED} or {@link UNCOPYABLE}), or a {@link Report} object. */
 export const REPLY = 1;
 export const FAIL = 2;
+
+/** How many slots each flat message takes in a batch, its opcode included (a rare message is one object: 1). */
+export const SIZE = {
+  ASK: 7,
+  TELL: 4,
+  CANCEL: 3,
+  REPLY: 3,
+  FAIL: 4,
+} as const;
+/** Slots of the message at the head of a batch from the main thread. */
+export const toWorkerSize = (head: unknown): number => (head === ASK ? SIZE.ASK : head === TELL ? SIZE.TELL : head === CANCEL ? SIZE.CANCEL : 1);
+/** Slots of the message at the head of a batch from a worker thread. */
+export const fromWorkerSize = (head: unknown): number => (head === REPLY ? SIZE.REPLY : head === FAIL ? SIZE.FAIL : 1);
 /** The flag of a `FAIL`: the ask failed because its actor crashed in that turn (the main thread's steward decides what the caller is told). */
 export const CRASHED = 1;
 /** The flag of a `FAIL`: the reply could not be copied to the main thread (`e` says why). */

@@ -24,6 +24,7 @@ import {
   terminateActor,
 } from '@holdfast/core/host';
 import { WorkerError } from '../errors.js';
+import { Batch } from './Batch.js';
 import { ensureTypeScript } from './typescript.js';
 import {
   ASK,
@@ -32,9 +33,11 @@ import {
   CRASHED,
   FAIL,
   type FromWorkerBatch,
+  fromWorkerSize,
   type LogLevel,
   REPLY,
   type Report,
+  SIZE,
   TELL,
   type ThreadInit,
   type ToWorkerBatch,
@@ -226,14 +229,14 @@ export async function runThread(init: ThreadInit): Promise<void> {
         const s = batch[k + 2] as number;
         if (h?.ref) ask(h, s, batch[k + 3] as string, batch[k + 4], batch[k + 5] as number, batch[k + 6] === 1);
         else link.fail(s, toWire(new WorkerError('NOT_ON_THREAD', `actor #${String(batch[k + 1])} is not on this thread`, {})), false);
-        k += 7;
+        k += SIZE.ASK;
       } else if (head === TELL) {
         byA.get(batch[k + 1] as number)?.ref?.tell(batch[k + 2] as never, batch[k + 3] as never);
-        k += 4;
+        k += SIZE.TELL;
       } else if (head === CANCEL) {
         const held = byA.get(batch[k + 1] as number);
         held?.cancels.get(batch[k + 2] as number)?.abort(new Cancelled(held.ref?.id ?? '', '', 'cancelled by the caller'));
-        k += 3;
+        k += SIZE.CANCEL;
       } else {
         control(head as Control);
         k += 1;
@@ -259,71 +262,42 @@ function settingsFor(id: string, args: unknown, s: WorkerActorSettings): Record<
   };
 }
 
-/** Batches what this thread posts to the main thread: one post per burst. */
+/** What this thread posts to the main thread: replies, failures and reports, batched per burst. */
 class Outbox {
-  #out: FromWorkerBatch = [];
-  #queued = false;
-  readonly #port: MessagePort;
-  readonly #flush = () => this.flush();
+  readonly #out: Batch;
 
   constructor(port: MessagePort) {
-    this.#port = port;
-  }
-
-  #queue(): void {
-    if (!this.#queued) {
-      this.#queued = true;
-      queueMicrotask(this.#flush);
-    }
+    this.#out = new Batch(port, fromWorkerSize, (one, e) => {
+      // Say what could not cross instead: the caller, the dead letter and the log line still arrive.
+      const head = one[0];
+      if (head === REPLY) {
+        this.#out.items.push(FAIL, one[1], { name: 'DataCloneError', message: e.message }, UNCOPYABLE);
+      } else if (typeof head === 'object' && head !== null) {
+        const m = head as Report;
+        if (m.op === 'dead') this.#out.items.push({ ...m, input: `[not copyable: ${e.message}]` });
+        else if (m.op === 'log') this.#out.items.push({ ...m, obj: { note: `log fields not copyable: ${e.message}` } });
+      }
+      this.#out.queue();
+    });
   }
 
   reply(s: number, v: unknown): void {
-    this.#out.push(REPLY, s, v);
-    this.#queue();
+    this.#out.items.push(REPLY, s, v);
+    this.#out.queue();
   }
 
   fail(s: number, e: unknown, crash: boolean): void {
-    this.#out.push(FAIL, s, e, crash ? CRASHED : 0);
-    this.#queue();
+    this.#out.items.push(FAIL, s, e, crash ? CRASHED : 0);
+    this.#out.queue();
   }
 
   post(m: Report): void {
-    this.#out.push(m);
-    this.#queue();
+    this.#out.items.push(m);
+    this.#out.queue();
   }
 
   flush(): void {
-    this.#queued = false;
-    if (this.#out.length === 0) return;
-    const batch = this.#out;
-    this.#out = [];
-    try {
-      this.#port.postMessage(batch);
-    } catch {
-      this.#oneByOne(batch);
-    }
-  }
-
-  /** Something in the batch cannot be copied to the main thread: send the rest one by one, and say what could not cross. */
-  #oneByOne(batch: FromWorkerBatch): void {
-    for (let k = 0; k < batch.length; ) {
-      const head = batch[k];
-      const n = head === REPLY ? 3 : head === FAIL ? 4 : 1;
-      const one = batch.slice(k, k + n);
-      k += n;
-      try {
-        this.#port.postMessage(one);
-      } catch (e) {
-        const why = e instanceof Error ? e.message : String(e);
-        if (head === REPLY) {
-          this.#port.postMessage([FAIL, one[1], { name: 'DataCloneError', message: why }, UNCOPYABLE]);
-        } else if (typeof head === 'object' && head !== null) {
-          const m = head as Report;
-          if (m.op === 'dead') this.#port.postMessage([{ ...m, input: `[not copyable: ${why}]` }]);
-          else if (m.op === 'log') this.#port.postMessage([{ ...m, obj: { note: `log fields not copyable: ${why}` } }]);
-        }
-      }
-    }
+    this.#out.flush();
   }
 }
 
