@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type ResourceLimits } from 'node:worker_threads';
 import { type ActorHost, type ActorRef, type ActorSystem, InvalidArgument, ShuttingDown, type StopReason } from '@holdfast/core';
-import { checkKeys, DEFAULTS, keysOf } from '@holdfast/core/host';
+import { checkKeys, DEFAULTS, HOST_SEAM_VERSION, hostSeam, keysOf } from '@holdfast/core/host';
 import { Piscina } from 'piscina';
 import { z } from 'zod';
 import { WorkerError } from './errors.js';
@@ -229,6 +229,13 @@ export class WorkerHost implements ActorHost {
   linkFor(ref: ActorRef, system: ActorSystem, type: LinkType, log: import('@holdfast/core').Logger): Link {
     let links = this.#links.get(system);
     if (links === undefined) {
+      // A system made by another copy of @holdfast/core than this package was built against.
+      const version = hostSeam(system).version;
+      if (version !== HOST_SEAM_VERSION) {
+        throw new InvalidArgument(
+          `worker host '${this.name}': the system's @holdfast/core offers host seam ${String(version)}, this package needs ${HOST_SEAM_VERSION}`,
+        );
+      }
       const map = new Map<string, Link>();
       links = map;
       this.#links.set(system, map);

@@ -1,7 +1,7 @@
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type ActorDefinition, type ActorOptions, type AnyProtocol, defineActor, type Handlers, InvalidArgument, type LifecycleContext } from '@holdfast/core';
-import { checkKeys, hostOf } from '@holdfast/core/host';
+import { checkKeys, hostSeam } from '@holdfast/core/host';
 import type { Link } from './internal/Link.js';
 import { WorkerHost } from './WorkerHost.js';
 
@@ -69,7 +69,7 @@ export function workerActor<P extends AnyProtocol, A = unknown>(
     // Plain functions that return promises, not async functions: an async hook would make the
     // core carry the call chain through AsyncLocalStorage, which slows every promise in the process.
     onStart(state: StandInState, ctx: LifecycleContext<P>): Promise<void> {
-      const host = hostOf(ctx.self);
+      const host = hostSeam(ctx.system).hostOf(ctx.self);
       if (!(host instanceof WorkerHost)) return Promise.reject(new InvalidArgument(`actor '${ctx.self.id}': its host must be made with createWorkerHost()`));
       const link = host.linkFor(ctx.self, ctx.system, type, ctx.log);
       state.link = link;

@@ -1,4 +1,4 @@
-import { type ActorSystem, createSystem, type LifecycleEvent } from '@holdfast/core';
+import { type ActorSystem, createSystem, type DeadLetter, type LifecycleEvent } from '@holdfast/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inThread, onWorkers, outcome, type Placement, type Probe, type ProbeOptions, sleep, until } from './helpers.js';
 
@@ -46,6 +46,7 @@ describe.each([inThread, onWorkers])('semantics ($name)', (placement: Placement)
   it('times out an ask at its deadline, aborts the handler’s signal and counts the late reply once', async () => {
     const p = spawn();
     const before = eventsOf(p.id, 'late-reply').length;
+    const counted = system.stats().lateReplies;
     const r = await outcome(p.ask('waitForAbort', {}, { timeoutMs: 100 }));
     expect(r).toMatchObject({ code: 'ASK_TIMEOUT', details: { actor: p.id, message: 'waitForAbort', timeoutMs: 100 } });
     await until(async () => (await p.ask('aborted', {})) === 1, 'the handler to see its signal abort');
@@ -53,7 +54,30 @@ describe.each([inThread, onWorkers])('semantics ($name)', (placement: Placement)
     await until(() => eventsOf(p.id, 'late-reply').length === before + 1, 'the late reply');
     await sleep(50);
     expect(eventsOf(p.id, 'late-reply').length).toBe(before + 1);
+    // Counted by the system wherever the actor runs: stats() and so /metrics see it.
+    expect(system.stats().lateReplies).toBe(counted + 1);
     expect(await p.ask('get', {})).toBe(0);
+  });
+
+  it('counts dead letters made where the actor runs in the system’s stats, stamped on its clock', async () => {
+    const p = spawn({ mailbox: { capacity: 4 } });
+    const letters: DeadLetter[] = [];
+    const off = system.deadLetters.subscribe((d) => {
+      if (d.actor === p.id) letters.push(d);
+    });
+    const counted = system.stats().deadLetters;
+    const from = performance.now();
+    expect(await p.ask('flood', { n: 10 })).toBe(10);
+    const kept = (await p.ask('trail', {})).length;
+    await until(() => letters.length === 10 - kept, 'the dead letters');
+    off();
+    // Every tell is either in the trail or a dead letter, and each dead letter is counted once.
+    expect(kept).toBeGreaterThan(0);
+    expect(letters.map((d) => d.reason)).toEqual(Array(10 - kept).fill('mailbox-full'));
+    expect(letters.map((d) => d.message)).toEqual(Array(10 - kept).fill('log'));
+    expect(system.stats().deadLetters).toBe(counted + 10 - kept);
+    for (const d of letters) expect(d.at).toBeGreaterThanOrEqual(from - 1);
+    for (const d of letters) expect(d.at).toBeLessThanOrEqual(performance.now() + 1);
   });
 
   it('cancels through the caller’s AbortSignal, and refuses an already aborted one without queueing', async () => {

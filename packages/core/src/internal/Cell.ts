@@ -957,7 +957,9 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
       decision,
       at: this.core.clock.now(),
     });
-    this.log.error({ err: error, message: env?.msg.name ?? null, reason, decision }, 'actor crashed');
+    // The steward that decides logs the crash: one whose decisions are made elsewhere (a host's
+    // side of an actor) leaves it to the stand-in's, which logs it with the real decision.
+    if (parent?.delegate == null) this.log.error({ err: error, message: env?.msg.name ?? null, reason, decision }, 'actor crashed');
     if (this.status >= Status.Stopping) return;
     this.#down(crash);
     if (parent !== null) parent.act(this, decision, reason, crash);
@@ -974,7 +976,7 @@ export class Cell implements Runnable, EnvelopeHost, RunningCell, Supervised {
     if (this.status !== Status.Running) return;
     const parent = this.parent;
     const decision: RestartDecision = parent === null ? 'stop' : parent.decide(this, 'normal');
-    this.log.info({ decision }, 'actor exited');
+    if (parent?.delegate == null) this.log.info({ decision }, 'actor exited');
     this.#down(new ActorStopped(this.id, 'normal'));
     if (parent !== null) parent.act(this, decision, 'normal', null);
     else void this.#stop('normal', null);

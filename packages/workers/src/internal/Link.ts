@@ -1,6 +1,6 @@
 import type { Transferable } from 'node:worker_threads';
 import { type ActorRef, type ActorSystem, type AnyProtocol, type DeferredReply, InvalidReply, type Logger, type StopReason, WorkerLost } from '@holdfast/core';
-import { callerMayCancel, crashActor, forwardCurrent, heartbeatOf, hostedSettings, remainingMs } from '@holdfast/core/host';
+import { type HostSeam, hostSeam } from '@holdfast/core/host';
 import type { Thread } from './Thread.js';
 import { fromWire, type Report, type WireError } from './wire.js';
 
@@ -48,6 +48,8 @@ export class Link {
   readonly host: LinkHost;
   readonly type: LinkType;
   readonly system: ActorSystem;
+  /** Core's door for hosts: forwarding, delivering, crashes and what the thread reports. */
+  readonly seam: HostSeam;
   log: Logger;
   thread: Thread | null = null;
   /** Its number on `thread`. */
@@ -72,8 +74,9 @@ export class Link {
     this.host = host;
     this.type = type;
     this.system = system;
+    this.seam = hostSeam(system);
     this.log = log;
-    this.capacity = hostedSettings(ref).capacity;
+    this.capacity = this.seam.settings(ref).capacity;
   }
 
   get typeName(): string {
@@ -106,7 +109,7 @@ export class Link {
     this.a = a;
     this.#workerDown = false;
     t.links.set(a, this);
-    const s = hostedSettings(this.ref);
+    const s = this.seam.settings(this.ref);
     try {
       await t.request(
         {
@@ -158,7 +161,7 @@ export class Link {
     if (held !== null && !held.reply.settled) held.reply.fail(new WorkerLost(this.id, threadNo, cause));
     this.#workerDown = false;
     this.log.error({ err: cause, thread: threadNo }, 'worker thread lost');
-    crashActor(this.ref, new WorkerLost(this.id, threadNo, cause), 'worker-lost', null);
+    this.seam.crash(this.ref, new WorkerLost(this.id, threadNo, cause), 'worker-lost', null);
   }
 
   // ---------------------------------------------------------------- messages (from the stand-in's handlers)
@@ -168,7 +171,7 @@ export class Link {
    * (the turn waits) when the thread has `capacity` asks in flight.
    */
   forward(m: string, i: unknown): Promise<void> | undefined {
-    const { reply, transfer } = forwardCurrent();
+    const { reply, transfer } = this.seam.forward();
     const t = this.thread;
     if (t === null || !t.alive || this.inFlight >= this.capacity || this.parked > 0) {
       this.#parked.push({ m, i, reply, transfer });
@@ -187,9 +190,9 @@ export class Link {
     }
     // It timed out or was cancelled while held here: it never runs.
     if (reply.settled) return;
-    const c = callerMayCancel(reply);
+    const c = this.seam.callerMayCancel(reply);
     this.inFlight++;
-    const s = t.ask(this, m, i, threadDeadline(remainingMs(reply)), c ? 1 : 0, reply, transfer);
+    const s = t.ask(this, m, i, threadDeadline(this.seam.remainingMs(reply)), c ? 1 : 0, reply, transfer);
     if (c) {
       reply.signal.addEventListener(
         'abort',
@@ -203,7 +206,7 @@ export class Link {
 
   /** An answer came back: there may be room for held messages. */
   onRoom(): void {
-    if (this.#waiting) heartbeatOf(this.ref);
+    if (this.#waiting) this.seam.heartbeat(this.ref);
     if (this.parked > 0) this.#flushParked();
   }
 
@@ -235,7 +238,7 @@ export class Link {
   /** A tell whose input cannot be copied to a thread: a dead letter, as for any undeliverable tell. */
   undeliverableTell(message: string, input: unknown, error: Error): void {
     this.log.warn({ message, err: error }, 'tell not delivered');
-    this.system.deadLetters.emit({ actor: this.id, message, input, reason: 'dropped', wasAsk: false, at: Date.now() });
+    this.seam.deadLetter(this.ref, { message, input, reason: 'dropped', wasAsk: false });
   }
 
   /**
@@ -248,29 +251,24 @@ export class Link {
       message,
       issues: [{ code: 'custom', path: [], message: `cannot be copied to the main thread (${why.message})` }],
     });
-    const incarnation = hostedSettings(this.ref).incarnation;
-    this.system.events.emit({ type: 'error', actor: this.id, actorType: this.typeName, incarnation, where: `reply to '${message}'`, error, at: Date.now() });
+    this.seam.error(this.ref, `reply to '${message}'`, error);
     this.log.error({ err: error, message }, `reply to '${message}' failed`);
     return error;
   }
 
   fromThread(m: Extract<Report, { op: 'hung' | 'error' | 'late' | 'dead' | 'log' }>): void {
-    const base = { actor: this.id, actorType: this.typeName, at: Date.now() };
-    const incarnation = hostedSettings(this.ref).incarnation;
     switch (m.op) {
       case 'hung':
-        this.system.events.emit({ ...base, type: 'hung', incarnation, message: m.message, silentMs: m.silentMs, timeoutMs: m.timeoutMs });
+        this.seam.hung(this.ref, m.message, m.silentMs, m.timeoutMs);
         break;
-      case 'error': {
-        const error = fromWire(m.e);
-        this.system.events.emit({ ...base, type: 'error', incarnation, where: m.where, error });
+      case 'error':
+        this.seam.error(this.ref, m.where, fromWire(m.e));
         break;
-      }
       case 'late':
-        this.system.events.emit({ ...base, type: 'late-reply', message: m.message });
+        this.seam.lateReply(this.ref, m.message);
         break;
       case 'dead':
-        this.system.deadLetters.emit({ actor: this.id, message: m.message, input: m.input, reason: m.reason as never, wasAsk: m.wasAsk, at: Date.now() });
+        this.seam.deadLetter(this.ref, { message: m.message, input: m.input, reason: m.reason as never, wasAsk: m.wasAsk });
         break;
       case 'log': {
         // The main thread's logger names the actor already.

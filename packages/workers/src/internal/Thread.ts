@@ -1,6 +1,5 @@
 import type { MessagePort, Transferable } from 'node:worker_threads';
 import { type DeferredReply, InvalidMessage, WorkerLost } from '@holdfast/core';
-import { crashActor, deliverReply, exitActor } from '@holdfast/core/host';
 import { WorkerError } from '../errors.js';
 import { Batch } from './Batch.js';
 import type { Link } from './Link.js';
@@ -198,7 +197,7 @@ export class Thread {
           pending.delete(batch[k + 1] as number);
           p.link.inFlight--;
           // Checked against its schema on the worker thread.
-          deliverReply(p.reply, batch[k + 2]);
+          p.link.seam.deliver(p.reply, batch[k + 2]);
           p.link.onRoom();
         }
         k += SIZE.REPLY;
@@ -234,12 +233,12 @@ export class Thread {
         const held = link.heldCrash;
         link.heldCrash = null;
         if (m.kind === 'exit') {
-          exitActor(link.ref);
+          link.seam.exit(link.ref);
           return;
         }
         const error = m.e === null ? new WorkerError('THREAD_ENDED', 'the actor failed on its worker thread', {}) : fromWire(m.e);
         const reason = m.reason === 'hung' || m.reason === 'invalid-reply' || m.reason === 'start-failed' ? m.reason : 'threw';
-        if (!crashActor(link.ref, error, reason, held?.reply ?? null) && held !== null && !held.reply.settled) held.reply.fail(held.error);
+        if (!link.seam.crash(link.ref, error, reason, held?.reply ?? null) && held !== null && !held.reply.settled) held.reply.fail(held.error);
         return;
       }
       case 'spawned':

@@ -10,19 +10,7 @@ import {
   type StopReason,
   type SystemOptions,
 } from '@holdfast/core';
-import {
-  DEFAULTS,
-  delegatedSteward,
-  endActorAtBoundary,
-  hostAsk,
-  PROGRESS_HOOK,
-  reincarnateActor,
-  runReady,
-  START_INCARNATION,
-  type StewardDelegate,
-  stopActorFor,
-  terminateActor,
-} from '@holdfast/core/host';
+import { DEFAULTS, hostSeam, PROGRESS_HOOK, START_INCARNATION, type StewardDelegate } from '@holdfast/core/host';
 import { WorkerError } from '../errors.js';
 import { Batch } from './Batch.js';
 import { ensureTypeScript } from './typescript.js';
@@ -87,6 +75,7 @@ export async function runThread(init: ThreadInit): Promise<void> {
     heartbeat: { timeoutMs: DEFAULTS.hangTimeoutMs, sweepMs: 100 },
   };
   const system = createSystem(options);
+  const seam = hostSeam(system);
   system.events.subscribe((e) => {
     const a = aOf(e.actor);
     if (a === 0) return;
@@ -109,7 +98,7 @@ export async function runThread(init: ThreadInit): Promise<void> {
       queueMicrotask(() => link.post({ op: 'down', a: h.a, kind: reason === 'normal' ? 'exit' : 'crash', reason, e }));
     },
   };
-  const steward = delegatedSteward(system, 'thread', { heartbeat: { timeoutMs: DEFAULTS.hangTimeoutMs, sweepMs: 100 } }, delegate);
+  const steward = seam.delegatedSteward('thread', { heartbeat: { timeoutMs: DEFAULTS.hangTimeoutMs, sweepMs: 100 } }, delegate);
 
   let closed!: () => void;
   const done = new Promise<void>((resolve) => {
@@ -154,13 +143,13 @@ export async function runThread(init: ThreadInit): Promise<void> {
       h.cancels.set(s, controller);
       signal = controller.signal;
     }
-    hostAsk(
+    seam.ask(
       h.ref as ActorRef,
       m,
       input,
       timeoutMs,
       signal,
-      (v) => {
+      (v: unknown) => {
         if (signal !== null) h.cancels.delete(s);
         link.reply(s, v);
       },
@@ -204,15 +193,15 @@ export async function runThread(init: ThreadInit): Promise<void> {
       case 'end':
         // A stop or restart asked for from outside lets the running turn finish, as in-thread;
         // the steward's own restarts (a sibling's crash, an escalation, shutdown) cut it off.
-        void (op.reason === 'stopped' || op.reason === 'restarting' ? endActorAtBoundary(ref, op.reason) : terminateActor(ref, op.reason, null)).finally(() =>
+        void (op.reason === 'stopped' || op.reason === 'restarting' ? seam.endAtBoundary(ref, op.reason) : seam.terminate(ref, op.reason, null)).finally(() =>
           link.post({ op: 'ended', a: op.a }),
         );
         break;
       case 'start':
-        reincarnateActor(ref);
+        seam.reincarnate(ref);
         break;
       case 'stop':
-        void stopActorFor(ref, op.reason as StopReason, null).finally(() => {
+        void seam.stopFor(ref, op.reason as StopReason, null).finally(() => {
           byA.delete(op.a);
           byId.delete(h.id);
           link.post({ op: 'stopped', a: op.a });
@@ -243,7 +232,7 @@ export async function runThread(init: ThreadInit): Promise<void> {
       }
     }
     // The turns this batch started, now; and their replies out before the event loop turns.
-    runReady(system);
+    seam.runReady();
     link.flush();
   });
   await done;
@@ -304,8 +293,6 @@ class Outbox {
 /** A logger that sends its lines to the main thread, where the actor's logger writes them. */
 function forwardingLogger(link: Outbox, aOf: (id: unknown) => number, bindings: Record<string, unknown>): Logger {
   const write = (level: LogLevel) => (obj: object, msg?: string) => {
-    // The main thread logs crashes and exits itself, with the steward's decision.
-    if (msg === 'actor crashed' || msg === 'actor exited') return;
     const fields: Record<string, unknown> = { ...bindings, ...obj };
     for (const [k, v] of Object.entries(fields)) if (v instanceof Error) fields[k] = toWire(v);
     link.post(msg === undefined ? { op: 'log', a: aOf(fields.actor), level, obj: fields } : { op: 'log', a: aOf(fields.actor), level, obj: fields, msg });

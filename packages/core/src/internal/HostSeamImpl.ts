@@ -1,0 +1,188 @@
+// The host seam (see `host.ts` for the contract): one object per system, the only place where a
+// host's calls meet the cells, envelopes and stewards inside core.
+import type { ActorHost } from '../ActorHost.js';
+import { type ActorRef, cellOf } from '../ActorRef.js';
+import { type ActorSystem, DELEGATED_STEWARD, RUN_READY } from '../createSystem.js';
+import type { DeferredReply } from '../defineActor.js';
+import { messageIn } from '../defineProtocol.js';
+import { type CrashReason, InvalidArgument, InvalidMessage, type StopReason } from '../errors.js';
+import type { DeadLetter } from '../events.js';
+import type { Forwarded, HostedActorSettings, HostSeam } from '../host.js';
+import { DEFAULTS, defaultSweepMs, type StewardOptions } from '../options.js';
+import type { Steward } from '../Steward.js';
+import type { Cell } from './Cell.js';
+import { syncState } from './callChain.js';
+import { Envelope } from './Envelope.js';
+import type { StewardDelegate } from './StewardNode.js';
+
+const seams = new WeakMap<ActorSystem, HostSeam>();
+
+/** The seam of `system`, made on first use. */
+export function seamOf(system: ActorSystem): HostSeam {
+  let seam = seams.get(system);
+  if (seam === undefined) {
+    seam = new HostSeamImpl(system);
+    seams.set(system, seam);
+  }
+  return seam;
+}
+
+class HostSeamImpl implements HostSeam {
+  readonly version = 1 as const;
+  readonly system: ActorSystem;
+
+  constructor(system: ActorSystem) {
+    this.system = system;
+  }
+
+  /** The cell behind `ref`, which must be of this system. */
+  #cell(ref: ActorRef): Cell {
+    const cell = cellOf(ref);
+    if (cell.core.facade !== this.system) throw new InvalidArgument(`host seam: ${String(ref)} belongs to another system than '${this.system.name}'`);
+    return cell;
+  }
+
+  /** The envelope behind a forwarded reply, which must be one. */
+  #envelope(reply: DeferredReply<unknown>): Envelope {
+    if (!(reply instanceof Envelope)) throw new InvalidArgument('host seam: not a reply channel that forward() gave');
+    return reply;
+  }
+
+  // ---------------------------------------------------------------- the stand-in's side
+
+  forward(): Forwarded {
+    const cell = syncState.cell as Cell | null;
+    if (cell === null || !cell.inHandler || cell.core.facade !== this.system) {
+      throw new InvalidArgument('host seam: forward() is for a handler of this system, called synchronously while it runs');
+    }
+    const env = cell.runningAsk();
+    if (env === null) return { reply: null, transfer: undefined };
+    env.kept = true;
+    if (!env.deferred) {
+      env.deferred = true;
+      if (!env.settled) cell.trackDeferred(env);
+    }
+    return { reply: env, transfer: env.extra?.transfer };
+  }
+
+  settings(ref: ActorRef): HostedActorSettings {
+    const cell = this.#cell(ref);
+    const hangTimeoutMs = cell.opts.hangTimeoutMs ?? cell.parent?.opts.hangTimeoutMs ?? DEFAULTS.hangTimeoutMs;
+    return {
+      id: cell.id,
+      args: cell.args,
+      incarnation: cell.incarnation,
+      capacity: cell.opts.capacity,
+      hangTimeoutMs,
+      sweepMs: Math.min(cell.parent?.sweepMs ?? defaultSweepMs(hangTimeoutMs), defaultSweepMs(hangTimeoutMs)),
+      stopTimeoutMs: cell.opts.stopTimeoutMs,
+    };
+  }
+
+  hostOf(ref: ActorRef): ActorHost | null {
+    return this.#cell(ref).host;
+  }
+
+  heartbeat(ref: ActorRef): void {
+    const cell = this.#cell(ref);
+    cell.beats++;
+    cell.hbAt = cell.core.clock.now();
+  }
+
+  deliver(reply: DeferredReply<unknown>, value: unknown): boolean {
+    return this.#envelope(reply).succeed(value);
+  }
+
+  remainingMs(reply: DeferredReply<unknown>): number {
+    const env = this.#envelope(reply);
+    return env.deadline - (env.host as Cell).core.clock.now();
+  }
+
+  callerMayCancel(reply: DeferredReply<unknown>): boolean {
+    return (this.#envelope(reply).extra?.signal ?? null) !== null;
+  }
+
+  crash(ref: ActorRef, error: Error, reason: CrashReason, reply: DeferredReply<unknown> | null): boolean {
+    return this.#cell(ref).crashFromOutside(reply === null ? null : this.#envelope(reply), error, reason);
+  }
+
+  exit(ref: ActorRef): void {
+    this.#cell(ref).requestExit();
+  }
+
+  // ---------------------------------------------------------------- what the host reports
+
+  deadLetter(ref: ActorRef, letter: Omit<DeadLetter, 'actor' | 'at'>): void {
+    const cell = this.#cell(ref);
+    cell.core.deadLetter({ ...letter, actor: cell.id, at: cell.core.clock.now() } as DeadLetter);
+  }
+
+  lateReply(ref: ActorRef, message: string): void {
+    const cell = this.#cell(ref);
+    cell.core.counters.lateReplies++;
+    cell.core.emit({ type: 'late-reply', actor: cell.id, actorType: cell.def.name, message, at: cell.core.clock.now() });
+  }
+
+  error(ref: ActorRef, where: string, error: Error): void {
+    const cell = this.#cell(ref);
+    cell.core.emit({ type: 'error', actor: cell.id, actorType: cell.def.name, incarnation: cell.incarnation, where, error, at: cell.core.clock.now() });
+  }
+
+  hung(ref: ActorRef, message: string, silentMs: number, timeoutMs: number): void {
+    const cell = this.#cell(ref);
+    cell.core.emit({
+      type: 'hung',
+      actor: cell.id,
+      actorType: cell.def.name,
+      incarnation: cell.incarnation,
+      message,
+      silentMs,
+      timeoutMs,
+      at: cell.core.clock.now(),
+    });
+  }
+
+  // ---------------------------------------------------------------- the host's side
+
+  ask(
+    ref: ActorRef,
+    message: string,
+    input: unknown,
+    timeoutMs: number,
+    signal: AbortSignal | null,
+    resolve: (value: unknown) => void,
+    reject: (error: unknown) => void,
+  ): void {
+    const cell = this.#cell(ref);
+    const msg = messageIn(cell.table, message);
+    if (msg === undefined) {
+      reject(InvalidMessage.unknownMessage(cell.id, cell.def.protocol.name, message));
+      return;
+    }
+    cell.hostAsk(msg, input, timeoutMs, signal, resolve, reject);
+  }
+
+  delegatedSteward(name: string, options: StewardOptions, delegate: StewardDelegate): Steward {
+    return this.system[DELEGATED_STEWARD](name, options, delegate);
+  }
+
+  runReady(): void {
+    this.system[RUN_READY]();
+  }
+
+  terminate(ref: ActorRef, reason: StopReason, cause: Error | null): Promise<void> {
+    return this.#cell(ref).terminate(reason, cause);
+  }
+
+  endAtBoundary(ref: ActorRef, reason: StopReason): Promise<void> {
+    return this.#cell(ref).endAtBoundary(reason);
+  }
+
+  reincarnate(ref: ActorRef): void {
+    this.#cell(ref).reincarnate();
+  }
+
+  stopFor(ref: ActorRef, reason: StopReason, cause: Error | null): Promise<void> {
+    return this.#cell(ref).stopFor(reason, cause);
+  }
+}
