@@ -1,6 +1,6 @@
 import { type AnyProtocol, type CompiledMessage, type InputOf, type MessageName, messageIn, type ReplyOf } from './defineProtocol.js';
 import { InvalidMessage } from './errors.js';
-import type { Cell } from './internal/Cell.js';
+import type { Cell } from './internal/cell/Cell.js';
 import type { AskOptions } from './options.js';
 
 /**

@@ -7,7 +7,7 @@ import { EventStream } from './EventStream.js';
 import { ActorExists, ActorNotFound, InvalidArgument, ShuttingDown, toError } from './errors.js';
 import type { DeadLetter, LifecycleEvent } from './events.js';
 import type { ActorSnapshot, ActorSummary, StewardSnapshot, SystemCounters, TraceEvent } from './inspection.js';
-import { Cell } from './internal/Cell.js';
+import { Cell } from './internal/cell/Cell.js';
 import { checkKeys, unknownKey } from './internal/checkKeys.js';
 import { SHUTDOWN_KEYS, SPAWN_KEYS, STEWARD_KEYS, SYSTEM_KEYS } from './internal/optionKeys.js';
 import { type ResolvedStewardOptions, type StewardDelegate, StewardNode } from './internal/StewardNode.js';

@@ -52,6 +52,8 @@ describe('the host seam', () => {
       handlers: {
         ping(_s, { n }) {
           held.push({ reply: hostSeam(system).forward().reply, n });
+          // The reply left the turn with forward(): what the handler returns is not sent.
+          return 0;
         },
         note(_s, { n }) {
           held.push({ reply: hostSeam(system).forward().reply, n });

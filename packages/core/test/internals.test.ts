@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CompiledMessage } from '../src/defineProtocol.js';
 import { type Bucket, Deadlines, type Expirable } from '../src/internal/Deadlines.js';
-import type { Envelope } from '../src/internal/Envelope.js';
 import { Mailbox } from '../src/internal/Mailbox.js';
+import type { ReplyChannel } from '../src/internal/ReplyChannel.js';
 import { RingBuffer } from '../src/internal/RingBuffer.js';
 import { toJSONSafe } from '../src/internal/toJSONSafe.js';
 import { ManualClock } from '../src/testing/index.js';
@@ -51,7 +51,7 @@ describe('RingBuffer', () => {
 
 describe('Mailbox', () => {
   const msg = (name: string) => ({ name }) as CompiledMessage;
-  const ask = (name: string) => ({ name }) as unknown as Envelope;
+  const ask = (name: string) => ({ name }) as unknown as ReplyChannel;
   const headOf = (m: Mailbox) => [m.headMsg()?.name, m.headInput(), (m.headAsk() as { name: string } | null)?.name ?? null];
 
   it('is FIFO over (message, input, ask) across growth and wrap-around', () => {

@@ -154,6 +154,70 @@ describe('owner loop', () => {
     await system.shutdown();
   });
 
+  it('gives every handler its ctx, however its parameters are written (defaults, rest, arguments)', async () => {
+    const P = defineProtocol('shapes', {
+      defaulted: { input: z.object({ a: z.number().optional() }), reply: z.string() },
+      rest: { input: z.object({}), reply: z.string() },
+      legacy: { input: z.object({}), reply: z.string() },
+      later: { input: z.object({ ms: z.number() }), reply: z.string() },
+      note: { input: z.object({ tag: z.string() }) },
+    });
+    const seen: string[] = [];
+    const A = defineActor(P, {
+      init: () => null,
+      handlers: {
+        // One declared parameter by Function.length (a default parameter ends the count).
+        defaulted: (_s, { a } = {}, ctx) => `${ctx.message}:${a ?? '-'}`,
+        rest: (...args) => `${args[2].message}:${args.length}`,
+        legacy(_s) {
+          // biome-ignore lint/complexity/noArguments: the old way of reaching an undeclared parameter
+          const ctx = arguments[2] as { message: string; incarnation: number };
+          return `${ctx.message}:${ctx.incarnation}`;
+        },
+        async later(_s, { ms }, ctx) {
+          await new Promise((r) => setTimeout(r, ms));
+          // After an await, ctx still speaks of this turn.
+          return `${ctx.message}:${ctx.signal.aborted}`;
+        },
+        note: (_s, { tag }, ctx) => {
+          seen.push(`${ctx.message}:${tag}`);
+        },
+      },
+    });
+    const system = createSystem({ name: 'shapes' });
+    const a = system.spawn(A, { id: 'a' });
+    a.tell('note', { tag: 't1' });
+    expect(
+      await Promise.all([a.ask('defaulted', { a: 3 }), a.ask('defaulted', {}), a.ask('rest', {}), a.ask('legacy', {}), a.ask('later', { ms: 5 })]),
+    ).toEqual(['defaulted:3', 'defaulted:-', 'rest:3', 'legacy:1', 'later:false']);
+    expect(seen).toEqual(['note:t1']);
+    await system.shutdown();
+  });
+
+  it('refuses ctx.defer() after its turn has ended: the reply went with the turn', async () => {
+    const P = defineProtocol('late-defer', { keep: { input: z.object({}), reply: z.number() }, deferNow: { input: z.object({}), reply: z.number() } });
+    let kept: { defer(): unknown } | null = null;
+    const A = defineActor(P, {
+      init: () => null,
+      handlers: {
+        keep: (_s, _i, ctx) => {
+          kept = ctx;
+          return 1;
+        },
+        deferNow: () => 2,
+      },
+    });
+    const { system } = createTestSystem();
+    const a = system.spawn(A, { id: 'a' });
+    expect(await a.ask('keep', {})).toBe(1);
+    expect(() => kept?.defer()).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/ctx\.defer\(\) is for the turn running now/) }),
+    );
+    // Nothing was taken from anyone: the next ask is answered as usual.
+    expect(await a.ask('deferNow', {})).toBe(2);
+    await system.shutdown();
+  });
+
   it('looks actors up by id, typed by protocol, and lists them in spawn order', async () => {
     const system = createSystem();
     const c = system.spawn(Counter, { id: 'c1' });

@@ -57,7 +57,7 @@ export function workerActor<P extends AnyProtocol, A = unknown>(
   const url = moduleUrl(module);
   const typeName = options.name ?? protocol.name;
   const type = { typeName, module: url, protocol };
-  // No `ctx` parameter: the core then makes no turn context per message.
+  // Each handler forwards the message it serves to the actor's thread (ctx is not needed).
   const handlers: Record<string, (s: StandInState, input: unknown) => Promise<void> | undefined> = {};
   for (const name of Object.keys(protocol.messages)) {
     handlers[name] = (state, input) => (state.link as Link).forward(name, input);

@@ -10,9 +10,9 @@ import type { DeadLetter } from '../events.js';
 import type { Forwarded, HostedActorSettings, HostSeam } from '../host.js';
 import { DEFAULTS, defaultSweepMs, type StewardOptions } from '../options.js';
 import type { Steward } from '../Steward.js';
-import type { Cell } from './Cell.js';
 import { syncState } from './callChain.js';
-import { Envelope } from './Envelope.js';
+import type { Cell } from './cell/Cell.js';
+import { ReplyChannel } from './ReplyChannel.js';
 import type { StewardDelegate } from './StewardNode.js';
 
 const seams = new WeakMap<ActorSystem, HostSeam>();
@@ -43,8 +43,8 @@ class HostSeamImpl implements HostSeam {
   }
 
   /** The envelope behind a forwarded reply, which must be one. */
-  #envelope(reply: DeferredReply<unknown>): Envelope {
-    if (!(reply instanceof Envelope)) throw new InvalidArgument('host seam: not a reply channel that forward() gave');
+  #envelope(reply: DeferredReply<unknown>): ReplyChannel {
+    if (!(reply instanceof ReplyChannel)) throw new InvalidArgument('host seam: not a reply channel that forward() gave');
     return reply;
   }
 

@@ -1,12 +1,12 @@
 import type { CompiledMessage } from '../defineProtocol.js';
-import type { Envelope } from './Envelope.js';
+import type { ReplyChannel } from './ReplyChannel.js';
 
 /** One queued message, as the rare paths (drop-oldest, stop) take it out. */
 export interface MailboxEntry {
   readonly msg: CompiledMessage;
   readonly input: unknown;
   /** The ask's reply channel, or null for a tell. */
-  readonly ask: Envelope | null;
+  readonly ask: ReplyChannel | null;
 }
 
 /** Slots per message: the message, its input, and its ask (or null). */
@@ -14,9 +14,9 @@ const W = 3;
 
 /**
  * An actor's queue: a flat ring of (message, input, ask-or-null) slots. A tell is three stores
- * into the ring and allocates nothing; an ask adds its {@link Envelope}, which is the reply
+ * into the ring and allocates nothing; an ask adds its {@link ReplyChannel}, which is the reply
  * channel. The owner loop reads the head's slots directly, so it never loads anything from a
- * per-message object for a tell, and what it loads for an ask is always an Envelope: the loop
+ * per-message object for a tell, and what it loads for an ask is always an ReplyChannel: the loop
  * stays monomorphic whatever mix of asks and tells an actor gets.
  */
 export class Mailbox {
@@ -31,7 +31,7 @@ export class Mailbox {
     return this.#size;
   }
 
-  push(msg: CompiledMessage, input: unknown, ask: Envelope | null): void {
+  push(msg: CompiledMessage, input: unknown, ask: ReplyChannel | null): void {
     if (this.#size * W === this.#buf.length) this.#grow();
     const buf = this.#buf;
     let i = this.#head + this.#size * W;
@@ -53,8 +53,8 @@ export class Mailbox {
   }
 
   /** The oldest message's ask, or null for a tell (the mailbox is not empty). */
-  headAsk(): Envelope | null {
-    return this.#buf[this.#head + 2] as Envelope | null;
+  headAsk(): ReplyChannel | null {
+    return this.#buf[this.#head + 2] as ReplyChannel | null;
   }
 
   /** Remove the oldest message (the mailbox is not empty). */
@@ -107,7 +107,7 @@ export class Mailbox {
 
   #entryAt(i: number): MailboxEntry {
     const buf = this.#buf;
-    return { msg: buf[i] as CompiledMessage, input: buf[i + 1], ask: buf[i + 2] as Envelope | null };
+    return { msg: buf[i] as CompiledMessage, input: buf[i + 1], ask: buf[i + 2] as ReplyChannel | null };
   }
 
   #grow(): void {

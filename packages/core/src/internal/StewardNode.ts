@@ -1,10 +1,10 @@
 import type { TimerHandle } from '../Clock.js';
 import type { RestartDecision, StopReason } from '../errors.js';
 import type { RestartCause, RestartRecord } from '../events.js';
-import type { ChildActorSnapshot, StewardSnapshot, StewardStatusName } from '../inspection.js';
+import type { StewardSnapshot, StewardStatusName } from '../inspection.js';
 import { type BackoffOptions, defaultSweepMs, type RestartType, type Strategy, type WhileDown } from '../options.js';
 import { backoffDelay } from './backoff.js';
-import type { Cell } from './Cell.js';
+import type { Cell } from './cell/Cell.js';
 import { RestartWindow } from './RestartWindow.js';
 import { CELL, ChildRecord, STEWARD, type Supervised } from './Supervised.js';
 import type { SystemCore } from './SystemCore.js';

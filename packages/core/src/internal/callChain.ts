@@ -12,7 +12,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  *   promise in the process, so it is only turned on by the first async turn (an app whose
  *   handlers are all synchronous never pays for it).
  */
-export interface ChainTurn {
+export interface Turn {
   /** The actor's id (for the DEADLOCK message). */
   readonly actorId: string;
   /** The owner of the turn: compared by identity. */
@@ -22,13 +22,13 @@ export interface ChainTurn {
   /** True once the incarnation that ran the turn is gone (a hung turn that goes on is a zombie). */
   readonly fenced: boolean;
   /** The turn that sent the ask this turn serves, or null (a tell, a timer, an outside caller). */
-  readonly parent: ChainTurn | null;
+  readonly parent: Turn | null;
 }
 
 /** An owner loop running a run of turns; while one of its handlers runs, its message is its mailbox head. */
 export interface RunningCell {
   /** The turn whose handler is running synchronously now, or null (between turns). */
-  runningLetter(): ChainTurn | null;
+  runningTurn(): Turn | null;
 }
 
 /**
@@ -39,23 +39,23 @@ export interface RunningCell {
  * that store's GC write barrier cost ~10 ns per message; and storing the cell here once per turn
  * cost ~10 % of a tell.
  */
-export const syncState: { turn: ChainTurn | null; cell: RunningCell | null } = { turn: null, cell: null };
-let als: AsyncLocalStorage<ChainTurn> | null = null;
+export const syncState: { turn: Turn | null; cell: RunningCell | null } = { turn: null, cell: null };
+let als: AsyncLocalStorage<Turn> | null = null;
 
 /** The running turn, or null when called from outside any actor. */
-export function currentTurn(): ChainTurn | null {
+export function currentTurn(): Turn | null {
   const t = syncState.turn;
   if (t !== null) return t;
   const c = syncState.cell;
   if (c !== null) {
-    const running = c.runningLetter();
+    const running = c.runningTurn();
     if (running !== null) return running;
   }
   return als === null ? null : (als.getStore() ?? null);
 }
 
 /** Run synchronously as part of `turn`; returns the turn to restore with {@link leaveSync}. */
-export function enterSync(turn: ChainTurn | null): SavedSync {
+export function enterSync(turn: Turn | null): SavedSync {
   const prev: SavedSync = { turn: syncState.turn, cell: syncState.cell };
   syncState.turn = turn;
   syncState.cell = null;
@@ -64,7 +64,7 @@ export function enterSync(turn: ChainTurn | null): SavedSync {
 
 /** What {@link enterSync} saved. */
 export interface SavedSync {
-  readonly turn: ChainTurn | null;
+  readonly turn: Turn | null;
   readonly cell: RunningCell | null;
 }
 
@@ -75,8 +75,8 @@ export function leaveSync(prev: SavedSync): void {
 }
 
 /** Run `fn` as part of `turn`, carrying the turn across its awaits. */
-export function runAsync<R>(turn: ChainTurn, fn: () => R): R {
-  als ??= new AsyncLocalStorage<ChainTurn>();
+export function runAsync<R>(turn: Turn, fn: () => R): R {
+  als ??= new AsyncLocalStorage<Turn>();
   return als.run(turn, fn);
 }
 
@@ -85,11 +85,11 @@ export function runAsync<R>(turn: ChainTurn, fn: () => R): R {
  * `target` has no active turn on the chain. An ask that closes such a loop can never be answered:
  * the target is busy with a turn that waits, directly or through others, for this very ask.
  */
-export function findCycle(turn: ChainTurn | null, target: object, targetId: string): string[] | null {
+export function findCycle(turn: Turn | null, target: object, targetId: string): string[] | null {
   for (let t = turn; t !== null; t = t.parent) {
     if (t.owner === target && !t.done) {
       const ids: string[] = [];
-      for (let u: ChainTurn | null = turn; u !== null; u = u.parent) {
+      for (let u: Turn | null = turn; u !== null; u = u.parent) {
         ids.push(u.actorId);
         if (u === t) break;
       }

@@ -1,23 +1,23 @@
 import type { Transferable } from 'node:worker_threads';
 import type { DeferredReply } from '../defineActor.js';
 import type { CompiledMessage } from '../defineProtocol.js';
-import type { ChainTurn } from './callChain.js';
+import type { Turn } from './callChain.js';
 import type { Bucket, Expirable } from './Deadlines.js';
 
 /** The cell side of an envelope: where settling reports to. */
-export interface EnvelopeHost {
+export interface ReplyChannelOwner {
   /** The addressee's id. */
   readonly id: string;
   /** Called once when an ask settles, to release its deadline and signal listener. */
-  settled(env: Envelope): void;
+  settled(env: ReplyChannel): void;
   /** The ask's deadline passed before it settled. */
-  expired(env: Envelope): void;
+  expired(env: ReplyChannel): void;
   /** A reply or failure arrived after the ask had settled. */
-  late(env: Envelope): void;
+  late(env: ReplyChannel): void;
   /** Check (in dev/test mode) and deliver a deferred reply. */
-  deliverDeferred(env: Envelope, value: unknown): boolean;
+  deliverDeferred(env: ReplyChannel, value: unknown): boolean;
   /** Deliver a deferred failure. */
-  failDeferred(env: Envelope, error: unknown): boolean;
+  failDeferred(env: ReplyChannel, error: unknown): boolean;
 }
 
 /** Rarely used parts of an ask, allocated only when needed. */
@@ -38,20 +38,20 @@ const DEFERRED = 8;
 const KEPT = 32;
 
 /**
- * A turn's link in the call chain. An ask's {@link Envelope} is one; a tell gets one only when
+ * A turn's link in the call chain. An ask's {@link ReplyChannel} is one; a tell gets one only when
  * its turn needs it (an async handler, a handler that asks someone, a crash): the mailbox holds
  * a tell as plain slots, so most tells allocate nothing.
  */
-export class Letter implements ChainTurn {
+export class TellTurn implements Turn {
   // Fields are assigned in the constructors, not by initializers: V8 runs class field
   // initializers as a separate function on every construction, and these are made per message.
   declare readonly msg: CompiledMessage;
   declare input: unknown;
-  declare readonly host: EnvelopeHost;
+  declare readonly host: ReplyChannelOwner;
   /** DONE | FENCED, packed. */
   declare flags: number;
 
-  constructor(msg: CompiledMessage, input: unknown, host: EnvelopeHost) {
+  constructor(msg: CompiledMessage, input: unknown, host: ReplyChannelOwner) {
     this.msg = msg;
     this.input = input;
     this.host = host;
@@ -76,18 +76,18 @@ export class Letter implements ChainTurn {
   get settled(): boolean {
     return false;
   }
-  /** False (an {@link Envelope}'s is true): cheaper than `instanceof`. */
+  /** False (an {@link ReplyChannel}'s is true): cheaper than `instanceof`. */
   get isAsk(): boolean {
     return false;
   }
-  // ChainTurn.
+  // Turn.
   get actorId(): string {
     return this.host.id;
   }
   get owner(): object {
     return this.host;
   }
-  get parent(): ChainTurn | null {
+  get parent(): Turn | null {
     return null;
   }
   /** Abort the turn's signal, if anyone looked at it (asks only). */
@@ -95,18 +95,18 @@ export class Letter implements ChainTurn {
 }
 
 /**
- * An ask: a call-chain link (like a {@link Letter}) that is also the one-shot reply channel —
+ * An ask: a call-chain link (like a {@link TellTurn}) that is also the one-shot reply channel —
  * `resolve`/`reject` of the caller's promise, its deadline and its cancellation. It settles
  * exactly once; whatever comes after is dropped and counted as late.
  *
- * Not a subclass of Letter: one is made per ask, and a base class whose fields are all assigned
+ * Not a subclass of TellTurn: one is made per ask, and a base class whose fields are all assigned
  * in its own constructor is one small function for the JIT to inline into the caller, where a
  * subclass is three (its constructor, the base's, and the field initializers).
  */
-export class Envelope implements ChainTurn, Expirable, DeferredReply<unknown> {
+export class ReplyChannel implements Turn, Expirable, DeferredReply<unknown> {
   declare readonly msg: CompiledMessage;
   declare input: unknown;
-  declare readonly host: EnvelopeHost;
+  declare readonly host: ReplyChannelOwner;
   /** DONE | FENCED | SETTLED | DEFERRED | KEPT, packed. */
   declare flags: number;
   /** The caller's promise functions. */
@@ -116,10 +116,10 @@ export class Envelope implements ChainTurn, Expirable, DeferredReply<unknown> {
   declare bucket: Bucket | null;
   declare slot: number;
   /** The turn that sent this ask, or null. */
-  declare readonly chain: ChainTurn | null;
+  declare readonly chain: Turn | null;
   declare extra: Extra | null;
 
-  constructor(msg: CompiledMessage, input: unknown, host: EnvelopeHost, chain: ChainTurn | null) {
+  constructor(msg: CompiledMessage, input: unknown, host: ReplyChannelOwner, chain: Turn | null) {
     this.msg = msg;
     this.input = input;
     this.host = host;
@@ -151,11 +151,11 @@ export class Envelope implements ChainTurn, Expirable, DeferredReply<unknown> {
   get settled(): boolean {
     return (this.flags & SETTLED) !== 0;
   }
-  /** Always true (a Letter's is false): a flag test, cheaper than `instanceof`. */
+  /** Always true (a TellTurn's is false): a flag test, cheaper than `instanceof`. */
   get isAsk(): boolean {
     return true;
   }
-  // ChainTurn.
+  // Turn.
   get actorId(): string {
     return this.host.id;
   }
@@ -180,7 +180,7 @@ export class Envelope implements ChainTurn, Expirable, DeferredReply<unknown> {
   set kept(v: boolean) {
     this.flags = v ? this.flags | KEPT : this.flags & ~KEPT;
   }
-  get parent(): ChainTurn | null {
+  get parent(): Turn | null {
     return this.chain;
   }
 
@@ -244,7 +244,7 @@ export class Envelope implements ChainTurn, Expirable, DeferredReply<unknown> {
  * inlines it into the Promise constructor, so the closure itself is never allocated, and the
  * resolving functions are stored into the (young) envelope, not into a long-lived variable.
  */
-export function promiseFor(env: Envelope): Promise<unknown> {
+export function promiseFor(env: ReplyChannel): Promise<unknown> {
   return new Promise<unknown>((resolve, reject) => {
     env.resolve = resolve;
     env.rejectFn = reject;
@@ -252,4 +252,4 @@ export function promiseFor(env: Envelope): Promise<unknown> {
 }
 
 /** A turn's call-chain link: an ask's envelope, or the link made for a tell's turn. */
-export type Turn = Letter | Envelope;
+export type MessageTurn = TellTurn | ReplyChannel;

@@ -1,0 +1,124 @@
+import type { ActorRef } from '../ActorRef.js';
+import type { ActorSystem } from '../createSystem.js';
+import type { ActorContext, DeferredReply, ScheduleWhen } from '../defineActor.js';
+import type { CompiledMessage } from '../defineProtocol.js';
+import { InvalidArgument } from '../errors.js';
+import type { Logger } from '../Logger.js';
+import type { Cell } from './cell/Cell.js';
+import { beat, scheduleFrom } from './cell/timers.js';
+import type { ReplyChannel } from './ReplyChannel.js';
+
+/** A signal that never aborts. */
+export const neverAborted: AbortSignal = new AbortController().signal;
+
+/** What `ctx.defer()` gives where there is no caller (a tell, a hook, a fenced turn): sending goes nowhere. */
+export const detachedReply: DeferredReply<unknown> = Object.freeze({
+  send: () => false,
+  fail: () => false,
+  settled: true,
+  signal: neverAborted,
+});
+
+/**
+ * The `ctx` every handler receives as its third argument. There is one per incarnation, made
+ * when it starts and fenced when it ends, so a turn allocates no context: its per-message parts
+ * (`message`, `signal`, `defer()`, `log`) are those of the turn running now, which is
+ * unambiguous because an actor runs one turn at a time (an async turn keeps the actor busy until
+ * it ends). Used after its turn, `defer()` throws `INVALID_ARGUMENT`; used after its incarnation
+ * ended (a fenced turn that went on), it reaches no one.
+ */
+export class HandlerContext implements ActorContext<never, unknown> {
+  readonly cell: Cell;
+  readonly incarnation: number;
+  fenced = false;
+  /** Backs `signal` for tells: aborted when the incarnation ends (made on first use). */
+  #controller: AbortController | null = null;
+  /** The logger of the last message asked for (a turn reads `ctx.log` once or several times). */
+  #logMsg: CompiledMessage | null = null;
+  #log: Logger | null = null;
+  #fenceReason: unknown = undefined;
+
+  constructor(cell: Cell) {
+    this.cell = cell;
+    this.incarnation = cell.incarnation;
+  }
+
+  /** The message of the turn running now on this incarnation, or null. */
+  #msg(): CompiledMessage | null {
+    if (this.fenced) return null;
+    const cell = this.cell;
+    if (cell.inHandler) return cell.mailbox.headMsg() ?? null;
+    return cell.current?.msg ?? null;
+  }
+
+  /** The reply channel of the ask whose turn runs now on this incarnation, or null (a tell, or no turn). */
+  #ask(): ReplyChannel | null {
+    if (this.fenced) return null;
+    const cell = this.cell;
+    if (cell.inHandler) return cell.mailbox.headAsk();
+    const current = cell.current;
+    return current?.isAsk ? (current as ReplyChannel) : null;
+  }
+
+  get self(): ActorRef<never> {
+    return this.cell.ref as unknown as ActorRef<never>;
+  }
+  get system(): ActorSystem {
+    return this.cell.core.facade;
+  }
+  get message(): string {
+    return this.#msg()?.name ?? '';
+  }
+  get log(): Logger {
+    const msg = this.#msg();
+    if (msg === null) return this.cell.log;
+    if (msg !== this.#logMsg || this.#log === null) {
+      this.#logMsg = msg;
+      this.#log = this.cell.log.child({ message: msg.name });
+    }
+    return this.#log;
+  }
+  get signal(): AbortSignal {
+    const ask = this.#ask();
+    if (ask !== null) return ask.signal;
+    this.#controller ??= new AbortController();
+    // A fenced turn that goes on sees its signal aborted, whenever it looks.
+    if (this.fenced && !this.#controller.signal.aborted) this.#controller.abort(this.#fenceReason);
+    return this.#controller.signal;
+  }
+
+  /** The incarnation is over: nothing this context does reaches anyone, and its signal aborts. */
+  fence(reason: unknown): void {
+    if (this.fenced) return;
+    this.fenced = true;
+    this.#fenceReason = reason;
+    if (this.#controller !== null && !this.#controller.signal.aborted) this.#controller.abort(reason);
+  }
+
+  heartbeat(): void {
+    if (!this.fenced) beat(this.cell);
+  }
+
+  stop(): void {
+    if (!this.fenced) this.cell.requestExit();
+  }
+
+  defer(): DeferredReply<never> {
+    if (this.fenced) return detachedReply as DeferredReply<never>;
+    const msg = this.#msg();
+    if (msg === null) {
+      throw new InvalidArgument(`actor '${this.cell.id}': ctx.defer() is for the turn running now; call it while the handler runs`);
+    }
+    const ask = this.#ask();
+    if (ask === null) return detachedReply as DeferredReply<never>;
+    if (!ask.deferred) {
+      ask.deferred = true;
+      if (!ask.settled) this.cell.trackDeferred(ask);
+    }
+    return ask as DeferredReply<never>;
+  }
+
+  schedule(message: never, input: unknown, when: ScheduleWhen): () => void {
+    return scheduleFrom(this.cell, message as string, input, when, this.incarnation, this.fenced);
+  }
+}

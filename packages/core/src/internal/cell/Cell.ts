@@ -1,0 +1,333 @@
+// The owner loop of one actor: the data it owns, and an index of what can be done to it. Each
+// operation lives in the chapter that owns its concern:
+//
+//   Cell.ts            the fields, and the two hottest entry points (ask, tell) inlined here
+//   handlers.ts        an actor type's handlers bound to its messages (how a turn calls them)
+//   admission.ts       who may queue what: gates, mailbox bounds, overflow, waiting senders
+//   turns.ts           the turn loop: one message at a time, sync and async handlers
+//   replies.ts         settling reply channels: replies, checks, deferred replies, late ones
+//   lifecycle.ts       start, crash, exit, restart and stop (the steward decides)
+//   systemMessages.ts  stop, restart, inspect and exit, run ahead of user messages
+//   timers.ts          ctx.schedule()
+//   trace.ts           the message trace (the debug REPL)
+//   snapshot.ts        what inspection shows of an actor
+//
+// An ask's path: ActorRef.ask → Cell.ask (queue its reply channel) → Dispatcher → turns.runTurns
+// (call the handler) → the reply channel settles (ReplyChannel.succeed / replies.sendReply) →
+// the caller's promise.
+import type { ActorHost } from '../../ActorHost.js';
+import type { ActorRef } from '../../ActorRef.js';
+import type { ActorDefinition, ScheduleWhen } from '../../defineActor.js';
+import type { CompiledMessage } from '../../defineProtocol.js';
+import type { CrashReason, StopReason } from '../../errors.js';
+import type { ActorSnapshot, ActorSummary, ChildActorSnapshot, StatusName, TraceEvent } from '../../inspection.js';
+import type { Logger } from '../../Logger.js';
+import type { AskOptions, ResolvedActorOptions } from '../../options.js';
+import { currentTurn, type RunningCell, type Turn } from '../callChain.js';
+import type { Runnable } from '../Dispatcher.js';
+import { HandlerContext } from '../HandlerContext.js';
+import { Mailbox } from '../Mailbox.js';
+import { promiseFor, ReplyChannel, type ReplyChannelOwner, type TellTurn } from '../ReplyChannel.js';
+import type { RingBuffer } from '../RingBuffer.js';
+import type { StewardNode } from '../StewardNode.js';
+import { CELL, ChildRecord, type Supervised } from '../Supervised.js';
+import type { SystemCore } from '../SystemCore.js';
+import { askSlow, hostAsk, sendWaiting, tellSlow, type Waiting } from './admission.js';
+import { type BoundTable, bindHandlers } from './handlers.js';
+import { abandonCell, closeGate, crashFromOutside, onHung, startCell, startNextIncarnation, stopFor, terminateIncarnation } from './lifecycle.js';
+import { type Rare, RUNNING, rareOf, STATUS_NAMES, STOPPED, type Status, type SystemMessage } from './parts.js';
+import { deliverDeferred, failDeferred, onExpired, onLate, onSettled, trackDeferred } from './replies.js';
+import { isQuiet, snapshotOf, summaryOf, treeEntryOf } from './snapshot.js';
+import { endAtBoundary, requestExit, requestInspect, requestRestart, requestStop } from './systemMessages.js';
+import { scheduleTimer } from './timers.js';
+import { addTracer } from './trace.js';
+import { runningAsk, runningTurn, runSome } from './turns.js';
+
+/**
+ * The owner loop of one actor: its mailbox, its state, and the turn now running. Persists
+ * across restarts (the ref and id stay; the incarnation changes).
+ */
+export class Cell implements Runnable, ReplyChannelOwner, RunningCell, Supervised {
+  readonly id: string;
+  readonly def: ActorDefinition;
+  readonly core: SystemCore;
+  readonly opts: ResolvedActorOptions;
+  readonly args: unknown;
+  /** Message name → message bound to this type's handler (read on every send). */
+  readonly table: BoundTable;
+  ref!: ActorRef;
+  /** Its steward (set when added to one). */
+  parent!: StewardNode | null;
+  state: unknown = undefined;
+  status: Status = 0;
+  incarnation = 1;
+  /** The `ctx` of this incarnation's handlers (one per incarnation, fenced when it ends). */
+  ctx: HandlerContext;
+  scheduled = false;
+  /**
+   * 0 while the actor takes messages from anyone; not 0 once it stops, the system drains, it is
+   * down, a fenced turn still runs, or it is traced (see the GATE_ bits). One field to test on
+   * every send, instead of the status and the system's state.
+   */
+  gate = 0;
+  /** A turn (async), a hook or a restart is in progress: nothing else runs. */
+  busy = false;
+  readonly mailbox = new Mailbox();
+  /** Senders waiting for room (`overflow: 'wait'`), oldest first. */
+  waiters: RingBuffer<Waiting> | null = null;
+  /** System messages waiting for the next turn boundary. */
+  sys: SystemMessage[] | null = null;
+  /** The message whose turn is running after its handler returned (an async handler awaiting). */
+  current: ReplyChannel | TellTurn | null = null;
+  /** The call-chain link of the tell whose handler runs synchronously, once it asked someone. */
+  running: TellTurn | null = null;
+  /**
+   * A handler of this actor is running synchronously now (its message is the mailbox head).
+   * A boolean on the cell, not a pointer in `syncState`: a store of true/false needs no GC write
+   * barrier, and this is two stores per turn.
+   */
+  inHandler = false;
+  turns = 0;
+  /** Bumped by `ctx.heartbeat()` in a long turn. */
+  beats = 0;
+  /**
+   * The last proof of progress of the turn in flight (its start, or its last `ctx.heartbeat()`),
+   * on the system's clock: the steward's sweep compares it with the hang timeout. Stamped only
+   * for turns that outlive their call (an async turn), so a synchronous turn pays nothing.
+   */
+  hbAt = 0;
+  /** The current incarnation's state exists and its onStop is owed. */
+  live = false;
+  /** Wall-clock time of the last run of turns (±250 ms), or 0. */
+  lastTurnAt = 0;
+  /** What most actors never need, made on first use (an idle actor stays small). */
+  rare: Rare | null = null;
+
+  constructor(core: SystemCore, def: ActorDefinition, id: string, args: unknown, opts: ResolvedActorOptions) {
+    this.core = core;
+    this.def = def;
+    this.id = id;
+    this.args = args;
+    this.opts = opts;
+    this.table = bindHandlers(def);
+    this.ctx = new HandlerContext(this);
+  }
+
+  get ready(): boolean {
+    return !this.busy && (this.sys !== null || (this.status === RUNNING && this.mailbox.length > 0));
+  }
+
+  get statusName(): StatusName {
+    return STATUS_NAMES[this.status] as StatusName;
+  }
+
+  // Supervised (getters, so that an idle actor does not carry them as fields).
+  get kind(): typeof CELL {
+    return CELL;
+  }
+  get typeName(): string {
+    return this.def.name;
+  }
+  get restartType(): ResolvedActorOptions['restart'] {
+    return this.opts.restart;
+  }
+  get gone(): boolean {
+    return this.status === STOPPED;
+  }
+  get record(): ChildRecord {
+    const rare = rareOf(this);
+    rare.record ??= new ChildRecord();
+    return rare.record;
+  }
+
+  /** Why it stopped (once stopping). */
+  get stopReason(): StopReason {
+    return this.rare?.stopReason ?? 'stopped';
+  }
+
+  /** Restarts since spawn. */
+  get restarts(): number {
+    return this.rare?.restarts ?? 0;
+  }
+
+  /** Messages dropped by `drop-oldest`. */
+  get dropped(): number {
+    return this.rare?.dropped ?? 0;
+  }
+
+  /** The logger bound to this incarnation. */
+  get log(): Logger {
+    const rare = rareOf(this);
+    rare.log ??= this.core.logger.child({ actor: this.id, type: this.def.name, incarnation: this.incarnation });
+    return rare.log;
+  }
+
+  /** The actor host it was spawned on (a worker pool), or null: for summaries and the host's own use. */
+  get host(): ActorHost | null {
+    return this.rare?.host ?? null;
+  }
+  set host(host: ActorHost | null) {
+    if (host !== null || this.rare !== null) rareOf(this).host = host;
+  }
+
+  // ---------------------------------------------------------------- enqueue (the hot path; admission.ts has the rest)
+
+  /** Queue an ask (the input is already validated). Never throws. */
+  ask(msg: CompiledMessage, input: unknown, options: AskOptions | undefined): Promise<unknown> {
+    const turn = currentTurn();
+    // The common case (from outside any actor, no options, an open gate, room) in as little code
+    // as possible, so that the JIT inlines it into the caller; everything else takes askSlow.
+    if (options !== undefined || turn !== null || this.gate !== 0 || this.mailbox.length >= this.opts.capacity || this.waiters !== null) {
+      return askSlow(this, msg, input, options, turn);
+    }
+    const core = this.core;
+    core.counters.asks++;
+    const ask = new ReplyChannel(msg, input, this, null);
+    const promise = promiseFor(ask);
+    core.deadlines.add(ask, this.opts.askTimeoutMs);
+    this.mailbox.push(msg, input, ask);
+    if (!this.scheduled && !this.busy) core.dispatcher.schedule(this);
+    return promise;
+  }
+
+  /** Queue a tell (the input is already validated). Never throws; failures become dead letters. */
+  tell(msg: CompiledMessage, input: unknown): void {
+    // The common case in as little code as possible, so that the JIT inlines it into every caller.
+    if (this.gate !== 0 || this.mailbox.length >= this.opts.capacity || this.waiters !== null) {
+      tellSlow(this, msg, input);
+      return;
+    }
+    this.mailbox.push(msg, input, null);
+    if (!this.scheduled && !this.busy) this.core.dispatcher.schedule(this);
+  }
+
+  /** Queue a tell, waiting for room in a `wait` mailbox. Resolves once queued. */
+  send(msg: CompiledMessage, input: unknown, options: AskOptions | undefined): Promise<void> {
+    return sendWaiting(this, msg, input, options);
+  }
+
+  /** An ask from an actor host's side: see {@link hostAsk}. */
+  hostAsk(
+    msg: CompiledMessage,
+    input: unknown,
+    timeoutMs: number,
+    signal: AbortSignal | null,
+    resolve: (v: unknown) => void,
+    reject: (e: unknown) => void,
+  ): void {
+    hostAsk(this, msg, input, timeoutMs, signal, resolve, reject);
+  }
+
+  // ---------------------------------------------------------------- turns (turns.ts)
+
+  runSome(budget: number): number {
+    return runSome(this, budget);
+  }
+
+  /** The turn whose handler is running synchronously now, or null. */
+  runningTurn(): Turn | null {
+    return runningTurn(this);
+  }
+
+  /** The ask whose handler is running synchronously, or null (a tell). */
+  runningAsk(): ReplyChannel | null {
+    return runningAsk(this);
+  }
+
+  // ---------------------------------------------------------------- reply channels (replies.ts)
+
+  settled(ask: ReplyChannel): void {
+    onSettled(this, ask);
+  }
+  expired(ask: ReplyChannel): void {
+    onExpired(this, ask);
+  }
+  late(ask: ReplyChannel): void {
+    onLate(this, ask);
+  }
+  deliverDeferred(ask: ReplyChannel, value: unknown): boolean {
+    return deliverDeferred(this, ask, value);
+  }
+  failDeferred(ask: ReplyChannel, error: unknown): boolean {
+    return failDeferred(this, ask, error);
+  }
+  /** A reply channel taken out of its turn (`ctx.defer()`): it must settle before the actor is quiet. */
+  trackDeferred(ask: ReplyChannel): void {
+    trackDeferred(this, ask);
+  }
+
+  // ---------------------------------------------------------------- lifecycle (lifecycle.ts, systemMessages.ts)
+
+  /** Build the first incarnation. Throws (an `ACTOR_CRASHED`) when `init` throws. */
+  start(): void {
+    startCell(this);
+  }
+  /** Supervised: end this incarnation and stay down (keeping id, ref and queued messages). */
+  terminate(reason: StopReason, cause: Error | null): Promise<void> {
+    return terminateIncarnation(this, reason, cause);
+  }
+  /** Supervised: start the next incarnation with fresh state from `init`. */
+  reincarnate(): void {
+    startNextIncarnation(this);
+  }
+  /** Supervised: stop for good. */
+  stopFor(reason: StopReason, cause: Error | null): Promise<void> {
+    return stopFor(this, reason, cause);
+  }
+  /** The steward's sweep found the running turn silent for `silentMs`. */
+  hung(silentMs: number, timeoutMs: number): void {
+    onHung(this, silentMs, timeoutMs);
+  }
+  /** A crash found outside a turn of this thread (reported by the actor's host). */
+  crashFromOutside(reply: ReplyChannel | null, error: Error, reason: CrashReason): boolean {
+    return crashFromOutside(this, reply, error, reason);
+  }
+  /** Refuse outside senders from now on (the actor stops, or the system drains). */
+  closeGate(): void {
+    closeGate(this);
+  }
+  /** Give up on a turn that does not end (shutdown past its deadline): fence it and stop. */
+  abandon(): Promise<void> {
+    return abandonCell(this);
+  }
+  requestStop(reason: StopReason): Promise<void> {
+    return requestStop(this, reason);
+  }
+  requestRestart(): Promise<void> {
+    return requestRestart(this);
+  }
+  requestInspect(): Promise<ActorSnapshot> {
+    return requestInspect(this);
+  }
+  requestExit(): void {
+    requestExit(this);
+  }
+  endAtBoundary(reason: StopReason): Promise<void> {
+    return endAtBoundary(this, reason);
+  }
+
+  // ---------------------------------------------------------------- timers, trace, inspection
+
+  /** A timer that tells this incarnation `msg` (`ctx.schedule`). */
+  schedule(msg: CompiledMessage, input: unknown, when: ScheduleWhen, incarnation: number): () => void {
+    return scheduleTimer(this, msg, input, when, incarnation);
+  }
+  /** Send this actor's messages in, and the replies out, to `listener` until unsubscribed. */
+  addTracer(listener: (event: TraceEvent) => void): () => void {
+    return addTracer(this, listener);
+  }
+  summary(): ActorSummary {
+    return summaryOf(this);
+  }
+  snapshot(): ActorSnapshot {
+    return snapshotOf(this);
+  }
+  /** This actor as a node of the supervision tree. */
+  treeEntry(): ChildActorSnapshot {
+    return treeEntryOf(this);
+  }
+  /** True when nothing is queued, running or owed (for the drain). */
+  get quiet(): boolean {
+    return isQuiet(this);
+  }
+}

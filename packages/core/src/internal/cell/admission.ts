@@ -1,0 +1,292 @@
+// Admission: who may queue what, and where it goes. The gate (stopped, draining, down, fenced,
+// traced), the mailbox bound and its overflow policy (reject, drop-oldest, wait), waiting
+// senders, the caller's options (timeout, signal, transfer) and dead letters. The common ask and
+// tell never come here: Cell.ask and Cell.tell take them in a few lines.
+
+import type { CompiledMessage } from '../../defineProtocol.js';
+import { ActorStopped, AskTimeout, Cancelled, Deadlock, InvalidArgument, MailboxFull, ShuttingDown } from '../../errors.js';
+import type { DeadLetterReason } from '../../events.js';
+import type { AskOptions } from '../../options.js';
+import { currentTurn, findCycle, type Turn } from '../callChain.js';
+import { unknownKey } from '../checkKeys.js';
+import type { Bucket, Expirable } from '../Deadlines.js';
+import { ASK_KEYS } from '../optionKeys.js';
+import { promiseFor, ReplyChannel } from '../ReplyChannel.js';
+import { RingBuffer } from '../RingBuffer.js';
+import type { Cell } from './Cell.js';
+import { GATE_DOWN, GATE_TRACE, GATE_ZOMBIE, RESTARTING, rareOf, STOPPING } from './parts.js';
+import { traceAsk, traceEvent } from './trace.js';
+
+/** A `send` waiting for room in a `wait` mailbox. */
+export class SendWaiter implements Expirable {
+  deadline = 0;
+  bucket: Bucket | null = null;
+  slot = 0;
+  settled = false;
+  constructor(
+    readonly msg: CompiledMessage,
+    readonly input: unknown,
+    readonly cell: Cell,
+    readonly resolve: () => void,
+    readonly reject: (e: unknown) => void,
+    readonly timeoutMs: number,
+  ) {}
+  settle(error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.cell.core.deadlines.done(this);
+    if (error === undefined) this.resolve();
+    else this.reject(error);
+  }
+  expire(): void {
+    this.cell.core.counters.timeouts++;
+    this.settle(new AskTimeout(this.cell.id, this.msg.name, this.timeoutMs));
+  }
+}
+
+export type Waiting = ReplyChannel | SendWaiter;
+
+export function askSlow(cell: Cell, msg: CompiledMessage, input: unknown, options: AskOptions | undefined, turn: Turn | null): Promise<unknown> {
+  const core = cell.core;
+  core.counters.asks++;
+  let traced = false;
+  if (cell.gate !== 0) {
+    const refused = refuseAsk(cell, turn);
+    if (refused !== null) return Promise.reject(refused);
+    traced = (cell.gate & GATE_TRACE) !== 0;
+  }
+  if (turn !== null) {
+    const cycle = findCycle(turn, cell, cell.id);
+    if (cycle !== null) {
+      core.counters.deadlocks++;
+      return Promise.reject(new Deadlock(cycle));
+    }
+  }
+  let timeoutMs = cell.opts.askTimeoutMs;
+  let signal: AbortSignal | undefined;
+  if (options !== undefined) {
+    const refused = checkOptions(cell, msg, options);
+    if (refused !== null) return Promise.reject(refused);
+    timeoutMs = options.timeoutMs ?? timeoutMs;
+    signal = options.signal;
+  }
+  const mailbox = cell.mailbox;
+  let full = mailbox.length >= cell.opts.capacity || (cell.waiters !== null && cell.waiters.length > 0);
+  if (full) full = isFull(cell);
+  if (full && cell.opts.overflow === 'reject') {
+    core.counters.mailboxFull++;
+    return Promise.reject(new MailboxFull(cell.id, cell.opts.capacity));
+  }
+  const env = new ReplyChannel(msg, input, cell, turn);
+  const promise = promiseFor(env);
+  core.deadlines.add(env, timeoutMs);
+  if (signal !== undefined) watchSignal(cell, env, signal);
+  if (options?.transfer !== undefined) (env.extra ??= { signal: null, onAbort: null, controller: null }).transfer = options.transfer;
+  if (traced) traceAsk(cell, msg, input, promise);
+  if (full) {
+    if (cell.opts.overflow === 'wait') {
+      cell.waiters ??= new RingBuffer();
+      cell.waiters.push(env);
+      return promise;
+    }
+    dropOldest(cell);
+  }
+  mailbox.push(msg, input, env);
+  if (!cell.scheduled && !cell.busy) core.dispatcher.schedule(cell);
+  return promise;
+}
+
+/**
+ * @internal An ask from an actor host's side (a message that came over a thread boundary, its
+ * input checked by the sender): no call chain, no tracing, and the outcome goes to `resolve` /
+ * `reject` instead of a promise. The mailbox bound was enforced by the sender.
+ */
+export function hostAsk(
+  cell: Cell,
+  msg: CompiledMessage,
+  input: unknown,
+  timeoutMs: number,
+  signal: AbortSignal | null,
+  resolve: (v: unknown) => void,
+  reject: (e: unknown) => void,
+): void {
+  if (cell.gate !== 0) {
+    const refused = refuseAsk(cell, null);
+    if (refused !== null) {
+      reject(refused);
+      return;
+    }
+  }
+  cell.core.counters.asks++;
+  const env = new ReplyChannel(msg, input, cell, null);
+  env.resolve = resolve;
+  env.rejectFn = reject;
+  cell.core.deadlines.add(env, timeoutMs);
+  if (signal !== null) watchSignal(cell, env, signal);
+  cell.mailbox.push(msg, input, env);
+  if (!cell.scheduled && !cell.busy) cell.core.dispatcher.schedule(cell);
+}
+
+/** A tell when the gate is not open (stopped, draining, traced) or the mailbox is full. */
+export function tellSlow(cell: Cell, msg: CompiledMessage, input: unknown): void {
+  let traced = false;
+  if (cell.gate !== 0) {
+    const refused = refuseTell(cell);
+    if (refused !== null) {
+      deadLetter(cell, msg.name, input, refused, false);
+      return;
+    }
+    traced = (cell.gate & GATE_TRACE) !== 0;
+  }
+  const mailbox = cell.mailbox;
+  if (mailbox.length >= cell.opts.capacity || cell.waiters !== null) {
+    if (overflowTell(cell, msg, input)) return;
+  }
+  mailbox.push(msg, input, null);
+  if (!cell.scheduled && !cell.busy) cell.core.dispatcher.schedule(cell);
+  if (traced) traceEvent(cell, { actor: cell.id, at: Date.now(), dir: 'in', kind: 'tell', message: msg.name, input });
+}
+
+/** Why an ask cannot be queued now (the gate is not open), or null. */
+export function refuseAsk(cell: Cell, turn: Turn | null): Error | null {
+  if (cell.status >= STOPPING) return new ActorStopped(cell.id, cell.stopReason);
+  if (cell.core.draining && turn === null) return new ShuttingDown(cell.core.name);
+  if ((cell.gate & GATE_ZOMBIE) !== 0 && turn !== null && turn.fenced && turn.owner === cell) return new ActorStopped(cell.id, 'restarting');
+  if ((cell.gate & GATE_DOWN) !== 0 && cell.status === RESTARTING) return new ActorStopped(cell.id, 'restarting');
+  return null;
+}
+
+/** Why a tell cannot be queued now (the gate is not open), or null. */
+export function refuseTell(cell: Cell): DeadLetterReason | null {
+  if (cell.status >= STOPPING) return 'stopped';
+  const turn = currentTurn();
+  if (cell.core.draining && turn === null) return 'shutting-down';
+  if ((cell.gate & GATE_ZOMBIE) !== 0 && turn !== null && turn.fenced && turn.owner === cell) return 'fenced';
+  if ((cell.gate & GATE_DOWN) !== 0 && cell.status === RESTARTING) return 'restarting';
+  return null;
+}
+
+/**
+ * Full for a new message: at capacity, or senders already waiting. The message whose handler
+ * is running now is still at the mailbox head and does not count.
+ */
+export function isFull(cell: Cell): boolean {
+  const queued = cell.mailbox.length - (cell.inHandler ? 1 : 0);
+  return queued >= cell.opts.capacity || (cell.waiters !== null && cell.waiters.length > 0);
+}
+
+/** A tell met a full mailbox (or waiting senders): true when it became a dead letter. */
+export function overflowTell(cell: Cell, msg: CompiledMessage, input: unknown): boolean {
+  if (!isFull(cell)) return false;
+  if (cell.opts.overflow !== 'drop-oldest') {
+    cell.core.counters.mailboxFull++;
+    deadLetter(cell, msg.name, input, 'mailbox-full', false);
+    return true;
+  }
+  dropOldest(cell);
+  return false;
+}
+
+/** Queue a tell, waiting for room in a `wait` mailbox. Resolves once queued. */
+export function sendWaiting(cell: Cell, msg: CompiledMessage, input: unknown, options: AskOptions | undefined): Promise<void> {
+  const core = cell.core;
+  if (options !== undefined) {
+    const unknown = unknownKey(`send '${msg.name}' to '${cell.id}'`, options, ASK_KEYS);
+    if (unknown !== null) return Promise.reject(unknown);
+  }
+  if (cell.gate !== 0) {
+    const refused = refuseAsk(cell, currentTurn());
+    if (refused !== null) return Promise.reject(refused);
+  }
+  const full = isFull(cell);
+  if (!full || cell.opts.overflow !== 'wait') {
+    if (full && cell.opts.overflow === 'reject') {
+      core.counters.mailboxFull++;
+      return Promise.reject(new MailboxFull(cell.id, cell.opts.capacity));
+    }
+    cell.tell(msg, input);
+    return Promise.resolve();
+  }
+  if (options !== undefined) {
+    const refused = checkOptions(cell, msg, options);
+    if (refused !== null) return Promise.reject(refused);
+  }
+  const timeoutMs = options?.timeoutMs ?? cell.opts.askTimeoutMs;
+  return new Promise<void>((resolve, reject) => {
+    const w = new SendWaiter(msg, input, cell, resolve, reject, timeoutMs);
+    core.deadlines.add(w, timeoutMs);
+    const signal = options?.signal;
+    if (signal !== undefined) {
+      const onAbort = () => {
+        core.counters.cancelled++;
+        w.settle(new Cancelled(cell.id, msg.name, signal.reason));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      const settle = w.settle.bind(w);
+      w.settle = (e) => {
+        signal.removeEventListener('abort', onAbort);
+        settle(e);
+      };
+    }
+    cell.waiters ??= new RingBuffer();
+    cell.waiters.push(w);
+  });
+}
+
+/** What is wrong with an ask's or a send's options (a bad timeout or signal, or one already aborted), or null. */
+export function checkOptions(cell: Cell, msg: CompiledMessage, options: AskOptions): Error | null {
+  const unknown = unknownKey(`ask '${msg.name}' to '${cell.id}'`, options, ASK_KEYS);
+  if (unknown !== null) return unknown;
+  const { timeoutMs, signal } = options;
+  if (timeoutMs !== undefined && (!(timeoutMs > 0) || !Number.isFinite(timeoutMs))) {
+    return new InvalidArgument(`timeoutMs must be a positive finite number, got ${timeoutMs}`);
+  }
+  if (options.transfer !== undefined && !Array.isArray(options.transfer)) return new InvalidArgument('transfer must be an array of transferable objects');
+  if (signal === undefined) return null;
+  if (!(signal instanceof AbortSignal)) return new InvalidArgument('signal must be an AbortSignal');
+  if (signal.aborted) {
+    cell.core.counters.cancelled++;
+    return new Cancelled(cell.id, msg.name, signal.reason);
+  }
+  return null;
+}
+
+export function watchSignal(cell: Cell, env: ReplyChannel, signal: AbortSignal): void {
+  const onAbort = () => {
+    cell.core.counters.cancelled++;
+    env.failWith(new Cancelled(cell.id, env.msg.name, signal.reason));
+  };
+  env.extra ??= { signal: null, onAbort: null, controller: null };
+  env.extra.signal = signal;
+  env.extra.onAbort = onAbort;
+  signal.addEventListener('abort', onAbort, { once: true });
+}
+
+export function dropOldest(cell: Cell): void {
+  // While a handler runs synchronously its message is the head: drop the one behind it.
+  const old = cell.inHandler ? cell.mailbox.takeSecond() : cell.mailbox.take();
+  if (old === undefined) return;
+  rareOf(cell).dropped++;
+  cell.core.counters.dropped++;
+  if (old.ask !== null && !old.ask.settled) old.ask.failWith(new MailboxFull(cell.id, cell.opts.capacity, true));
+  deadLetter(cell, old.msg.name, old.input, 'dropped', old.ask !== null);
+}
+
+/** Move waiting senders into the mailbox while there is room. */
+export function admit(cell: Cell): void {
+  const waiters = cell.waiters as RingBuffer<Waiting>;
+  while (waiters.length > 0 && cell.mailbox.length < cell.opts.capacity) {
+    const w = waiters.shift() as Waiting;
+    if (w.settled) continue;
+    if (w instanceof SendWaiter) {
+      cell.mailbox.push(w.msg, w.input, null);
+      w.settle(undefined);
+    } else {
+      cell.mailbox.push(w.msg, w.input, w);
+    }
+  }
+}
+
+export function deadLetter(cell: Cell, message: string, input: unknown, reason: DeadLetterReason, wasAsk: boolean): void {
+  cell.core.deadLetter({ actor: cell.id, message, input, reason, wasAsk, at: cell.core.clock.now() });
+}

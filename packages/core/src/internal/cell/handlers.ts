@@ -1,0 +1,55 @@
+// An actor type's handlers bound to its messages, so that the turn loop reaches a message's
+// handler in one load, and knows how to call it (synchronously, or under AsyncLocalStorage to
+// keep the call chain). Every handler is called the same way: (state, input, ctx).
+import type { ActorDefinition } from '../../defineActor.js';
+import { CompiledMessage, type Protocol } from '../../defineProtocol.js';
+import type { HandlerContext } from '../HandlerContext.js';
+
+export type AnyHandler = (state: unknown, input: unknown, ctx: HandlerContext) => unknown;
+
+/** A synchronous handler. */
+export const SYNC = 0;
+/** An async handler (or one that returned a promise once): runs under AsyncLocalStorage. */
+export const ASYNC = 2;
+
+/**
+ * A message bound to the handler of one actor type: what the mailbox carries, so that the turn
+ * loop reaches the handler in one load. `mode` is learned on the first promise.
+ */
+export class BoundMessage extends CompiledMessage {
+  /** How the turn loop calls it: SYNC or ASYNC (one load per turn). */
+  mode: number;
+  constructor(
+    message: CompiledMessage,
+    readonly fn: AnyHandler,
+  ) {
+    super(message.name, message.input, message.reply);
+    this.mode = fn instanceof AsyncFunction ? ASYNC : SYNC;
+  }
+
+  /** It returned a promise: later turns run under AsyncLocalStorage to keep the call chain. */
+  learnAsync(): void {
+    this.mode = ASYNC;
+  }
+}
+
+/** Message name → bound message, for one actor type (the same shape as a protocol's table). */
+export type BoundTable = Protocol['table'];
+
+const compiled = new WeakMap<object, BoundTable>();
+export const AsyncFunction = (async () => {}).constructor;
+
+/** The bound messages of an actor type (made once per type). */
+export function bindHandlers(def: ActorDefinition): BoundTable {
+  let table = compiled.get(def);
+  if (table === undefined) {
+    const handlers = def.behaviour.handlers as Record<string, AnyHandler>;
+    const t: Record<string, BoundMessage> = {};
+    for (const name of Object.keys(def.protocol.messages)) {
+      t[name] = new BoundMessage(def.protocol.table[name] as CompiledMessage, handlers[name] as AnyHandler);
+    }
+    table = t;
+    compiled.set(def, table);
+  }
+  return table;
+}

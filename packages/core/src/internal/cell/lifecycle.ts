@@ -1,0 +1,376 @@
+// Lifecycle: an actor starts (init, onStart), crashes (its steward decides at once and the actor
+// goes down so nothing more runs on broken state), exits normally (ctx.stop()), restarts (onStop,
+// then a new incarnation from init, same id, ref and queue) and stops for good (what waits fails,
+// onStop runs, the id is forgotten). A running turn that must end early is fenced: its caller
+// is failed, its signal aborts, and whatever it does later reaches no one.
+import type { TimerHandle } from '../../Clock.js';
+import { ActorCrashed, ActorStopped, type CrashReason, type RestartDecision, type StopReason, toError } from '../../errors.js';
+import { enterSync, leaveSync, runAsync } from '../callChain.js';
+import { HandlerContext } from '../HandlerContext.js';
+import { HookContext } from '../HookContext.js';
+import { type MessageTurn, ReplyChannel } from '../ReplyChannel.js';
+import { deadLetter, SendWaiter } from './admission.js';
+import type { Cell } from './Cell.js';
+import { AsyncFunction } from './handlers.js';
+import { GATE_CLOSED, GATE_DOWN, GATE_ZOMBIE, RESTARTING, RUNNING, rareOf, STARTING, STOPPED, STOPPING } from './parts.js';
+import { requestStop, runSystemMessages } from './systemMessages.js';
+
+/** Build the first incarnation. Throws (an `ACTOR_CRASHED`) when `init` throws. */
+export function startCell(cell: Cell): void {
+  try {
+    cell.state = (cell.def.behaviour.init as (a: unknown) => unknown)(cell.args);
+  } catch (e) {
+    cell.status = STOPPED;
+    cell.gate = 1;
+    throw new ActorCrashed({ actor: cell.id, message: null, reason: 'start-failed', decision: 'stop', incarnation: 1 }, toError(e));
+  }
+  cell.live = true;
+  // Made now, not in the constructor alone: a host may have set the starting incarnation.
+  cell.ctx = new HandlerContext(cell);
+  cell.core.emit({ type: 'spawned', actor: cell.id, actorType: cell.def.name, at: cell.core.clock.now() });
+  startIncarnation(cell);
+}
+
+export function startIncarnation(cell: Cell): void {
+  const onStart = cell.def.behaviour.onStart;
+  if (onStart === undefined) {
+    started(cell);
+    return;
+  }
+  const ctx = new HookContext(cell);
+  let result: unknown;
+  try {
+    result = runHook(ctx, () => onStart.call(cell.def.behaviour, cell.state, ctx), onStart);
+  } catch (e) {
+    crashedOutsideTurn(cell, toError(e), 'start-failed', ctx);
+    return;
+  }
+  if (isThenable(result)) {
+    cell.busy = true;
+    result.then(
+      () => {
+        if (ctx.fenced) return;
+        cell.busy = false;
+        started(cell);
+      },
+      (e: unknown) => {
+        if (ctx.fenced) return;
+        cell.busy = false;
+        crashedOutsideTurn(cell, toError(e), 'start-failed', ctx);
+      },
+    );
+    return;
+  }
+  started(cell);
+}
+
+export function started(cell: Cell): void {
+  if (cell.status >= STOPPING) return;
+  cell.status = RUNNING;
+  cell.core.emit({ type: 'started', actor: cell.id, actorType: cell.def.name, incarnation: cell.incarnation, at: cell.core.clock.now() });
+  if (cell.ready) cell.core.dispatcher.schedule(cell);
+  // Restarted during a drain with nothing queued: the drain may be done.
+  else if (cell.core.draining) cell.core.noteIdle();
+}
+
+/**
+ * The incarnation failed: its steward decides at once (the decision goes into the caller's
+ * error), the actor goes down so that nothing more runs on the broken state, and the steward
+ * carries the decision out.
+ */
+export function crash(cell: Cell, env: MessageTurn | null, error: Error, reason: CrashReason): void {
+  const parent = cell.parent;
+  const decision: RestartDecision = cell.status >= STOPPING || parent === null ? 'stop' : parent.decide(cell, 'crash');
+  const crash = new ActorCrashed({ actor: cell.id, message: env?.msg.name ?? null, reason, decision, incarnation: cell.incarnation }, error);
+  cell.core.counters.crashes++;
+  if (env instanceof ReplyChannel && !env.settled) env.failWith(crash);
+  cell.core.emit({
+    type: 'crashed',
+    actor: cell.id,
+    actorType: cell.def.name,
+    incarnation: cell.incarnation,
+    reason,
+    message: env?.msg.name ?? null,
+    error,
+    decision,
+    at: cell.core.clock.now(),
+  });
+  // The steward that decides logs the crash: one whose decisions are made elsewhere (a host's
+  // side of an actor) leaves it to the stand-in's, which logs it with the real decision.
+  if (parent?.delegate == null) cell.log.error({ err: error, message: env?.msg.name ?? null, reason, decision }, 'actor crashed');
+  if (cell.status >= STOPPING) return;
+  goDown(cell, crash);
+  if (parent !== null) parent.act(cell, decision, reason, crash);
+  else void stopForGood(cell, 'gave-up', crash);
+}
+
+export function crashedOutsideTurn(cell: Cell, error: Error, reason: CrashReason, ctx: HookContext): void {
+  ctx.abandon();
+  crash(cell, null, error, reason);
+}
+
+/** The actor exits normally (`ctx.stop()`): its steward restarts it only if it is `permanent`. */
+export function exitNormally(cell: Cell): void {
+  if (cell.status !== RUNNING) return;
+  const parent = cell.parent;
+  const decision: RestartDecision = parent === null ? 'stop' : parent.decide(cell, 'normal');
+  if (parent?.delegate == null) cell.log.info({ decision }, 'actor exited');
+  goDown(cell, new ActorStopped(cell.id, 'normal'));
+  if (parent !== null) parent.act(cell, decision, 'normal', null);
+  else void stopForGood(cell, 'normal', null);
+}
+
+/**
+ * Take the actor down: nothing more runs on this incarnation, the running turn (a hung one) is
+ * fenced, and arriving messages are held or refused by the steward's policy until a restart.
+ */
+export function goDown(cell: Cell, cause: Error): void {
+  cell.status = RESTARTING;
+  cell.busy = true;
+  fenceCurrent(cell, cause);
+  cell.ctx.fence(cause);
+  if (cell.parent?.opts.whileDown === 'refuse') cell.gate |= GATE_DOWN;
+}
+
+/**
+ * @internal A crash found outside a turn of this thread: the actor's host reports that the
+ * incarnation failed (its handler threw on the host, or the host lost it). The steward decides
+ * as for any crash; `reply`, when given, is the caller of the failed message. False when the
+ * actor is not running (it is down or stopping already: nothing to decide).
+ */
+export function crashFromOutside(cell: Cell, reply: ReplyChannel | null, error: Error, reason: CrashReason): boolean {
+  if (cell.status !== RUNNING) return false;
+  crash(cell, reply, error, reason);
+  return true;
+}
+
+/**
+ * The steward's sweep found the running turn silent for `silentMs`: fail its caller with
+ * `ACTOR_CRASHED` (reason `hung`), abort its signal, fence it, and restart.
+ */
+export function onHung(cell: Cell, silentMs: number, timeoutMs: number): void {
+  const env = cell.current;
+  if (env === null || cell.status !== RUNNING) return;
+  cell.core.emit({
+    type: 'hung',
+    actor: cell.id,
+    actorType: cell.def.name,
+    incarnation: cell.incarnation,
+    message: env.msg.name,
+    silentMs,
+    timeoutMs,
+    at: cell.core.clock.now(),
+  });
+  const error = new Error(`no progress for ${Math.round(silentMs)} ms in '${env.msg.name}' (heartbeat timeout ${timeoutMs} ms)`);
+  crash(cell, env, error, 'hung');
+}
+
+/** Cut off the running turn (if any): its caller gets `err`, its signal aborts, its outcome is dropped. */
+export function fenceCurrent(cell: Cell, err: Error): void {
+  const env = cell.current;
+  if (env === null) return;
+  cell.current = null;
+  cell.parent?.inTurn.delete(cell);
+  env.fenced = true;
+  env.done = true;
+  // It may go on running: from now on it is a zombie whose sends to this actor are refused.
+  rareOf(cell).zombies++;
+  cell.gate |= GATE_ZOMBIE;
+  // A reply forwarded to a host belongs to the actor, not to this turn: it is not failed.
+  const kept = env instanceof ReplyChannel && env.kept;
+  if (!kept) {
+    if (env instanceof ReplyChannel && !env.settled) env.failWith(err);
+    env.abortTurn(err);
+  }
+  // The turn's ctx belongs to its incarnation, which ends with it: a tell's signal aborts too.
+  cell.ctx.fence(kept ? undefined : err);
+}
+
+/** End the current incarnation: cancel its timers, fail its deferred replies, run onStop. */
+export async function endIncarnation(cell: Cell, reason: StopReason, cause: Error | null): Promise<void> {
+  if (cell.current !== null) fenceCurrent(cell, new ActorStopped(cell.id, reason, cause ?? undefined));
+  if (!cell.live) return;
+  cell.live = false;
+  cell.ctx.fence(cause ?? new ActorStopped(cell.id, reason));
+  const rare = cell.rare;
+  if (rare?.timers) {
+    for (const t of rare.timers) cell.core.clock.clearTimeout(t);
+    rare.timers = null;
+  }
+  if (rare?.deferred) {
+    const pending = [...rare.deferred];
+    rare.deferred = null;
+    const err = cause ?? new ActorStopped(cell.id, reason);
+    for (const env of pending) {
+      // Forwarded to a host: it outlives the incarnation (a final stop fails it).
+      if (env.kept) (rare.deferred ??= new Set()).add(env);
+      else env.failWith(err);
+    }
+  }
+  const onStop = cell.def.behaviour.onStop;
+  if (onStop !== undefined) {
+    const ctx = new HookContext(cell);
+    try {
+      const r = runHook(ctx, () => onStop.call(cell.def.behaviour, cell.state, ctx, reason), onStop);
+      if (isThenable(r)) await bounded(cell, r, cell.opts.stopTimeoutMs, 'onStop');
+    } catch (e) {
+      reportError(cell, 'onStop', toError(e));
+    }
+    ctx.abandon();
+  }
+  if (cell.rare !== null) cell.rare.log = null;
+}
+
+export async function bounded(cell: Cell, p: PromiseLike<unknown>, ms: number, what: string): Promise<void> {
+  let timer: TimerHandle | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = cell.core.clock.setTimeout(() => resolve('timeout'), ms);
+  });
+  try {
+    const r = await Promise.race([Promise.resolve(p).then(() => 'ok' as const), timeout]);
+    if (r === 'timeout') reportError(cell, what, new Error(`${what} of '${cell.id}' did not finish within ${ms} ms; abandoned`));
+  } catch (e) {
+    reportError(cell, what, toError(e));
+  } finally {
+    if (timer !== undefined) cell.core.clock.clearTimeout(timer);
+  }
+}
+
+export function reportError(cell: Cell, where: string, error: Error): void {
+  cell.core.emit({ type: 'error', actor: cell.id, actorType: cell.def.name, incarnation: cell.incarnation, where, error, at: cell.core.clock.now() });
+  cell.log.error({ err: error, where }, `${where} failed`);
+}
+
+/** Supervised: end this incarnation and stay down (keeping id, ref and queued messages). */
+export function terminateIncarnation(cell: Cell, reason: StopReason, cause: Error | null): Promise<void> {
+  if (cell.status >= STOPPING) return Promise.resolve();
+  if (cell.status !== RESTARTING) goDown(cell, cause ?? new ActorStopped(cell.id, reason));
+  const rare = rareOf(cell);
+  if (rare.ending !== null) return rare.ending;
+  if (!cell.live) return Promise.resolve();
+  const ending = endIncarnation(cell, reason, cause).finally(() => {
+    rare.ending = null;
+  });
+  rare.ending = ending;
+  return ending;
+}
+
+/** Supervised: start the next incarnation with fresh state from `init`. */
+export function startNextIncarnation(cell: Cell): void {
+  if (cell.status !== RESTARTING) return;
+  cell.incarnation++;
+  cell.ctx = new HandlerContext(cell);
+  const rare = rareOf(cell);
+  rare.restarts++;
+  cell.core.counters.restarts++;
+  try {
+    cell.state = (cell.def.behaviour.init as (a: unknown) => unknown)(cell.args);
+  } catch (e) {
+    crash(cell, null, toError(e), 'start-failed');
+    return;
+  }
+  cell.live = true;
+  cell.busy = false;
+  cell.status = STARTING;
+  cell.gate &= ~GATE_DOWN;
+  cell.core.emit({
+    type: 'restarted',
+    actor: cell.id,
+    actorType: cell.def.name,
+    incarnation: cell.incarnation,
+    restarts: cell.restarts,
+    at: cell.core.clock.now(),
+  });
+  startIncarnation(cell);
+}
+
+/** Supervised: stop for good. */
+export function stopFor(cell: Cell, reason: StopReason, cause: Error | null): Promise<void> {
+  return stopForGood(cell, reason, cause);
+}
+
+/** A restart asked for from outside (`system.restart`): not counted against any limit. */
+export async function restartNow(cell: Cell): Promise<void> {
+  await terminateIncarnation(cell, 'restarting', null);
+  startNextIncarnation(cell);
+}
+
+/** Stop for good: fail what waits, run onStop, forget the id. */
+export async function stopForGood(cell: Cell, reason: StopReason, cause: Error | null): Promise<void> {
+  if (cell.status >= STOPPING) return requestStop(cell, reason);
+  const wasDown = cell.status === RESTARTING;
+  cell.status = STOPPING;
+  cell.gate |= GATE_CLOSED;
+  rareOf(cell).stopReason = reason;
+  cell.busy = true;
+  const err = new ActorStopped(cell.id, reason, cause ?? undefined);
+  for (const m of cell.mailbox.drain()) {
+    if (m.ask !== null) {
+      if (!m.ask.settled) m.ask.failWith(err);
+    } else {
+      deadLetter(cell, m.msg.name, m.input, 'stopped', false);
+    }
+  }
+  if (cell.waiters !== null) {
+    for (const w of cell.waiters.drain()) {
+      if (w instanceof SendWaiter) w.settle(err);
+      else if (!w.settled) w.failWith(err);
+    }
+  }
+  if (wasDown && cell.rare?.ending) await cell.rare.ending;
+  await endIncarnation(cell, reason, cause);
+  const rare = cell.rare;
+  if (rare?.deferred) {
+    const kept = rare.deferred;
+    rare.deferred = null;
+    for (const env of kept) env.failWith(err);
+  }
+  cell.status = STOPPED;
+  cell.busy = false;
+  cell.parent?.remove(cell);
+  cell.core.unregister(cell, cell.id);
+  if (reason === 'gave-up') {
+    cell.core.emit({
+      type: 'gave-up',
+      actor: cell.id,
+      actorType: cell.def.name,
+      incarnation: cell.incarnation,
+      restarts: cell.restarts,
+      withinMs: cell.opts.withinMs,
+      at: cell.core.clock.now(),
+    });
+  }
+  cell.core.emit({ type: 'stopped', actor: cell.id, actorType: cell.def.name, incarnation: cell.incarnation, reason, at: cell.core.clock.now() });
+  const waiting = cell.rare?.stopped ?? null;
+  if (cell.rare !== null) cell.rare.stopped = null;
+  if (waiting !== null) for (const done of waiting) done();
+  if (cell.sys !== null) runSystemMessages(cell);
+  if (cell.core.draining) cell.core.noteIdle();
+}
+
+/** Refuse outside senders from now on (the actor stops, or the system drains). */
+export function closeGate(cell: Cell): void {
+  cell.gate |= GATE_CLOSED;
+}
+
+/** Give up on a turn that does not end (shutdown past its deadline): fence it and stop. */
+export function abandonCell(cell: Cell): Promise<void> {
+  if (cell.status >= STOPPING) return requestStop(cell, 'shutdown');
+  fenceCurrent(cell, new ActorStopped(cell.id, 'shutdown'));
+  cell.busy = false;
+  return stopForGood(cell, 'shutdown', null);
+}
+
+/** Run a hook as part of its own turn, so that the asks it makes count as in-flight work. */
+function runHook<R>(ctx: HookContext, fn: () => R, hook: unknown): R {
+  const prev = enterSync(ctx);
+  try {
+    return hook instanceof AsyncFunction ? runAsync(ctx, fn) : fn();
+  } finally {
+    leaveSync(prev);
+  }
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function';
+}

@@ -1,0 +1,70 @@
+// Timers (ctx.schedule) and heartbeats (ctx.heartbeat), shared by handlers' and hooks' contexts.
+// A timer belongs to its incarnation: it tells the actor through its mailbox, and a stop or a
+// restart cancels it.
+import type { TimerHandle } from '../../Clock.js';
+import type { ScheduleWhen } from '../../defineActor.js';
+import { type CompiledMessage, messageIn } from '../../defineProtocol.js';
+import { InvalidArgument, InvalidMessage } from '../../errors.js';
+import { checkKeys } from '../checkKeys.js';
+import { SCHEDULE_KEYS } from '../optionKeys.js';
+import { deadLetter } from './admission.js';
+import type { Cell } from './Cell.js';
+import { rareOf, STOPPING } from './parts.js';
+
+/** a timer that tells this incarnation `msg`. */
+export function scheduleTimer(cell: Cell, msg: CompiledMessage, input: unknown, when: ScheduleWhen, incarnation: number): () => void {
+  checkKeys(`schedule '${msg.name}'`, when, SCHEDULE_KEYS);
+  const afterMs = 'everyMs' in when ? (when.afterMs ?? when.everyMs) : when.afterMs;
+  const everyMs = 'everyMs' in when ? when.everyMs : undefined;
+  if (!(afterMs >= 0) || !Number.isFinite(afterMs) || (everyMs !== undefined && (!(everyMs > 0) || !Number.isFinite(everyMs)))) {
+    throw new InvalidArgument(`schedule: afterMs must be >= 0 and everyMs > 0, got ${JSON.stringify(when)}`);
+  }
+  if (cell.opts.validateInput) {
+    const r = msg.input.safeParse(input);
+    if (!r.success) throw new InvalidMessage({ actor: cell.id, message: msg.name, issues: r.error.issues });
+    input = r.data;
+  }
+  if (incarnation !== cell.incarnation || cell.status >= STOPPING) return () => {};
+  const clock = cell.core.clock;
+  const rare = rareOf(cell);
+  const timers = (rare.timers ??= new Set());
+  let handle: TimerHandle;
+  let cancelled = false;
+  const fire = () => {
+    timers.delete(handle);
+    if (cancelled || incarnation !== cell.incarnation) return;
+    if (cell.core.draining) {
+      deadLetter(cell, msg.name, input, 'shutting-down', false);
+      return;
+    }
+    cell.tell(msg, input);
+    if (everyMs !== undefined && !cancelled && rare.timers === timers) {
+      handle = clock.setTimeout(fire, everyMs);
+      timers.add(handle);
+    }
+  };
+  handle = clock.setTimeout(fire, afterMs);
+  timers.add(handle);
+  return () => {
+    if (cancelled) return;
+    cancelled = true;
+    timers.delete(handle);
+    clock.clearTimeout(handle);
+  };
+}
+
+/** `ctx.schedule(message, input, when)` of a context of incarnation `incarnation`. */
+export function scheduleFrom(cell: Cell, message: string, input: unknown, when: ScheduleWhen, incarnation: number, fenced: boolean): () => void {
+  const msg = messageIn(cell.table, message);
+  if (msg === undefined) throw InvalidMessage.unknownMessage(cell.id, cell.def.protocol.name, message);
+  if (fenced) return () => {};
+  return scheduleTimer(cell, msg, input, when, incarnation);
+}
+
+/** `ctx.heartbeat()`: progress in a long turn. A turn that beats is a long one: the dispatcher yields to the event loop after it. */
+export function beat(cell: Cell): void {
+  cell.beats++;
+  cell.hbAt = cell.core.clock.now();
+  cell.core.dispatcher.yieldRequested = true;
+  cell.core.progress?.();
+}

@@ -1,0 +1,178 @@
+// The turn loop: one message at a time, from the head of the mailbox, each handler called with
+// (state, input, ctx). A synchronous handler's turn ends when it returns; an async one keeps the
+// actor busy until its promise settles. The hottest code in the system: see the notes inline.
+import { isBecome } from '../../defineActor.js';
+import { runAsync, syncState } from '../callChain.js';
+import { type MessageTurn, type ReplyChannel, TellTurn } from '../ReplyChannel.js';
+import type { ObserverState } from '../SystemCore.js';
+import { admit } from './admission.js';
+import type { Cell } from './Cell.js';
+import { ASYNC, type BoundMessage } from './handlers.js';
+import { GATE_ZOMBIE, RUNNING, rareOf } from './parts.js';
+import { turnReturned, turnThrew } from './replies.js';
+import { runSystemMessages } from './systemMessages.js';
+
+export function runSome(cell: Cell, budget: number): number {
+  // This cell is the one running for the whole run of turns; `inHandler` says when one of its
+  // handlers is on the stack (see currentTurn).
+  const sync = syncState;
+  const prev = sync.cell;
+  sync.cell = cell;
+  try {
+    return runTurns(cell, budget);
+  } finally {
+    sync.cell = prev;
+  }
+}
+
+export function runTurns(cell: Cell, budget: number): number {
+  let n = 0;
+  const mailbox = cell.mailbox;
+  const observer = cell.core.observer;
+  const dispatcher = cell.core.dispatcher;
+  while (n < budget && !dispatcher.yieldRequested) {
+    if (cell.sys !== null) runSystemMessages(cell);
+    if (cell.busy || cell.status !== RUNNING) break;
+    // The message stays at the head of the mailbox while its handler runs (see syncState).
+    const h = mailbox.headMsg() as BoundMessage | undefined;
+    if (h === undefined) break;
+    const ask = mailbox.headAsk();
+    // An ask that timed out or was cancelled before its turn began is never run.
+    if (ask?.settled) {
+      mailbox.shift();
+      if (cell.waiters !== null && cell.waiters.length > 0) admit(cell);
+      continue;
+    }
+    // A turn's start is proof of progress: the steward watches turns + beats. The count is
+    // stored when the loop ends: no sweep can run before that.
+    n++;
+    // The turn, inlined by hand: this loop is the hottest code in the system, and relying on
+    // the JIT to inline four levels of calls leaves it over its inlining budget.
+    const input = mailbox.headInput();
+    const mode = h.mode;
+    // MessageTurn timing, for metrics: one turn in `every` (async turns always), and only with an observer.
+    let t0 = 0;
+    if (observer !== null && (mode === ASYNC || --observer.countdown <= 0)) {
+      if (mode !== ASYNC) observer.countdown = observer.every;
+      t0 = performance.now();
+    }
+    // An async turn is a link of the call chain from its start (AsyncLocalStorage carries it);
+    // a sync tell gets one only if its handler asks someone (runningTurn makes it then).
+    if (mode === ASYNC && ask === null) cell.running = new TellTurn(h, input, cell);
+    cell.inHandler = true;
+    let result: unknown;
+    try {
+      result = mode === ASYNC ? callAsync(cell, h, input, ask ?? (cell.running as MessageTurn)) : h.fn(cell.state, input, cell.ctx);
+    } catch (e) {
+      cell.inHandler = false;
+      if (t0 !== 0) (observer as ObserverState).observe(cell.def.name, h.name, performance.now() - t0);
+      const turn = ask ?? cell.running ?? new TellTurn(h, input, cell);
+      cell.running = null;
+      mailbox.shift();
+      if (cell.waiters !== null && cell.waiters.length > 0) admit(cell);
+      turnThrew(cell, turn, e);
+      continue;
+    }
+    cell.inHandler = false;
+    // The chain link made for this tell's turn, if any (asks are their own link).
+    const link = cell.running;
+    if (link !== null) cell.running = null;
+    mailbox.shift();
+    if (cell.waiters !== null && cell.waiters.length > 0) admit(cell);
+    if (result !== null && typeof result === 'object') {
+      if (typeof (result as PromiseLike<unknown>).then === 'function') {
+        awaitTurn(cell, h, ask ?? link ?? new TellTurn(h, input, cell), result as PromiseLike<unknown>);
+        if (observer !== null) rareOf(cell).turnStart = t0 === 0 ? performance.now() : t0;
+        continue;
+      }
+      // A tell's handler may replace the state (`become`); there is no reply.
+      if (ask === null && isBecome(result)) cell.state = result.state;
+    }
+    if (t0 !== 0) (observer as ObserverState).observe(cell.def.name, h.name, performance.now() - t0);
+    if (ask === null) {
+      if (link !== null) link.done = true;
+      continue;
+    }
+    // The common reply, here: a plain value, not deferred, no reply schema to check. Objects
+    // (which may be `become`), deferred replies and checked replies go through turnReturned.
+    if (!ask.deferred && (result === null || typeof result !== 'object') && (h.reply === undefined || !cell.opts.validateReply)) {
+      ask.done = true;
+      ask.succeed(h.reply === undefined ? undefined : result);
+      continue;
+    }
+    turnReturned(cell, ask, result);
+  }
+  cell.turns += n;
+  if (n > 0) cell.lastTurnAt = cell.core.wall.now;
+  cell.core.counters.turns += n;
+  if (cell.core.draining) cell.core.noteIdle();
+  return n;
+}
+
+/**
+ * The turn whose handler is running synchronously: its ask (still at the mailbox head), or for
+ * a tell a link made now (tells allocate nothing until a handler asks someone).
+ */
+export function runningTurn(cell: Cell): MessageTurn | null {
+  if (!cell.inHandler) return null;
+  const mailbox = cell.mailbox;
+  const h = mailbox.headMsg();
+  if (h === undefined) return null;
+  const ask = mailbox.headAsk();
+  if (ask !== null) return ask;
+  cell.running ??= new TellTurn(h, mailbox.headInput(), cell);
+  return cell.running;
+}
+
+/** The ask whose handler is running synchronously, or null (a tell). */
+export function runningAsk(cell: Cell): ReplyChannel | null {
+  return cell.inHandler ? cell.mailbox.headAsk() : null;
+}
+
+// The closures of the async path live in their own methods: a closure in runSome would make V8
+// allocate a context for its locals on every call.
+export function callAsync(cell: Cell, h: BoundMessage, input: unknown, turn: MessageTurn): unknown {
+  return runAsync(turn, () => h.fn(cell.state, input, cell.ctx));
+}
+
+export function awaitTurn(cell: Cell, h: BoundMessage, env: MessageTurn, result: PromiseLike<unknown>): void {
+  // Learn it: later turns of this handler run under AsyncLocalStorage to keep the call chain.
+  h.learnAsync();
+  cell.busy = true;
+  // Only a turn that outlives this call can be fenced (stop, restart, abandon): track it.
+  cell.current = env;
+  // The steward's sweep looks at actors in the middle of a turn only, from the turn's start.
+  cell.hbAt = cell.core.clock.now();
+  cell.parent?.inTurn.add(cell);
+  result.then(
+    (v) => asyncTurnEnded(cell, env, v, false),
+    (e) => asyncTurnEnded(cell, env, e, true),
+  );
+}
+
+export function asyncTurnEnded(cell: Cell, env: MessageTurn, value: unknown, threw: boolean): void {
+  // A fenced turn belongs to an incarnation that is gone: its outcome reaches no one.
+  if (env.fenced) {
+    const rare = rareOf(cell);
+    if (--rare.zombies === 0) cell.gate &= ~GATE_ZOMBIE;
+    return;
+  }
+  cell.busy = false;
+  const observer = cell.core.observer;
+  if (observer !== null && cell.rare !== null && cell.rare.turnStart !== 0) {
+    observer.observe(cell.def.name, env.msg.name, performance.now() - cell.rare.turnStart);
+    cell.rare.turnStart = 0;
+  }
+  if (threw) turnThrew(cell, env, value);
+  else turnReturned(cell, env, value);
+  if (cell.ready) cell.core.dispatcher.schedule(cell);
+  else if (cell.core.draining) cell.core.noteIdle();
+}
+
+export function endTurn(cell: Cell, env: MessageTurn): void {
+  env.done = true;
+  if (cell.current !== null) {
+    cell.current = null;
+    cell.parent?.inTurn.delete(cell);
+  }
+}
