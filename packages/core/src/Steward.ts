@@ -1,10 +1,9 @@
 import type { ActorRef } from './ActorRef.js';
-import type { SpawnOptions } from './createSystem.js';
 import type { ActorDefinition } from './defineActor.js';
 import type { AnyProtocol } from './defineProtocol.js';
 import type { StewardSnapshot } from './inspection.js';
 import type { StewardNode } from './internal/StewardNode.js';
-import type { StewardOptions, Strategy } from './options.js';
+import type { SpawnOptions, StewardOptions, Strategy } from './options.js';
 
 /** @internal What a steward handle needs from its system. */
 export interface StewardHost {

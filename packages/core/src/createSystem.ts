@@ -1,6 +1,7 @@
 import type { ActorHost } from './ActorHost.js';
 import { ActorRef, cellOf } from './ActorRef.js';
-import { type Clock, systemClock } from './Clock.js';
+import { systemClock } from './Clock.js';
+import { checkKeys, unknownKey } from './checkKeys.js';
 import type { ActorDefinition } from './defineActor.js';
 import type { AnyProtocol } from './defineProtocol.js';
 import { EventStream } from './EventStream.js';
@@ -8,100 +9,21 @@ import { ActorExists, ActorNotFound, InvalidArgument, ShuttingDown, toError } fr
 import type { DeadLetter, LifecycleEvent } from './events.js';
 import type { ActorSnapshot, ActorSummary, StewardSnapshot, SystemCounters, TraceEvent } from './inspection.js';
 import { Cell } from './internal/cell/Cell.js';
-import { checkKeys, unknownKey } from './internal/checkKeys.js';
+import { drainAndStop } from './internal/drain.js';
 import { SHUTDOWN_KEYS, SPAWN_KEYS, STEWARD_KEYS, SYSTEM_KEYS } from './internal/optionKeys.js';
-import { type ResolvedStewardOptions, type StewardDelegate, StewardNode } from './internal/StewardNode.js';
-import { type ObserverState, SystemCore } from './internal/SystemCore.js';
-import { type Logger, silentLogger } from './Logger.js';
-import {
-  type ActorOptions,
-  type BackoffOptions,
-  DEFAULTS,
-  defaultSweepMs,
-  type HeartbeatOptions,
-  type MailboxOptions,
-  type ResolvedActorOptions,
-  type RestartIntensity,
-  type RestartType,
-  type StewardOptions,
-  type ValidationOptions,
-  type WhileDown,
-} from './options.js';
+import { observerState, resolveActorOptions, resolveStewardOptions } from './internal/resolveOptions.js';
+import { StewardNode } from './internal/StewardNode.js';
+import { SystemCore } from './internal/SystemCore.js';
+import { registerInternals } from './internal/systemInternals.js';
+import { silentLogger } from './Logger.js';
+import { DEFAULTS, type ResolvedActorOptions, type SpawnOptions, type StewardOptions, type SystemOptions } from './options.js';
 import { Steward, type StewardHost } from './Steward.js';
-
-/** Options of {@link createSystem}. */
-export interface SystemOptions {
-  /** The system's name, in logs and errors (default `holdfast`). */
-  readonly name?: string;
-  /** The clock for deadlines, timers and restart windows (default: the real one). */
-  readonly clock?: Clock;
-  /** Where actors and the system log (default: nowhere). A pino logger fits as it is. */
-  readonly logger?: Logger;
-  /** The default ask timeout in ms (default 5 000). Actor and call options override it. */
-  readonly askTimeoutMs?: number;
-  /** Which messages are checked against their schemas (see {@link ValidationOptions}). */
-  readonly validate?: ValidationOptions;
-  /** The default mailbox bound (capacity 10 000, policy `reject`). */
-  readonly mailbox?: MailboxOptions;
-  /** The default restart type of spawned actors (default `permanent`). */
-  readonly restart?: RestartType;
-  /** The default restart intensity of each spawned actor (default 3 within 5 000 ms). */
-  readonly intensity?: RestartIntensity;
-  /** How long `shutdown()` waits for queued and in-flight work (default 10 000 ms). */
-  readonly drainTimeoutMs?: number;
-  /** Hang detection: the default of every steward and actor (timeout 30 000 ms, sweep every 1 000 ms). */
-  readonly heartbeat?: HeartbeatOptions;
-  /** Backoff between restarts of actors made with `system.spawn` (default: none). */
-  readonly backoff?: BackoffOptions;
-  /** What the mailbox of an actor made with `system.spawn` does while it is down (default `hold`). */
-  readonly whileDown?: WhileDown;
-  /**
-   * The root steward's own limit: how often the stewards under it may escalate (and be restarted)
-   * before the system reports `fatal` (default 3 within 5 000 ms).
-   */
-  readonly rootIntensity?: RestartIntensity;
-  /** The random source of backoff jitter, in [0, 1) (default `Math.random`). */
-  readonly random?: () => number;
-  /** Receives turn durations, for metrics (default: turns are not timed). */
-  readonly turnObserver?: TurnObserver;
-}
-
-/**
- * Receives how long turns take, for metrics (the service runtime feeds a Prometheus histogram
- * with it). Async turns are always timed; synchronous ones are sampled, one in `sampleEvery`,
- * because reading the clock costs more than a short turn.
- *
- * @example
- * ```ts
- * createSystem({ turnObserver: { sampleEvery: 16, observe: (type, message, ms) => histogram.observe({ type }, ms / 1000) } });
- * ```
- */
-export interface TurnObserver {
-  /** Time one synchronous turn in this many (default 16; 1 times every turn). */
-  readonly sampleEvery?: number;
-  /** Called after a timed turn, with the actor type, the message and the duration in ms. */
-  observe(actorType: string, message: string, durationMs: number): void;
-}
-
-/**
- * Options of `system.spawn`. `args` is required when the behaviour's `init` needs it; `host` is
- * required for (and only taken by) actor types that run on a host, such as `workerActor(...)`.
- */
-export type SpawnOptions<A> = ActorOptions & { readonly id?: string; readonly host?: ActorHost } & (undefined extends A
-    ? { readonly args?: A }
-    : { readonly args: A });
 
 /** @internal A system option of actor hosts: called on every `ctx.heartbeat()` (the host's own progress signal). */
 export const PROGRESS_HOOK: unique symbol = Symbol('holdfast.progressHook');
 
 /** @internal A spawn option of actor hosts: the incarnation the actor starts at (its stand-in's). */
 export const START_INCARNATION: unique symbol = Symbol('holdfast.startIncarnation');
-
-/** @internal The key of the method that runs the ready actors now (an actor host's, after a batch came in). */
-export const RUN_READY: unique symbol = Symbol('holdfast.runReady');
-
-/** @internal The key of the method that makes a steward whose decisions are made elsewhere (an actor host's). */
-export const DELEGATED_STEWARD: unique symbol = Symbol('holdfast.delegatedSteward');
 
 /** What `system.shutdown()` reports. */
 export interface ShutdownReport {
@@ -192,7 +114,7 @@ export class ActorSystem {
       this.#core,
       'root',
       null,
-      this.#stewardOptions(
+      resolveStewardOptions(
         { heartbeat, intensity, ...(options.backoff && { backoff: options.backoff }), ...(options.whileDown && { whileDown: options.whileDown }) },
         null,
       ),
@@ -201,6 +123,14 @@ export class ActorSystem {
       spawnUnder: (node, def, o) => this.#spawnUnder(node, def, o),
       stewardUnder: (node, name, o) => this.#stewardUnder(node, name, o),
     };
+    registerInternals(this, {
+      core: this.#core,
+      delegatedSteward: (name, stewardOptions, delegate) => {
+        const steward = this.#stewardUnder(this.#root, name, stewardOptions);
+        (this.#stewards.get(name) as StewardNode).delegate = delegate;
+        return steward;
+      },
+    });
   }
 
   /**
@@ -273,7 +203,7 @@ export class ActorSystem {
       definition as unknown as ActorDefinition,
       id,
       options.args,
-      this.#resolveOptions(definition as unknown as ActorDefinition, options),
+      resolveActorOptions(definition as unknown as ActorDefinition, options, this.#defaults, this.#optionsCache),
     );
     const ref = new ActorRef(cell);
     cell.ref = ref;
@@ -297,41 +227,12 @@ export class ActorSystem {
     if (name === 'root' || this.#stewards.has(name)) throw new InvalidArgument(`steward: a steward '${name}' exists already`);
     checkKeys(`steward '${name}'`, options, STEWARD_KEYS);
     if (!parent.running) throw new InvalidArgument(`steward '${parent.id}' is ${parent.statusName}: it cannot take new children`);
-    const node = new StewardNode(this.#core, name, parent, this.#stewardOptions(options, parent));
+    const node = new StewardNode(this.#core, name, parent, resolveStewardOptions(options, parent));
     this.#stewards.set(name, node);
     parent.add(node);
     this.#core.emit({ type: 'spawned', actor: name, actorType: 'steward', at: this.#core.clock.now() });
     this.#core.emit({ type: 'started', actor: name, actorType: 'steward', incarnation: 1, at: this.#core.clock.now() });
     return new Steward(node, this.#host);
-  }
-
-  /** @internal Run the actors that have work now, rather than from the microtask queued for them. */
-  [RUN_READY](): void {
-    this.#core.dispatcher.runNow();
-  }
-
-  /** @internal A steward under the root whose children's failures are decided by `delegate`. */
-  [DELEGATED_STEWARD](name: string, options: StewardOptions, delegate: StewardDelegate): Steward {
-    const steward = this.#stewardUnder(this.#root, name, options);
-    (this.#stewards.get(name) as StewardNode).delegate = delegate;
-    return steward;
-  }
-
-  #stewardOptions(o: StewardOptions, parent: StewardNode | null): ResolvedStewardOptions {
-    const hangTimeoutMs = o.heartbeat?.timeoutMs ?? parent?.opts.hangTimeoutMs ?? DEFAULTS.hangTimeoutMs;
-    const sweepMs = o.heartbeat?.sweepMs ?? (o.heartbeat?.timeoutMs === undefined ? parent?.opts.sweepMs : undefined) ?? defaultSweepMs(hangTimeoutMs);
-    const resolved: ResolvedStewardOptions = Object.freeze({
-      strategy: o.strategy ?? 'one-for-one',
-      maxRestarts: o.intensity?.maxRestarts ?? DEFAULTS.maxRestarts,
-      withinMs: o.intensity?.withinMs ?? DEFAULTS.withinMs,
-      backoff: o.backoff ?? null,
-      hangTimeoutMs,
-      sweepMs,
-      whileDown: o.whileDown ?? parent?.opts.whileDown ?? 'hold',
-      restart: o.restart ?? 'permanent',
-    });
-    checkStewardOptions(resolved);
-    return resolved;
   }
 
   /**
@@ -438,56 +339,20 @@ export class ActorSystem {
   shutdown(options: { readonly timeoutMs?: number } = {}): Promise<ShutdownReport> {
     const unknown = unknownKey('shutdown', options, SHUTDOWN_KEYS);
     if (unknown !== null) return Promise.reject(unknown);
-    this.#shutdown ??= this.#drainAndStop(options.timeoutMs ?? this.#defaults.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs);
+    this.#shutdown ??= drainAndStop(
+      {
+        core: this.#core,
+        cells: this.#cells,
+        root: this.#root,
+        hosts: this.#hosts,
+        setStatus: (status) => {
+          this.#status = status;
+        },
+        stopWallClock: () => clearInterval(this.#wallTimer),
+      },
+      options.timeoutMs ?? this.#defaults.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs,
+    );
     return this.#shutdown;
-  }
-
-  async #drainAndStop(timeoutMs: number): Promise<ShutdownReport> {
-    const core = this.#core;
-    const clock = core.clock;
-    const started = clock.now();
-    this.#status = 'draining';
-    core.draining = true;
-    for (const cell of this.#cells.values()) cell.closeGate();
-    core.logger.info({ actors: this.#cells.size, timeoutMs }, 'draining');
-    const quiet = await new Promise<boolean>((resolve) => {
-      const timer = clock.setTimeout(() => {
-        core.idleCheck = null;
-        resolve(false);
-      }, timeoutMs);
-      core.idleCheck = () => {
-        if (!this.#allQuiet()) return;
-        core.idleCheck = null;
-        clock.clearTimeout(timer);
-        resolve(true);
-      };
-      core.noteIdle();
-    });
-    const cells = [...this.#cells.values()].reverse();
-    const unfinished = quiet
-      ? []
-      : cells.filter((c) => !c.quiet).map((c) => ({ id: c.id, type: c.def.name, mailbox: c.mailbox.length, busy: c.busy, deferred: c.summary().deferred }));
-    if (!quiet) core.logger.warn({ unfinished }, 'drain deadline passed; abandoning unfinished work');
-    await this.#root.shutdown((cell) => (cell.quiet ? cell.requestStop('shutdown') : cell.abandon()));
-    for (const host of this.#hosts) {
-      try {
-        await host.close();
-      } catch (e) {
-        core.logger.error({ err: toError(e), host: host.name }, 'closing an actor host failed');
-        core.emit({ type: 'error', actor: host.name, actorType: 'host', incarnation: 0, where: 'host close', error: toError(e), at: clock.now() });
-      }
-    }
-    core.deadlines.close();
-    clearInterval(this.#wallTimer);
-    this.#status = 'stopped';
-    const durationMs = clock.now() - started;
-    core.logger.info({ clean: quiet, durationMs }, 'stopped');
-    return { clean: quiet, unfinished, durationMs };
-  }
-
-  #allQuiet(): boolean {
-    for (const cell of this.#cells.values()) if (!cell.quiet) return false;
-    return true;
   }
 
   #find(target: ActorRef | string): Cell | undefined {
@@ -495,87 +360,6 @@ export class ActorSystem {
     if (!(target instanceof ActorRef)) return undefined;
     const cell = cellOf(target);
     return this.#cells.get(cell.id) === cell ? cell : undefined;
-  }
-
-  #resolveOptions(def: ActorDefinition, o: ActorOptions): ResolvedActorOptions {
-    const plain =
-      o.mailbox === undefined &&
-      o.askTimeoutMs === undefined &&
-      o.restart === undefined &&
-      o.intensity === undefined &&
-      o.validate === undefined &&
-      o.stopTimeoutMs === undefined &&
-      o.heartbeat === undefined;
-    if (plain) {
-      const cached = this.#optionsCache.get(def);
-      if (cached !== undefined) return cached;
-    }
-    const d = this.#defaults;
-    const t = def.behaviour.options ?? {};
-    const resolved: ResolvedActorOptions = Object.freeze({
-      capacity: o.mailbox?.capacity ?? t.mailbox?.capacity ?? d.mailbox?.capacity ?? DEFAULTS.capacity,
-      overflow: o.mailbox?.overflow ?? t.mailbox?.overflow ?? d.mailbox?.overflow ?? DEFAULTS.overflow,
-      askTimeoutMs: o.askTimeoutMs ?? t.askTimeoutMs ?? d.askTimeoutMs ?? DEFAULTS.askTimeoutMs,
-      restart: o.restart ?? t.restart ?? d.restart ?? DEFAULTS.restart,
-      maxRestarts: o.intensity?.maxRestarts ?? t.intensity?.maxRestarts ?? d.intensity?.maxRestarts ?? DEFAULTS.maxRestarts,
-      withinMs: o.intensity?.withinMs ?? t.intensity?.withinMs ?? d.intensity?.withinMs ?? DEFAULTS.withinMs,
-      validateInput: o.validate?.input ?? t.validate?.input ?? d.validate?.input ?? true,
-      validateReply: o.validate?.reply ?? t.validate?.reply ?? d.validate?.reply ?? process.env.NODE_ENV !== 'production',
-      stopTimeoutMs: o.stopTimeoutMs ?? t.stopTimeoutMs ?? DEFAULTS.stopTimeoutMs,
-      hangTimeoutMs: o.heartbeat?.timeoutMs ?? t.heartbeat?.timeoutMs,
-    });
-    checkOptions(resolved);
-    if (plain) this.#optionsCache.set(def, resolved);
-    return resolved;
-  }
-}
-
-function observerState(o: TurnObserver | undefined, logger: Logger): ObserverState | null {
-  if (o === undefined) return null;
-  const every = o.sampleEvery ?? 16;
-  if (!Number.isInteger(every) || every < 1) throw new InvalidArgument(`turnObserver.sampleEvery must be a positive integer, got ${every}`);
-  if (typeof o.observe !== 'function') throw new InvalidArgument('turnObserver.observe must be a function');
-  const observe = (type: string, message: string, ms: number) => {
-    try {
-      o.observe(type, message, ms);
-    } catch (e) {
-      // Metrics must never break a turn: report and go on.
-      logger.error({ err: toError(e) }, 'turnObserver.observe threw');
-    }
-  };
-  return { every, countdown: every, observe };
-}
-
-function checkOptions(o: ResolvedActorOptions): void {
-  if (!Number.isInteger(o.capacity) || o.capacity < 1) throw new InvalidArgument(`mailbox.capacity must be a positive integer, got ${o.capacity}`);
-  if (!['reject', 'drop-oldest', 'wait'].includes(o.overflow))
-    throw new InvalidArgument(`mailbox.overflow must be reject, drop-oldest or wait, got ${o.overflow}`);
-  if (!(o.askTimeoutMs > 0) || !Number.isFinite(o.askTimeoutMs))
-    throw new InvalidArgument(`askTimeoutMs must be a positive finite number, got ${o.askTimeoutMs}`);
-  if (!['permanent', 'transient', 'temporary'].includes(o.restart))
-    throw new InvalidArgument(`restart must be permanent, transient or temporary, got ${o.restart}`);
-  if (!Number.isInteger(o.maxRestarts) || o.maxRestarts < 0) throw new InvalidArgument(`intensity.maxRestarts must be an integer >= 0, got ${o.maxRestarts}`);
-  if (!(o.withinMs > 0)) throw new InvalidArgument(`intensity.withinMs must be > 0, got ${o.withinMs}`);
-  if (!(o.stopTimeoutMs > 0)) throw new InvalidArgument(`stopTimeoutMs must be > 0, got ${o.stopTimeoutMs}`);
-  if (o.hangTimeoutMs !== undefined && !(o.hangTimeoutMs > 0)) throw new InvalidArgument(`heartbeat.timeoutMs must be > 0, got ${o.hangTimeoutMs}`);
-}
-
-function checkStewardOptions(o: ResolvedStewardOptions): void {
-  if (!['one-for-one', 'one-for-all', 'rest-for-one'].includes(o.strategy))
-    throw new InvalidArgument(`strategy must be one-for-one, one-for-all or rest-for-one, got ${o.strategy}`);
-  if (!Number.isInteger(o.maxRestarts) || o.maxRestarts < 0) throw new InvalidArgument(`intensity.maxRestarts must be an integer >= 0, got ${o.maxRestarts}`);
-  if (!(o.withinMs > 0)) throw new InvalidArgument(`intensity.withinMs must be > 0, got ${o.withinMs}`);
-  if (!(o.hangTimeoutMs > 0)) throw new InvalidArgument(`heartbeat.timeoutMs must be > 0, got ${o.hangTimeoutMs}`);
-  if (!(o.sweepMs > 0) || !Number.isFinite(o.sweepMs)) throw new InvalidArgument(`heartbeat.sweepMs must be a positive finite number, got ${o.sweepMs}`);
-  if (!['hold', 'refuse'].includes(o.whileDown)) throw new InvalidArgument(`whileDown must be hold or refuse, got ${o.whileDown}`);
-  if (!['permanent', 'transient', 'temporary'].includes(o.restart))
-    throw new InvalidArgument(`restart must be permanent, transient or temporary, got ${o.restart}`);
-  const b = o.backoff;
-  if (b !== null) {
-    if (!(b.minMs >= 0) || !(b.maxMs >= b.minMs) || !Number.isFinite(b.maxMs))
-      throw new InvalidArgument(`backoff: need 0 <= minMs <= maxMs (finite), got ${JSON.stringify(b)}`);
-    if (b.factor !== undefined && !(b.factor >= 1)) throw new InvalidArgument(`backoff.factor must be >= 1, got ${b.factor}`);
-    if (b.jitter !== undefined && !(b.jitter >= 0 && b.jitter <= 1)) throw new InvalidArgument(`backoff.jitter must be in [0, 1], got ${b.jitter}`);
   }
 }
 

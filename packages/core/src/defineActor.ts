@@ -1,8 +1,8 @@
 import type { ActorRef } from './ActorRef.js';
+import { checkKeys } from './checkKeys.js';
 import type { ActorSystem } from './createSystem.js';
 import type { AnyProtocol, HandlerInputOf, InputOf, MessageName, ReplyOf } from './defineProtocol.js';
 import { InvalidArgument, type StopReason } from './errors.js';
-import { checkKeys } from './internal/checkKeys.js';
 import { BEHAVIOUR_KEYS } from './internal/optionKeys.js';
 import type { Logger } from './Logger.js';
 import type { ActorOptions } from './options.js';

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
+import { checkKeys } from './checkKeys.js';
 import { InvalidArgument } from './errors.js';
-import { checkKeys } from './internal/checkKeys.js';
 import { MESSAGE_KEYS } from './internal/optionKeys.js';
 
 /** One message of a protocol: the input schema and, for asks that answer a value, the reply schema. */

@@ -1,5 +1,5 @@
+import { unknownKey } from './checkKeys.js';
 import { AskTimeout, Cancelled, InvalidArgument } from './errors.js';
-import { unknownKey } from './internal/checkKeys.js';
 import { GATHER_KEYS } from './internal/optionKeys.js';
 
 /** A piece of work for {@link gather} or {@link firstReply}: usually an ask that passes the signal on. */

@@ -29,16 +29,13 @@ import type { ActorHost } from './ActorHost.js';
 import type { ActorRef } from './ActorRef.js';
 import { type ActorSystem, PROGRESS_HOOK, START_INCARNATION } from './createSystem.js';
 import type { DeferredReply } from './defineActor.js';
-import type { CrashReason, StopReason } from './errors.js';
-import type { DeadLetter } from './events.js';
+import type { CrashReason, RestartDecision, StopReason } from './errors.js';
+import type { DeadLetter, RestartCause } from './events.js';
 import { seamOf } from './internal/HostSeamImpl.js';
-import type { StewardDelegate } from './internal/StewardNode.js';
 import type { StewardOptions } from './options.js';
 import type { Steward } from './Steward.js';
 
-export { checkKeys, type KeyShape, keysOf } from './internal/checkKeys.js';
-export type { Exit, StewardDelegate } from './internal/StewardNode.js';
-export type { Supervised } from './internal/Supervised.js';
+export { checkKeys, type KeyShape, keysOf } from './checkKeys.js';
 /** Core's defaults (ask timeout, hang timeout, mailbox capacity, …), for hosts that must agree with them. */
 export { DEFAULTS } from './options.js';
 /**
@@ -48,6 +45,26 @@ export { DEFAULTS } from './options.js';
  * matches its stand-in's (an actor moved to a fresh thread keeps counting).
  */
 export { PROGRESS_HOOK, START_INCARNATION };
+
+/** How a child ended: it crashed, or it exited normally (`ctx.stop()`). */
+export type Exit = 'crash' | 'normal';
+
+/** A child whose end a delegated steward reports. */
+export interface DelegatedChild {
+  readonly id: string;
+  /** The actor type's name, or `steward`. */
+  readonly typeName: string;
+}
+
+/**
+ * Makes a steward's decisions elsewhere: an actor host's steward (on a worker thread) reports
+ * its children's failures to the steward on the main thread, which decides and tells it what to
+ * do. `decide` gives the provisional decision that goes into the local error.
+ */
+export interface StewardDelegate {
+  decide(child: DelegatedChild, exit: Exit): RestartDecision;
+  act(child: DelegatedChild, decision: RestartDecision, reason: RestartCause, cause: Error | null): void;
+}
 
 /** The version of the seam. A host checks it (`seam.version`) and refuses a core it was not built for. */
 export const HOST_SEAM_VERSION = 1;

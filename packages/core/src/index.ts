@@ -27,11 +27,8 @@ export {
   ActorSystem,
   createSystem,
   type ShutdownReport,
-  type SpawnOptions,
-  type SystemOptions,
   type SystemStats,
   type SystemStatus,
-  type TurnObserver,
 } from './createSystem.js';
 export {
   type ActorBehaviour,
@@ -110,8 +107,11 @@ export type {
   OverflowPolicy,
   RestartIntensity,
   RestartType,
+  SpawnOptions,
   StewardOptions,
   Strategy,
+  SystemOptions,
+  TurnObserver,
   ValidationOptions,
   WhileDown,
 } from './options.js';

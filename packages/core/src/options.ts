@@ -1,4 +1,7 @@
 import type { Transferable } from 'node:worker_threads';
+import type { ActorHost } from './ActorHost.js';
+import type { Clock } from './Clock.js';
+import type { Logger } from './Logger.js';
 
 /**
  * What happens when a message arrives at a full mailbox:
@@ -175,3 +178,65 @@ export function defaultSweepMs(timeoutMs: number): number {
   if (!Number.isFinite(timeoutMs)) return 1_000;
   return Math.min(1_000, Math.max(10, timeoutMs / 10));
 }
+
+/** Options of {@link createSystem}. */
+export interface SystemOptions {
+  /** The system's name, in logs and errors (default `holdfast`). */
+  readonly name?: string;
+  /** The clock for deadlines, timers and restart windows (default: the real one). */
+  readonly clock?: Clock;
+  /** Where actors and the system log (default: nowhere). A pino logger fits as it is. */
+  readonly logger?: Logger;
+  /** The default ask timeout in ms (default 5 000). Actor and call options override it. */
+  readonly askTimeoutMs?: number;
+  /** Which messages are checked against their schemas (see {@link ValidationOptions}). */
+  readonly validate?: ValidationOptions;
+  /** The default mailbox bound (capacity 10 000, policy `reject`). */
+  readonly mailbox?: MailboxOptions;
+  /** The default restart type of spawned actors (default `permanent`). */
+  readonly restart?: RestartType;
+  /** The default restart intensity of each spawned actor (default 3 within 5 000 ms). */
+  readonly intensity?: RestartIntensity;
+  /** How long `shutdown()` waits for queued and in-flight work (default 10 000 ms). */
+  readonly drainTimeoutMs?: number;
+  /** Hang detection: the default of every steward and actor (timeout 30 000 ms, sweep every 1 000 ms). */
+  readonly heartbeat?: HeartbeatOptions;
+  /** Backoff between restarts of actors made with `system.spawn` (default: none). */
+  readonly backoff?: BackoffOptions;
+  /** What the mailbox of an actor made with `system.spawn` does while it is down (default `hold`). */
+  readonly whileDown?: WhileDown;
+  /**
+   * The root steward's own limit: how often the stewards under it may escalate (and be restarted)
+   * before the system reports `fatal` (default 3 within 5 000 ms).
+   */
+  readonly rootIntensity?: RestartIntensity;
+  /** The random source of backoff jitter, in [0, 1) (default `Math.random`). */
+  readonly random?: () => number;
+  /** Receives turn durations, for metrics (default: turns are not timed). */
+  readonly turnObserver?: TurnObserver;
+}
+
+/**
+ * Receives how long turns take, for metrics (the service runtime feeds a Prometheus histogram
+ * with it). Async turns are always timed; synchronous ones are sampled, one in `sampleEvery`,
+ * because reading the clock costs more than a short turn.
+ *
+ * @example
+ * ```ts
+ * createSystem({ turnObserver: { sampleEvery: 16, observe: (type, message, ms) => histogram.observe({ type }, ms / 1000) } });
+ * ```
+ */
+export interface TurnObserver {
+  /** Time one synchronous turn in this many (default 16; 1 times every turn). */
+  readonly sampleEvery?: number;
+  /** Called after a timed turn, with the actor type, the message and the duration in ms. */
+  observe(actorType: string, message: string, durationMs: number): void;
+}
+
+/**
+ * Options of `system.spawn`. `args` is required when the behaviour's `init` needs it; `host` is
+ * required for (and only taken by) actor types that run on a host, such as `workerActor(...)`.
+ */
+export type SpawnOptions<A> = ActorOptions & { readonly id?: string; readonly host?: ActorHost } & (undefined extends A
+    ? { readonly args?: A }
+    : { readonly args: A });

@@ -167,7 +167,7 @@ describe('owner loop', () => {
       init: () => null,
       handlers: {
         // One declared parameter by Function.length (a default parameter ends the count).
-        defaulted: (_s, { a } = {}, ctx) => `${ctx.message}:${a ?? '-'}`,
+        defaulted: (_s, { a } = {} as never, ctx) => `${ctx.message}:${a ?? '-'}`,
         rest: (...args) => `${args[2].message}:${args.length}`,
         legacy(_s) {
           // biome-ignore lint/complexity/noArguments: the old way of reaching an undeclared parameter

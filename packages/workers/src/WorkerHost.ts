@@ -5,7 +5,7 @@ import { checkKeys, DEFAULTS, HOST_SEAM_VERSION, hostSeam, keysOf } from '@holdf
 import { Piscina } from 'piscina';
 import { z } from 'zod';
 import { WorkerError } from './errors.js';
-import { Link, type LinkType } from './internal/Link.js';
+import { StandIn, type StandInType } from './internal/StandIn.js';
 import { Thread } from './internal/Thread.js';
 import type { ThreadInit } from './internal/wire.js';
 
@@ -117,7 +117,7 @@ export class WorkerHost implements ActorHost {
   readonly #beatMs: number;
   readonly #closeTimeoutMs: number;
   readonly #sweep: ReturnType<typeof setInterval>;
-  readonly #links = new Map<ActorSystem, Map<string, Link>>();
+  readonly #standIns = new Map<ActorSystem, Map<string, StandIn>>();
   #nextNo = 0;
   #lostCount = 0;
   #closing: Promise<void> | null = null;
@@ -160,8 +160,8 @@ export class WorkerHost implements ActorHost {
 
   /** Where an actor's turns run now, for example `workers#2`. */
   describe(actorId: string): string {
-    for (const links of this.#links.values()) {
-      const t = links.get(actorId)?.thread;
+    for (const standIns of this.#standIns.values()) {
+      const t = standIns.get(actorId)?.thread;
       if (t) return `${this.name}#${t.no}`;
     }
     return this.name;
@@ -226,9 +226,9 @@ export class WorkerHost implements ActorHost {
   // ---------------------------------------------------------------- for the stand-ins (internal)
 
   /** @internal The link of a worker-hosted actor (made on its first start). */
-  linkFor(ref: ActorRef, system: ActorSystem, type: LinkType, log: import('@holdfast/core').Logger): Link {
-    let links = this.#links.get(system);
-    if (links === undefined) {
+  standInFor(ref: ActorRef, system: ActorSystem, type: StandInType, log: import('@holdfast/core').Logger): StandIn {
+    let standIns = this.#standIns.get(system);
+    if (standIns === undefined) {
       // A system made by another copy of @holdfast/core than this package was built against.
       const version = hostSeam(system).version;
       if (version !== HOST_SEAM_VERSION) {
@@ -236,9 +236,9 @@ export class WorkerHost implements ActorHost {
           `worker host '${this.name}': the system's @holdfast/core offers host seam ${String(version)}, this package needs ${HOST_SEAM_VERSION}`,
         );
       }
-      const map = new Map<string, Link>();
-      links = map;
-      this.#links.set(system, map);
+      const map = new Map<string, StandIn>();
+      standIns = map;
+      this.#standIns.set(system, map);
       system.events.subscribe((e) => {
         if (e.type !== 'stopped') return;
         const link = map.get(e.actor);
@@ -247,10 +247,10 @@ export class WorkerHost implements ActorHost {
         void link.release(e.reason as StopReason);
       });
     }
-    let link = links.get(ref.id);
+    let link = standIns.get(ref.id);
     if (link === undefined || link.ref !== ref) {
-      link = new Link(ref, this, type, system, log);
-      links.set(ref.id, link);
+      link = new StandIn(ref, this, type, system, log);
+      standIns.set(ref.id, link);
     }
     return link;
   }

@@ -2,7 +2,7 @@ import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type ActorDefinition, type ActorOptions, type AnyProtocol, defineActor, type Handlers, InvalidArgument, type LifecycleContext } from '@holdfast/core';
 import { checkKeys, hostSeam } from '@holdfast/core/host';
-import type { Link } from './internal/Link.js';
+import type { StandIn } from './internal/StandIn.js';
 import { WorkerHost } from './WorkerHost.js';
 
 declare const standIn: unique symbol;
@@ -17,7 +17,7 @@ export interface WorkerActorState {
 
 /** What the stand-in really holds: the link to its actor on a thread, once started. */
 interface StandInState {
-  link: Link | null;
+  link: StandIn | null;
 }
 
 /** Options of {@link workerActor}. */
@@ -60,7 +60,7 @@ export function workerActor<P extends AnyProtocol, A = unknown>(
   // Each handler forwards the message it serves to the actor's thread (ctx is not needed).
   const handlers: Record<string, (s: StandInState, input: unknown) => Promise<void> | undefined> = {};
   for (const name of Object.keys(protocol.messages)) {
-    handlers[name] = (state, input) => (state.link as Link).forward(name, input);
+    handlers[name] = (state, input) => (state.link as StandIn).forward(name, input);
   }
   const def = defineActor(protocol, {
     name: typeName,
@@ -71,7 +71,7 @@ export function workerActor<P extends AnyProtocol, A = unknown>(
     onStart(state: StandInState, ctx: LifecycleContext<P>): Promise<void> {
       const host = hostSeam(ctx.system).hostOf(ctx.self);
       if (!(host instanceof WorkerHost)) return Promise.reject(new InvalidArgument(`actor '${ctx.self.id}': its host must be made with createWorkerHost()`));
-      const link = host.linkFor(ctx.self, ctx.system, type, ctx.log);
+      const link = host.standInFor(ctx.self, ctx.system, type, ctx.log);
       state.link = link;
       return link.start(ctx.log);
     },
@@ -84,7 +84,7 @@ export function workerActor<P extends AnyProtocol, A = unknown>(
         host: link?.host.name ?? null,
         thread: link?.thread?.no ?? null,
         inFlight: link?.inFlight ?? 0,
-        held: link?.parked ?? 0,
+        held: link?.held ?? 0,
       };
     },
     ...(options.options && { options: options.options }),

@@ -2,18 +2,18 @@
 // host's calls meet the cells, envelopes and stewards inside core.
 import type { ActorHost } from '../ActorHost.js';
 import { type ActorRef, cellOf } from '../ActorRef.js';
-import { type ActorSystem, DELEGATED_STEWARD, RUN_READY } from '../createSystem.js';
+import type { ActorSystem } from '../createSystem.js';
 import type { DeferredReply } from '../defineActor.js';
 import { messageIn } from '../defineProtocol.js';
 import { type CrashReason, InvalidArgument, InvalidMessage, type StopReason } from '../errors.js';
 import type { DeadLetter } from '../events.js';
-import type { Forwarded, HostedActorSettings, HostSeam } from '../host.js';
+import type { Forwarded, HostedActorSettings, HostSeam, StewardDelegate } from '../host.js';
 import { DEFAULTS, defaultSweepMs, type StewardOptions } from '../options.js';
 import type { Steward } from '../Steward.js';
 import { syncState } from './callChain.js';
 import type { Cell } from './cell/Cell.js';
 import { ReplyChannel } from './ReplyChannel.js';
-import type { StewardDelegate } from './StewardNode.js';
+import { internalsOf, type SystemInternals } from './systemInternals.js';
 
 const seams = new WeakMap<ActorSystem, HostSeam>();
 
@@ -21,7 +21,9 @@ const seams = new WeakMap<ActorSystem, HostSeam>();
 export function seamOf(system: ActorSystem): HostSeam {
   let seam = seams.get(system);
   if (seam === undefined) {
-    seam = new HostSeamImpl(system);
+    const internals = internalsOf(system);
+    if (internals === undefined) throw new InvalidArgument('host seam: not an actor system made by this copy of @holdfast/core (two copies installed?)');
+    seam = new HostSeamImpl(system, internals);
     seams.set(system, seam);
   }
   return seam;
@@ -30,9 +32,11 @@ export function seamOf(system: ActorSystem): HostSeam {
 class HostSeamImpl implements HostSeam {
   readonly version = 1 as const;
   readonly system: ActorSystem;
+  readonly #internals: SystemInternals;
 
-  constructor(system: ActorSystem) {
+  constructor(system: ActorSystem, internals: SystemInternals) {
     this.system = system;
+    this.#internals = internals;
   }
 
   /** The cell behind `ref`, which must be of this system. */
@@ -163,11 +167,11 @@ class HostSeamImpl implements HostSeam {
   }
 
   delegatedSteward(name: string, options: StewardOptions, delegate: StewardDelegate): Steward {
-    return this.system[DELEGATED_STEWARD](name, options, delegate);
+    return this.#internals.delegatedSteward(name, options, delegate);
   }
 
   runReady(): void {
-    this.system[RUN_READY]();
+    this.#internals.core.dispatcher.runNow();
   }
 
   terminate(ref: ActorRef, reason: StopReason, cause: Error | null): Promise<void> {

@@ -1,6 +1,7 @@
 import type { TimerHandle } from '../Clock.js';
 import type { RestartDecision, StopReason } from '../errors.js';
 import type { RestartCause, RestartRecord } from '../events.js';
+import type { Exit, StewardDelegate } from '../host.js';
 import type { StewardSnapshot, StewardStatusName } from '../inspection.js';
 import { type BackoffOptions, defaultSweepMs, type RestartType, type Strategy, type WhileDown } from '../options.js';
 import { backoffDelay } from './backoff.js';
@@ -28,17 +29,6 @@ export interface ResolvedStewardOptions {
 }
 
 /** What a child's failure was, for the decision and the history. */
-export type Exit = 'crash' | 'normal';
-
-/**
- * Makes a steward's decisions elsewhere: an actor host's steward (on a worker thread) reports
- * its children's failures to the steward on the main thread, which decides and tells it what to
- * do. `decide` gives the provisional decision that goes into the local error.
- */
-export interface StewardDelegate {
-  decide(child: Supervised, exit: Exit): RestartDecision;
-  act(child: Supervised, decision: RestartDecision, reason: RestartCause, cause: Error | null): void;
-}
 
 /**
  * A steward: supervises its children (actors and stewards) in start order, restarts them by its

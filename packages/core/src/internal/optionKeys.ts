@@ -1,7 +1,7 @@
 // The keys each options object of the public API may have, for `checkKeys`. Keep them in step
 // with the interfaces in `options.ts`, `createSystem.ts`, `defineActor.ts` and `defineProtocol.ts`
 // (the options test spawns with every documented key).
-import type { KeyShape } from './checkKeys.js';
+import type { KeyShape } from '../checkKeys.js';
 
 const MAILBOX = { capacity: true, overflow: true } as const;
 const INTENSITY = { maxRestarts: true, withinMs: true } as const;

@@ -1,5 +1,6 @@
-import { type ActorSystem, createSystem, type SystemOptions } from '../createSystem.js';
+import { type ActorSystem, createSystem } from '../createSystem.js';
 import type { DeadLetter, LifecycleEvent } from '../events.js';
+import type { SystemOptions } from '../options.js';
 import { ManualClock } from './ManualClock.js';
 
 /** What {@link createTestSystem} returns. */

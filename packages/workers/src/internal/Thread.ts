@@ -2,7 +2,7 @@ import type { MessagePort, Transferable } from 'node:worker_threads';
 import { type DeferredReply, InvalidMessage, WorkerLost } from '@holdfast/core';
 import { WorkerError } from '../errors.js';
 import { Batch } from './Batch.js';
-import type { Link } from './Link.js';
+import type { StandIn } from './StandIn.js';
 import {
   ASK,
   CANCEL,
@@ -15,7 +15,6 @@ import {
   type Report,
   SIZE,
   TELL,
-  type ToWorkerBatch,
   toWorkerSize,
   UNCOPYABLE,
   type WireError,
@@ -23,8 +22,8 @@ import {
 
 /** An ask forwarded to the thread and not answered yet. */
 interface Pending {
-  readonly link: Link;
-  readonly m: string;
+  readonly standIn: StandIn;
+  readonly message: string;
   readonly reply: DeferredReply<unknown>;
 }
 
@@ -51,7 +50,7 @@ export class Thread {
   booted = false;
   /** The bootstrap task that runs the thread (settles when the thread ends). */
   task: Promise<unknown> | null = null;
-  readonly links = new Map<number, Link>();
+  readonly standIns = new Map<number, StandIn>();
   #nextA = 0;
   readonly #pending = new Map<number, Pending>();
   #nextSeq = 0;
@@ -80,7 +79,7 @@ export class Thread {
 
   /** Actors placed here. */
   get load(): number {
-    return this.links.size;
+    return this.standIns.size;
   }
 
   /** Asks in flight to this thread. */
@@ -98,33 +97,41 @@ export class Thread {
     this.#out.queue();
   }
 
-  tell(a: number, m: string, i: unknown, transfer: readonly Transferable[] | undefined): void {
+  tell(actorNo: number, message: string, input: unknown, transfer: readonly Transferable[] | undefined): void {
     const out = this.#out;
-    out.items.push(TELL, a, m, i);
+    out.items.push(TELL, actorNo, message, input);
     out.transfer(transfer);
     out.queue();
   }
 
-  /** Forward an ask (`t`: the thread's timeout; `c`: the caller may cancel); the reply comes back through {@link #receive}. */
-  ask(link: Link, m: string, i: unknown, t: number, c: 0 | 1, reply: DeferredReply<unknown>, transfer: readonly Transferable[] | undefined): number {
+  /** Forward an ask (`timeoutMs`: the thread's own deadline; `cancellable`: the caller may cancel); the reply comes back through {@link #receive}. */
+  ask(
+    link: StandIn,
+    message: string,
+    input: unknown,
+    timeoutMs: number,
+    cancellable: 0 | 1,
+    reply: DeferredReply<unknown>,
+    transfer: readonly Transferable[] | undefined,
+  ): number {
     const s = ++this.#nextSeq;
-    this.#pending.set(s, { link, m, reply });
+    this.#pending.set(s, { standIn: link, message, reply });
     const out = this.#out;
-    out.items.push(ASK, link.a, s, m, i, t, c);
+    out.items.push(ASK, link.actorNo, s, message, input, timeoutMs, cancellable);
     out.transfer(transfer);
     out.queue();
     return s;
   }
 
-  cancel(a: number, s: number): void {
-    this.#out.items.push(CANCEL, a, s);
+  cancel(actorNo: number, s: number): void {
+    this.#out.items.push(CANCEL, actorNo, s);
     this.#out.queue();
   }
 
   /** Send `op` and wait for the thread's acknowledgement `ackOp` (rejects if the thread is lost). */
-  request(op: Control & { a: number }, ackOp: 'spawned' | 'ended' | 'stopped'): Promise<void> {
+  request(op: Control & { actor: number }, ackOp: 'spawned' | 'ended' | 'stopped'): Promise<void> {
     if (!this.alive) return Promise.reject(new WorkerError('THREAD_ENDED', `worker thread ${this.no} is gone`, { thread: this.no }));
-    const key = `${ackOp}:${op.a}`;
+    const key = `${ackOp}:${op.actor}`;
     return new Promise<void>((resolve, reject) => {
       this.#acks.set(key, { resolve, reject });
       this.control(op);
@@ -171,16 +178,16 @@ export class Thread {
       const p = this.#pending.get(s);
       this.#pending.delete(s);
       if (p === undefined) return;
-      p.link.inFlight--;
-      p.reply.fail(new InvalidMessage({ actor: p.link.id, message: p.m, issues: [issue] }));
-      p.link.onRoom();
+      p.standIn.inFlight--;
+      p.reply.fail(new InvalidMessage({ actor: p.standIn.id, message: p.message, issues: [issue] }));
+      p.standIn.onRoom();
     } else if (head === TELL) {
-      const link = this.links.get(one[1] as number);
+      const link = this.standIns.get(one[1] as number);
       link?.undeliverableTell(one[2] as string, one[3], new InvalidMessage({ actor: link.id, message: one[2] as string, issues: [issue] }));
     } else if (typeof head === 'object' && head !== null && (head as Control).op === 'spawn') {
       const op = head as Extract<Control, { op: 'spawn' }>;
-      const ack = this.#acks.get(`spawned:${op.a}`);
-      this.#acks.delete(`spawned:${op.a}`);
+      const ack = this.#acks.get(`spawned:${op.actor}`);
+      this.#acks.delete(`spawned:${op.actor}`);
       ack?.reject(
         new WorkerError('NOT_CLONEABLE', `the spawn args of '${op.id}' cannot be copied to a worker thread: ${e.message}`, { actor: op.id }, { cause: e }),
       );
@@ -195,27 +202,27 @@ export class Thread {
         const p = pending.get(batch[k + 1] as number);
         if (p !== undefined) {
           pending.delete(batch[k + 1] as number);
-          p.link.inFlight--;
+          p.standIn.inFlight--;
           // Checked against its schema on the worker thread.
-          p.link.seam.deliver(p.reply, batch[k + 2]);
-          p.link.onRoom();
+          p.standIn.seam.deliver(p.reply, batch[k + 2]);
+          p.standIn.onRoom();
         }
         k += SIZE.REPLY;
       } else if (head === FAIL) {
         const p = pending.get(batch[k + 1] as number);
         if (p !== undefined) {
           pending.delete(batch[k + 1] as number);
-          p.link.inFlight--;
+          p.standIn.inFlight--;
           const flag = batch[k + 3];
-          const error = flag === UNCOPYABLE ? p.link.uncopyableReply(p.m, batch[k + 2] as WireError) : fromWire(batch[k + 2] as WireError);
+          const error = flag === UNCOPYABLE ? p.standIn.uncopyableReply(p.message, batch[k + 2] as WireError) : fromWire(batch[k + 2] as WireError);
           if (flag === CRASHED) {
             // The actor crashed in this turn: the `down` that follows carries the crash to the
             // steward here, whose decision goes into this caller's error.
-            p.link.heldCrash = { reply: p.reply, error };
+            p.standIn.heldCrash = { reply: p.reply, error };
           } else if (!p.reply.settled) {
             p.reply.fail(error);
           }
-          p.link.onRoom();
+          p.standIn.onRoom();
         }
         k += SIZE.FAIL;
       } else {
@@ -228,7 +235,7 @@ export class Thread {
   #report(m: Report): void {
     switch (m.op) {
       case 'down': {
-        const link = this.links.get(m.a);
+        const link = this.standIns.get(m.actor);
         if (link === undefined) return;
         const held = link.heldCrash;
         link.heldCrash = null;
@@ -236,7 +243,7 @@ export class Thread {
           link.seam.exit(link.ref);
           return;
         }
-        const error = m.e === null ? new WorkerError('THREAD_ENDED', 'the actor failed on its worker thread', {}) : fromWire(m.e);
+        const error = m.error === null ? new WorkerError('THREAD_ENDED', 'the actor failed on its worker thread', {}) : fromWire(m.error);
         const reason = m.reason === 'hung' || m.reason === 'invalid-reply' || m.reason === 'start-failed' ? m.reason : 'threw';
         if (!link.seam.crash(link.ref, error, reason, held?.reply ?? null) && held !== null && !held.reply.settled) held.reply.fail(held.error);
         return;
@@ -244,16 +251,16 @@ export class Thread {
       case 'spawned':
       case 'ended':
       case 'stopped': {
-        const key = `${m.op}:${m.a}`;
+        const key = `${m.op}:${m.actor}`;
         const ack = this.#acks.get(key);
         if (ack === undefined) return;
         this.#acks.delete(key);
-        if (m.op === 'spawned' && m.e !== undefined) ack.reject(fromWire(m.e));
+        if (m.op === 'spawned' && m.error !== undefined) ack.reject(fromWire(m.error));
         else ack.resolve();
         return;
       }
       default:
-        this.links.get(m.a)?.fromThread(m);
+        this.standIns.get(m.actor)?.fromThread(m);
     }
   }
 
@@ -267,15 +274,15 @@ export class Thread {
     this.alive = false;
     this.#out.drop();
     for (const p of this.#pending.values()) {
-      p.link.inFlight--;
-      if (!p.reply.settled) p.reply.fail(new WorkerLost(p.link.id, this.no, cause));
+      p.standIn.inFlight--;
+      if (!p.reply.settled) p.reply.fail(new WorkerLost(p.standIn.id, this.no, cause));
     }
     this.#pending.clear();
     for (const ack of this.#acks.values()) ack.reject(new WorkerLost('(starting)', this.no, cause));
     this.#acks.clear();
-    const links = [...this.links.values()];
-    this.links.clear();
-    for (const link of links) link.lost(this.no, cause);
+    const standIns = [...this.standIns.values()];
+    this.standIns.clear();
+    for (const link of standIns) link.lost(this.no, cause);
     this.port.close();
   }
 }

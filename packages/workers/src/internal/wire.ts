@@ -50,31 +50,31 @@ export type FromWorkerBatch = Array<number | string | unknown>;
 export type Control =
   | {
       readonly op: 'spawn';
-      readonly a: number;
+      readonly actor: number;
       readonly id: string;
       readonly module: string;
       readonly protocol: string;
       readonly args: unknown;
       readonly settings: WorkerActorSettings;
     }
-  | { readonly op: 'end'; readonly a: number; readonly reason: StopReason }
-  | { readonly op: 'start'; readonly a: number }
-  | { readonly op: 'stop'; readonly a: number; readonly reason: StopReason }
+  | { readonly op: 'end'; readonly actor: number; readonly reason: StopReason }
+  | { readonly op: 'start'; readonly actor: number }
+  | { readonly op: 'stop'; readonly actor: number; readonly reason: StopReason }
   /** Import a behaviour module ahead of need (a spare thread, kept warm for replacements). */
   | { readonly op: 'preload'; readonly module: string }
   | { readonly op: 'close' };
 
 /** Worker → main, rare. */
 export type Report =
-  | { readonly op: 'spawned'; readonly a: number; readonly e?: WireError }
-  | { readonly op: 'ended'; readonly a: number }
-  | { readonly op: 'stopped'; readonly a: number }
-  | { readonly op: 'down'; readonly a: number; readonly kind: 'crash' | 'exit'; readonly reason: string; readonly e: WireError | null }
-  | { readonly op: 'hung'; readonly a: number; readonly message: string; readonly silentMs: number; readonly timeoutMs: number }
-  | { readonly op: 'error'; readonly a: number; readonly where: string; readonly e: WireError }
-  | { readonly op: 'late'; readonly a: number; readonly message: string }
-  | { readonly op: 'dead'; readonly a: number; readonly message: string; readonly input: unknown; readonly reason: string; readonly wasAsk: boolean }
-  | { readonly op: 'log'; readonly a: number; readonly level: LogLevel; readonly obj: Record<string, unknown>; readonly msg?: string };
+  | { readonly op: 'spawned'; readonly actor: number; readonly error?: WireError }
+  | { readonly op: 'ended'; readonly actor: number }
+  | { readonly op: 'stopped'; readonly actor: number }
+  | { readonly op: 'down'; readonly actor: number; readonly kind: 'crash' | 'exit'; readonly reason: string; readonly error: WireError | null }
+  | { readonly op: 'hung'; readonly actor: number; readonly message: string; readonly silentMs: number; readonly timeoutMs: number }
+  | { readonly op: 'error'; readonly actor: number; readonly where: string; readonly error: WireError }
+  | { readonly op: 'late'; readonly actor: number; readonly message: string }
+  | { readonly op: 'dead'; readonly actor: number; readonly message: string; readonly input: unknown; readonly reason: string; readonly wasAsk: boolean }
+  | { readonly op: 'log'; readonly actor: number; readonly level: LogLevel; readonly obj: Record<string, unknown>; readonly msg?: string };
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 

@@ -20,7 +20,6 @@ import {
   type Control,
   CRASHED,
   FAIL,
-  type FromWorkerBatch,
   fromWorkerSize,
   type LogLevel,
   REPLY,
@@ -35,8 +34,8 @@ import {
 } from './wire.js';
 
 /** One actor on this thread. */
-interface Hosted {
-  readonly a: number;
+interface ActorOnThread {
+  readonly actorNo: number;
   readonly id: string;
   ref: ActorRef | null;
   /** Asks whose caller may cancel them, by sequence number. */
@@ -56,10 +55,10 @@ export async function runThread(init: ThreadInit): Promise<void> {
   // The heartbeat: a counter in shared memory, read by the main thread however busy it is.
   Atomics.add(beats, 0, 1);
   const beat = setInterval(() => Atomics.add(beats, 0, 1), beatMs);
-  const link = new Outbox(port);
-  const byA = new Map<number, Hosted>();
-  const byId = new Map<string, Hosted>();
-  const aOf = (id: unknown): number => (typeof id === 'string' ? (byId.get(id)?.a ?? 0) : 0);
+  const outbox = new Outbox(port);
+  const byNo = new Map<number, ActorOnThread>();
+  const byId = new Map<string, ActorOnThread>();
+  const numberOf = (id: unknown): number => (typeof id === 'string' ? (byId.get(id)?.actorNo ?? 0) : 0);
 
   // Progress is also every turn that ends and every ctx.heartbeat(): a burst of long turns runs
   // in one macrotask, where the interval above cannot fire, and must not look stuck.
@@ -68,7 +67,7 @@ export async function runThread(init: ThreadInit): Promise<void> {
     [PROGRESS_HOOK]: progress,
     turnObserver: { sampleEvery: 1, observe: progress },
     name: `worker-${init.thread}`,
-    logger: forwardingLogger(link, aOf, {}),
+    logger: forwardingLogger(outbox, numberOf, {}),
     // Inputs were checked on the main thread before they were queued; replies are checked here,
     // at the thread boundary, so that a bad one crashes the turn that made it.
     validate: { input: false, reply: true },
@@ -77,15 +76,15 @@ export async function runThread(init: ThreadInit): Promise<void> {
   const system = createSystem(options);
   const seam = hostSeam(system);
   system.events.subscribe((e) => {
-    const a = aOf(e.actor);
-    if (a === 0) return;
-    if (e.type === 'hung') link.post({ op: 'hung', a, message: e.message ?? '', silentMs: e.silentMs, timeoutMs: e.timeoutMs });
-    else if (e.type === 'error') link.post({ op: 'error', a, where: e.where, e: toWire(e.error) });
-    else if (e.type === 'late-reply') link.post({ op: 'late', a, message: e.message });
+    const actor = numberOf(e.actor);
+    if (actor === 0) return;
+    if (e.type === 'hung') outbox.post({ op: 'hung', actor, message: e.message ?? '', silentMs: e.silentMs, timeoutMs: e.timeoutMs });
+    else if (e.type === 'error') outbox.post({ op: 'error', actor, where: e.where, error: toWire(e.error) });
+    else if (e.type === 'late-reply') outbox.post({ op: 'late', actor, message: e.message });
   });
   system.deadLetters.subscribe((d) => {
-    const a = aOf(d.actor);
-    if (a !== 0) link.post({ op: 'dead', a, message: d.message, input: d.input, reason: d.reason, wasAsk: d.wasAsk });
+    const actor = numberOf(d.actor);
+    if (actor !== 0) outbox.post({ op: 'dead', actor, message: d.message, input: d.input, reason: d.reason, wasAsk: d.wasAsk });
   });
   const delegate: StewardDelegate = {
     // Provisional: the caller's error is rewritten on the main thread with the real decision.
@@ -95,7 +94,7 @@ export async function runThread(init: ThreadInit): Promise<void> {
       if (h === undefined) return;
       const e = cause === null ? null : toWire((cause as Error).cause ?? cause);
       // After the failed ask's own reply, which is posted from a promise reaction queued just before.
-      queueMicrotask(() => link.post({ op: 'down', a: h.a, kind: reason === 'normal' ? 'exit' : 'crash', reason, e }));
+      queueMicrotask(() => outbox.post({ op: 'down', actor: h.actorNo, kind: reason === 'normal' ? 'exit' : 'crash', reason, error: e }));
     },
   };
   const steward = seam.delegatedSteward('thread', { heartbeat: { timeoutMs: DEFAULTS.hangTimeoutMs, sweepMs: 100 } }, delegate);
@@ -106,8 +105,8 @@ export async function runThread(init: ThreadInit): Promise<void> {
   });
 
   async function spawn(op: Extract<Control, { op: 'spawn' }>): Promise<void> {
-    const h: Hosted = { a: op.a, id: op.id, ref: null, cancels: new Map() };
-    byA.set(op.a, h);
+    const h: ActorOnThread = { actorNo: op.actor, id: op.id, ref: null, cancels: new Map() };
+    byNo.set(op.actor, h);
     byId.set(op.id, h);
     try {
       await ensureTypeScript(op.module);
@@ -128,15 +127,15 @@ export async function runThread(init: ThreadInit): Promise<void> {
           },
         );
       h.ref = steward.spawn(def as unknown as ActorDefinition<AnyProtocol, unknown, unknown>, settingsFor(op.id, op.args, op.settings) as never);
-      link.post({ op: 'spawned', a: op.a });
+      outbox.post({ op: 'spawned', actor: op.actor });
     } catch (e) {
-      byA.delete(op.a);
+      byNo.delete(op.actor);
       byId.delete(op.id);
-      link.post({ op: 'spawned', a: op.a, e: toWire(e) });
+      outbox.post({ op: 'spawned', actor: op.actor, error: toWire(e) });
     }
   }
 
-  function ask(h: Hosted, s: number, m: string, input: unknown, timeoutMs: number, cancellable: boolean): void {
+  function ask(h: ActorOnThread, s: number, m: string, input: unknown, timeoutMs: number, cancellable: boolean): void {
     let signal: AbortSignal | null = null;
     if (cancellable) {
       const controller = new AbortController();
@@ -151,11 +150,11 @@ export async function runThread(init: ThreadInit): Promise<void> {
       signal,
       (v: unknown) => {
         if (signal !== null) h.cancels.delete(s);
-        link.reply(s, v);
+        outbox.reply(s, v);
       },
       (e: unknown) => {
         if (signal !== null) h.cancels.delete(s);
-        link.fail(s, toWire(e), isHoldfastError(e, 'ACTOR_CRASHED') && e.details.actor === h.id);
+        outbox.fail(s, toWire(e), isHoldfastError(e, 'ACTOR_CRASHED') && e.details.actor === h.id);
       },
     );
   }
@@ -164,7 +163,7 @@ export async function runThread(init: ThreadInit): Promise<void> {
     if (op.op === 'close') {
       void system.shutdown({ timeoutMs: 1_000 }).finally(() => {
         clearInterval(beat);
-        link.flush();
+        outbox.flush();
         port.close();
         closed();
       });
@@ -181,12 +180,12 @@ export async function runThread(init: ThreadInit): Promise<void> {
         .catch(() => {});
       return;
     }
-    const h = byA.get(op.a);
+    const h = byNo.get(op.actor);
     const ref = h?.ref ?? null;
     if (h === undefined || ref === null) {
       // Gone already (it failed to start, or stopped): answer what waits for an answer.
-      if (op.op === 'end') link.post({ op: 'ended', a: op.a });
-      else if (op.op === 'stop') link.post({ op: 'stopped', a: op.a });
+      if (op.op === 'end') outbox.post({ op: 'ended', actor: op.actor });
+      else if (op.op === 'stop') outbox.post({ op: 'stopped', actor: op.actor });
       return;
     }
     switch (op.op) {
@@ -194,7 +193,7 @@ export async function runThread(init: ThreadInit): Promise<void> {
         // A stop or restart asked for from outside lets the running turn finish, as in-thread;
         // the steward's own restarts (a sibling's crash, an escalation, shutdown) cut it off.
         void (op.reason === 'stopped' || op.reason === 'restarting' ? seam.endAtBoundary(ref, op.reason) : seam.terminate(ref, op.reason, null)).finally(() =>
-          link.post({ op: 'ended', a: op.a }),
+          outbox.post({ op: 'ended', actor: op.actor }),
         );
         break;
       case 'start':
@@ -202,9 +201,9 @@ export async function runThread(init: ThreadInit): Promise<void> {
         break;
       case 'stop':
         void seam.stopFor(ref, op.reason as StopReason, null).finally(() => {
-          byA.delete(op.a);
+          byNo.delete(op.actor);
           byId.delete(h.id);
-          link.post({ op: 'stopped', a: op.a });
+          outbox.post({ op: 'stopped', actor: op.actor });
         });
         break;
     }
@@ -214,16 +213,16 @@ export async function runThread(init: ThreadInit): Promise<void> {
     for (let k = 0; k < batch.length; ) {
       const head = batch[k];
       if (head === ASK) {
-        const h = byA.get(batch[k + 1] as number);
+        const h = byNo.get(batch[k + 1] as number);
         const s = batch[k + 2] as number;
         if (h?.ref) ask(h, s, batch[k + 3] as string, batch[k + 4], batch[k + 5] as number, batch[k + 6] === 1);
-        else link.fail(s, toWire(new WorkerError('NOT_ON_THREAD', `actor #${String(batch[k + 1])} is not on this thread`, {})), false);
+        else outbox.fail(s, toWire(new WorkerError('NOT_ON_THREAD', `actor #${String(batch[k + 1])} is not on this thread`, {})), false);
         k += SIZE.ASK;
       } else if (head === TELL) {
-        byA.get(batch[k + 1] as number)?.ref?.tell(batch[k + 2] as never, batch[k + 3] as never);
+        byNo.get(batch[k + 1] as number)?.ref?.tell(batch[k + 2] as never, batch[k + 3] as never);
         k += SIZE.TELL;
       } else if (head === CANCEL) {
-        const held = byA.get(batch[k + 1] as number);
+        const held = byNo.get(batch[k + 1] as number);
         held?.cancels.get(batch[k + 2] as number)?.abort(new Cancelled(held.ref?.id ?? '', '', 'cancelled by the caller'));
         k += SIZE.CANCEL;
       } else {
@@ -233,7 +232,7 @@ export async function runThread(init: ThreadInit): Promise<void> {
     }
     // The turns this batch started, now; and their replies out before the event loop turns.
     seam.runReady();
-    link.flush();
+    outbox.flush();
   });
   await done;
 }
@@ -291,11 +290,15 @@ class Outbox {
 }
 
 /** A logger that sends its lines to the main thread, where the actor's logger writes them. */
-function forwardingLogger(link: Outbox, aOf: (id: unknown) => number, bindings: Record<string, unknown>): Logger {
+function forwardingLogger(outbox: Outbox, numberOf: (id: unknown) => number, bindings: Record<string, unknown>): Logger {
   const write = (level: LogLevel) => (obj: object, msg?: string) => {
     const fields: Record<string, unknown> = { ...bindings, ...obj };
     for (const [k, v] of Object.entries(fields)) if (v instanceof Error) fields[k] = toWire(v);
-    link.post(msg === undefined ? { op: 'log', a: aOf(fields.actor), level, obj: fields } : { op: 'log', a: aOf(fields.actor), level, obj: fields, msg });
+    outbox.post(
+      msg === undefined
+        ? { op: 'log', actor: numberOf(fields.actor), level, obj: fields }
+        : { op: 'log', actor: numberOf(fields.actor), level, obj: fields, msg },
+    );
   };
   return {
     trace: write('trace'),
@@ -304,6 +307,6 @@ function forwardingLogger(link: Outbox, aOf: (id: unknown) => number, bindings: 
     warn: write('warn'),
     error: write('error'),
     fatal: write('fatal'),
-    child: (more) => forwardingLogger(link, aOf, { ...bindings, ...more }),
+    child: (more) => forwardingLogger(outbox, numberOf, { ...bindings, ...more }),
   };
 }

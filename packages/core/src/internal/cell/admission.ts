@@ -3,12 +3,12 @@
 // senders, the caller's options (timeout, signal, transfer) and dead letters. The common ask and
 // tell never come here: Cell.ask and Cell.tell take them in a few lines.
 
+import { unknownKey } from '../../checkKeys.js';
 import type { CompiledMessage } from '../../defineProtocol.js';
 import { ActorStopped, AskTimeout, Cancelled, Deadlock, InvalidArgument, MailboxFull, ShuttingDown } from '../../errors.js';
 import type { DeadLetterReason } from '../../events.js';
 import type { AskOptions } from '../../options.js';
 import { currentTurn, findCycle, type Turn } from '../callChain.js';
-import { unknownKey } from '../checkKeys.js';
 import type { Bucket, Expirable } from '../Deadlines.js';
 import { ASK_KEYS } from '../optionKeys.js';
 import { promiseFor, ReplyChannel } from '../ReplyChannel.js';

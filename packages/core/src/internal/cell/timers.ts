@@ -2,10 +2,10 @@
 // A timer belongs to its incarnation: it tells the actor through its mailbox, and a stop or a
 // restart cancels it.
 import type { TimerHandle } from '../../Clock.js';
+import { checkKeys } from '../../checkKeys.js';
 import type { ScheduleWhen } from '../../defineActor.js';
 import { type CompiledMessage, messageIn } from '../../defineProtocol.js';
 import { InvalidArgument, InvalidMessage } from '../../errors.js';
-import { checkKeys } from '../checkKeys.js';
 import { SCHEDULE_KEYS } from '../optionKeys.js';
 import { deadLetter } from './admission.js';
 import type { Cell } from './Cell.js';

@@ -2,7 +2,7 @@
 // steward given `maxRestarts` at the top level instead of inside `intensity`), and silently
 // ignoring it would change behaviour without a word.
 import { z } from 'zod';
-import { InvalidArgument } from '../errors.js';
+import { InvalidArgument } from './errors.js';
 
 /** The keys an options object may have: `true` for a value, a nested shape for an options object. */
 export interface KeyShape {

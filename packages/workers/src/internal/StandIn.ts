@@ -16,22 +16,22 @@ function threadDeadline(remaining: number): number {
 }
 
 /** A message held on the main thread: the thread has `capacity` in flight, or the actor is between threads. */
-interface Parked {
-  readonly m: string;
-  readonly i: unknown;
+interface HeldMessage {
+  readonly message: string;
+  readonly input: unknown;
   readonly reply: DeferredReply<unknown> | null;
   readonly transfer: readonly Transferable[] | undefined;
 }
 
 /** What a link needs from its host. */
-export interface LinkHost {
+export interface StandInHost {
   readonly name: string;
   /** The live thread with the fewest actors (throws once the host is closed); `module` is what it will load. */
   place(module: string): Thread;
 }
 
 /** What the actor type needs to place an actor. */
-export interface LinkType {
+export interface StandInType {
   readonly typeName: string;
   readonly module: string;
   readonly protocol: AnyProtocol;
@@ -42,18 +42,18 @@ export interface LinkType {
  * the asks in flight to it, and the messages held back. The actor's stand-in (an ordinary actor
  * whose handlers forward) keeps the mailbox, deadlines, validation and supervision.
  */
-export class Link {
+export class StandIn {
   readonly ref: ActorRef;
   readonly id: string;
-  readonly host: LinkHost;
-  readonly type: LinkType;
+  readonly host: StandInHost;
+  readonly type: StandInType;
   readonly system: ActorSystem;
   /** Core's door for hosts: forwarding, delivering, crashes and what the thread reports. */
   readonly seam: HostSeam;
   log: Logger;
   thread: Thread | null = null;
   /** Its number on `thread`. */
-  a = 0;
+  actorNo = 0;
   /** Asks forwarded and not answered. */
   inFlight = 0;
   /** The most asks in flight to the thread at once (the mailbox capacity). */
@@ -62,13 +62,13 @@ export class Link {
   heldCrash: { readonly reply: DeferredReply<unknown>; readonly error: Error } | null = null;
   /** The incarnation on the thread was ended (`end`): the next start must begin the next one. */
   #workerDown = false;
-  readonly #parked: Parked[] = [];
-  #parkedHead = 0;
+  readonly #held: HeldMessage[] = [];
+  #heldHead = 0;
   #roomWaiters: Array<() => void> = [];
   /** A turn is waiting for room: it proves progress to the main steward with every answer. */
   #waiting = false;
 
-  constructor(ref: ActorRef, host: LinkHost, type: LinkType, system: ActorSystem, log: Logger) {
+  constructor(ref: ActorRef, host: StandInHost, type: StandInType, system: ActorSystem, log: Logger) {
     this.ref = ref;
     this.id = ref.id;
     this.host = host;
@@ -83,8 +83,8 @@ export class Link {
     return this.type.typeName;
   }
 
-  get parked(): number {
-    return this.#parked.length - this.#parkedHead;
+  get held(): number {
+    return this.#held.length - this.#heldHead;
   }
 
   // ---------------------------------------------------------------- lifecycle (from the stand-in's hooks)
@@ -97,24 +97,24 @@ export class Link {
       await this.#spawn();
     } else if (this.#workerDown) {
       this.#workerDown = false;
-      t.control({ op: 'start', a: this.a });
+      t.control({ op: 'start', actor: this.actorNo });
     }
-    this.#flushParked();
+    this.#flushHeld();
   }
 
   async #spawn(): Promise<void> {
     const t = this.host.place(this.type.module);
-    const a = t.nextActor();
+    const actorNo = t.nextActor();
     this.thread = t;
-    this.a = a;
+    this.actorNo = actorNo;
     this.#workerDown = false;
-    t.links.set(a, this);
+    t.standIns.set(actorNo, this);
     const s = this.seam.settings(this.ref);
     try {
       await t.request(
         {
           op: 'spawn',
-          a,
+          actor: actorNo,
           id: this.id,
           module: this.type.module,
           protocol: this.type.protocol.name,
@@ -125,7 +125,7 @@ export class Link {
       );
     } catch (e) {
       if (this.thread === t) {
-        t.links.delete(a);
+        t.standIns.delete(actorNo);
         this.thread = null;
       }
       throw e;
@@ -137,19 +137,19 @@ export class Link {
     const t = this.thread;
     if (t === null || !t.alive || this.#workerDown) return;
     this.#workerDown = true;
-    await t.request({ op: 'end', a: this.a, reason }, 'ended').catch(() => {});
+    await t.request({ op: 'end', actor: this.actorNo, reason }, 'ended').catch(() => {});
   }
 
   /** The actor stopped for good: take it off its thread. */
   async release(reason: StopReason): Promise<void> {
     const t = this.thread;
     this.thread = null;
-    this.#parked.length = 0;
-    this.#parkedHead = 0;
+    this.#held.length = 0;
+    this.#heldHead = 0;
     this.#wake();
     if (t === null || !t.alive) return;
-    await t.request({ op: 'stop', a: this.a, reason }, 'stopped').catch(() => {});
-    t.links.delete(this.a);
+    await t.request({ op: 'stop', actor: this.actorNo, reason }, 'stopped').catch(() => {});
+    t.standIns.delete(this.actorNo);
   }
 
   /** Its thread was lost: report the crash (its asks in flight have failed with `WORKER_LOST`). */
@@ -173,8 +173,8 @@ export class Link {
   forward(m: string, i: unknown): Promise<void> | undefined {
     const { reply, transfer } = this.seam.forward();
     const t = this.thread;
-    if (t === null || !t.alive || this.inFlight >= this.capacity || this.parked > 0) {
-      this.#parked.push({ m, i, reply, transfer });
+    if (t === null || !t.alive || this.inFlight >= this.capacity || this.held > 0) {
+      this.#held.push({ message: m, input: i, reply, transfer });
       if (t === null || !t.alive) return undefined;
       this.#waiting = true;
       return new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
@@ -185,7 +185,7 @@ export class Link {
 
   #post(t: Thread, m: string, i: unknown, reply: DeferredReply<unknown> | null, transfer: readonly Transferable[] | undefined): void {
     if (reply === null) {
-      t.tell(this.a, m, i, transfer);
+      t.tell(this.actorNo, m, i, transfer);
       return;
     }
     // It timed out or was cancelled while held here: it never runs.
@@ -197,7 +197,7 @@ export class Link {
       reply.signal.addEventListener(
         'abort',
         () => {
-          if (t.alive && this.thread === t) t.cancel(this.a, s);
+          if (t.alive && this.thread === t) t.cancel(this.actorNo, s);
         },
         { once: true },
       );
@@ -207,20 +207,20 @@ export class Link {
   /** An answer came back: there may be room for held messages. */
   onRoom(): void {
     if (this.#waiting) this.seam.heartbeat(this.ref);
-    if (this.parked > 0) this.#flushParked();
+    if (this.held > 0) this.#flushHeld();
   }
 
-  #flushParked(): void {
+  #flushHeld(): void {
     const t = this.thread;
     if (t === null || !t.alive || this.#workerDown) return;
-    while (this.#parkedHead < this.#parked.length && this.inFlight < this.capacity) {
-      const p = this.#parked[this.#parkedHead] as Parked;
-      this.#parked[this.#parkedHead++] = undefined as unknown as Parked;
-      this.#post(t, p.m, p.i, p.reply, p.transfer);
+    while (this.#heldHead < this.#held.length && this.inFlight < this.capacity) {
+      const p = this.#held[this.#heldHead] as HeldMessage;
+      this.#held[this.#heldHead++] = undefined as unknown as HeldMessage;
+      this.#post(t, p.message, p.input, p.reply, p.transfer);
     }
-    if (this.#parkedHead === this.#parked.length) {
-      this.#parked.length = 0;
-      this.#parkedHead = 0;
+    if (this.#heldHead === this.#held.length) {
+      this.#held.length = 0;
+      this.#heldHead = 0;
       this.#wake();
     }
   }
@@ -262,7 +262,7 @@ export class Link {
         this.seam.hung(this.ref, m.message, m.silentMs, m.timeoutMs);
         break;
       case 'error':
-        this.seam.error(this.ref, m.where, fromWire(m.e));
+        this.seam.error(this.ref, m.where, fromWire(m.error));
         break;
       case 'late':
         this.seam.lateReply(this.ref, m.message);
