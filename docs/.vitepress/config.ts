@@ -23,6 +23,7 @@ export default defineConfig({
           { text: 'Reply channels', link: '/concepts/reply-channels' },
           { text: 'Supervision: the steward', link: '/concepts/supervision' },
           { text: 'Worker-hosted actors', link: '/concepts/workers' },
+          { text: 'Architecture', link: '/concepts/architecture' },
         ],
       },
       {

@@ -42,6 +42,7 @@ describe('the documentation site', () => {
       'concepts/reply-channels.html',
       'concepts/supervision.html',
       'concepts/workers.html',
+      'concepts/architecture.html',
       'guides/running-a-service.html',
       'guides/debug-repl.html',
       'guides/testing-actors.html',

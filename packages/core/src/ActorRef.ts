@@ -3,6 +3,9 @@ import { InvalidMessage } from './errors.js';
 import type { Cell } from './internal/cell/Cell.js';
 import type { AskOptions } from './options.js';
 
+/** How core reaches a ref's cell (set once by the class's static block; see {@link cellOf}). */
+let getCell: (ref: ActorRef) => Cell;
+
 /**
  * The address of an actor: the only way to reach its state. It stays valid across restarts
  * (same id, new incarnation); once the actor is stopped, asks fail with `ACTOR_STOPPED` and
@@ -19,8 +22,6 @@ import type { AskOptions } from './options.js';
  * await counter.ask('get', { key: 'a' }, { timeoutMs: 100 });
  * ```
  */
-let getCell: (ref: ActorRef) => Cell;
-
 export class ActorRef<P extends AnyProtocol = AnyProtocol> {
   readonly #cell: Cell;
 

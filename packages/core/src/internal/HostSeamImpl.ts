@@ -1,5 +1,5 @@
 // The host seam (see `host.ts` for the contract): one object per system, the only place where a
-// host's calls meet the cells, envelopes and stewards inside core.
+// host's calls meet the cells, reply channels and stewards inside core.
 import type { ActorHost } from '../ActorHost.js';
 import { type ActorRef, cellOf } from '../ActorRef.js';
 import type { ActorSystem } from '../createSystem.js';
@@ -46,8 +46,8 @@ class HostSeamImpl implements HostSeam {
     return cell;
   }
 
-  /** The envelope behind a forwarded reply, which must be one. */
-  #envelope(reply: DeferredReply<unknown>): ReplyChannel {
+  /** The reply channel behind a forwarded reply, which must be one. */
+  #channel(reply: DeferredReply<unknown>): ReplyChannel {
     if (!(reply instanceof ReplyChannel)) throw new InvalidArgument('host seam: not a reply channel that forward() gave');
     return reply;
   }
@@ -59,14 +59,14 @@ class HostSeamImpl implements HostSeam {
     if (cell === null || !cell.inHandler || cell.core.facade !== this.system) {
       throw new InvalidArgument('host seam: forward() is for a handler of this system, called synchronously while it runs');
     }
-    const env = cell.runningAsk();
-    if (env === null) return { reply: null, transfer: undefined };
-    env.kept = true;
-    if (!env.deferred) {
-      env.deferred = true;
-      if (!env.settled) cell.trackDeferred(env);
+    const channel = cell.runningAsk();
+    if (channel === null) return { reply: null, transfer: undefined };
+    channel.kept = true;
+    if (!channel.deferred) {
+      channel.deferred = true;
+      if (!channel.settled) cell.trackDeferred(channel);
     }
-    return { reply: env, transfer: env.extra?.transfer };
+    return { reply: channel, transfer: channel.extra?.transfer };
   }
 
   settings(ref: ActorRef): HostedActorSettings {
@@ -94,20 +94,20 @@ class HostSeamImpl implements HostSeam {
   }
 
   deliver(reply: DeferredReply<unknown>, value: unknown): boolean {
-    return this.#envelope(reply).succeed(value);
+    return this.#channel(reply).succeed(value);
   }
 
   remainingMs(reply: DeferredReply<unknown>): number {
-    const env = this.#envelope(reply);
-    return env.deadline - (env.host as Cell).core.clock.now();
+    const channel = this.#channel(reply);
+    return channel.deadline - (channel.host as Cell).core.clock.now();
   }
 
   callerMayCancel(reply: DeferredReply<unknown>): boolean {
-    return (this.#envelope(reply).extra?.signal ?? null) !== null;
+    return (this.#channel(reply).extra?.signal ?? null) !== null;
   }
 
   crash(ref: ActorRef, error: Error, reason: CrashReason, reply: DeferredReply<unknown> | null): boolean {
-    return this.#cell(ref).crashFromOutside(reply === null ? null : this.#envelope(reply), error, reason);
+    return this.#cell(ref).crashFromOutside(reply === null ? null : this.#channel(reply), error, reason);
   }
 
   exit(ref: ActorRef): void {

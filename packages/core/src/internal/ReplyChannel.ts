@@ -4,20 +4,20 @@ import type { CompiledMessage } from '../defineProtocol.js';
 import type { Turn } from './callChain.js';
 import type { Bucket, Expirable } from './Deadlines.js';
 
-/** The cell side of an envelope: where settling reports to. */
+/** The cell side of a reply channel: where settling reports to. */
 export interface ReplyChannelOwner {
   /** The addressee's id. */
   readonly id: string;
   /** Called once when an ask settles, to release its deadline and signal listener. */
-  settled(env: ReplyChannel): void;
+  settled(channel: ReplyChannel): void;
   /** The ask's deadline passed before it settled. */
-  expired(env: ReplyChannel): void;
+  expired(channel: ReplyChannel): void;
   /** A reply or failure arrived after the ask had settled. */
-  late(env: ReplyChannel): void;
+  late(channel: ReplyChannel): void;
   /** Check (in dev/test mode) and deliver a deferred reply. */
-  deliverDeferred(env: ReplyChannel, value: unknown): boolean;
+  deliverDeferred(channel: ReplyChannel, value: unknown): boolean;
   /** Deliver a deferred failure. */
-  failDeferred(env: ReplyChannel, error: unknown): boolean;
+  failDeferred(channel: ReplyChannel, error: unknown): boolean;
 }
 
 /** Rarely used parts of an ask, allocated only when needed. */
@@ -240,16 +240,16 @@ export class ReplyChannel implements Turn, Expirable, DeferredReply<unknown> {
 }
 
 /**
- * Make the caller's promise for `env`, an ask. The executor is a closure over `env`: the JIT
+ * Make the caller's promise for `channel`, an ask. The executor is a closure over `channel`: the JIT
  * inlines it into the Promise constructor, so the closure itself is never allocated, and the
- * resolving functions are stored into the (young) envelope, not into a long-lived variable.
+ * resolving functions are stored into the (young) reply channel, not into a long-lived variable.
  */
-export function promiseFor(env: ReplyChannel): Promise<unknown> {
+export function promiseFor(channel: ReplyChannel): Promise<unknown> {
   return new Promise<unknown>((resolve, reject) => {
-    env.resolve = resolve;
-    env.rejectFn = reject;
+    channel.resolve = resolve;
+    channel.rejectFn = reject;
   });
 }
 
-/** A turn's call-chain link: an ask's envelope, or the link made for a tell's turn. */
+/** A message's turn (its call-chain link): an ask's reply channel, or the link made for a tell's turn. */
 export type MessageTurn = TellTurn | ReplyChannel;

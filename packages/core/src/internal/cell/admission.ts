@@ -77,21 +77,21 @@ export function askSlow(cell: Cell, msg: CompiledMessage, input: unknown, option
     core.counters.mailboxFull++;
     return Promise.reject(new MailboxFull(cell.id, cell.opts.capacity));
   }
-  const env = new ReplyChannel(msg, input, cell, turn);
-  const promise = promiseFor(env);
-  core.deadlines.add(env, timeoutMs);
-  if (signal !== undefined) watchSignal(cell, env, signal);
-  if (options?.transfer !== undefined) (env.extra ??= { signal: null, onAbort: null, controller: null }).transfer = options.transfer;
+  const channel = new ReplyChannel(msg, input, cell, turn);
+  const promise = promiseFor(channel);
+  core.deadlines.add(channel, timeoutMs);
+  if (signal !== undefined) watchSignal(cell, channel, signal);
+  if (options?.transfer !== undefined) (channel.extra ??= { signal: null, onAbort: null, controller: null }).transfer = options.transfer;
   if (traced) traceAsk(cell, msg, input, promise);
   if (full) {
     if (cell.opts.overflow === 'wait') {
       cell.waiters ??= new RingBuffer();
-      cell.waiters.push(env);
+      cell.waiters.push(channel);
       return promise;
     }
     dropOldest(cell);
   }
-  mailbox.push(msg, input, env);
+  mailbox.push(msg, input, channel);
   if (!cell.scheduled && !cell.busy) core.dispatcher.schedule(cell);
   return promise;
 }
@@ -118,12 +118,12 @@ export function hostAsk(
     }
   }
   cell.core.counters.asks++;
-  const env = new ReplyChannel(msg, input, cell, null);
-  env.resolve = resolve;
-  env.rejectFn = reject;
-  cell.core.deadlines.add(env, timeoutMs);
-  if (signal !== null) watchSignal(cell, env, signal);
-  cell.mailbox.push(msg, input, env);
+  const channel = new ReplyChannel(msg, input, cell, null);
+  channel.resolve = resolve;
+  channel.rejectFn = reject;
+  cell.core.deadlines.add(channel, timeoutMs);
+  if (signal !== null) watchSignal(cell, channel, signal);
+  cell.mailbox.push(msg, input, channel);
   if (!cell.scheduled && !cell.busy) cell.core.dispatcher.schedule(cell);
 }
 
@@ -251,14 +251,14 @@ export function checkOptions(cell: Cell, msg: CompiledMessage, options: AskOptio
   return null;
 }
 
-export function watchSignal(cell: Cell, env: ReplyChannel, signal: AbortSignal): void {
+export function watchSignal(cell: Cell, channel: ReplyChannel, signal: AbortSignal): void {
   const onAbort = () => {
     cell.core.counters.cancelled++;
-    env.failWith(new Cancelled(cell.id, env.msg.name, signal.reason));
+    channel.failWith(new Cancelled(cell.id, channel.msg.name, signal.reason));
   };
-  env.extra ??= { signal: null, onAbort: null, controller: null };
-  env.extra.signal = signal;
-  env.extra.onAbort = onAbort;
+  channel.extra ??= { signal: null, onAbort: null, controller: null };
+  channel.extra.signal = signal;
+  channel.extra.onAbort = onAbort;
   signal.addEventListener('abort', onAbort, { once: true });
 }
 

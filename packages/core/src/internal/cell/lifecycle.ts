@@ -78,26 +78,26 @@ export function started(cell: Cell): void {
  * error), the actor goes down so that nothing more runs on the broken state, and the steward
  * carries the decision out.
  */
-export function crash(cell: Cell, env: MessageTurn | null, error: Error, reason: CrashReason): void {
+export function crash(cell: Cell, turn: MessageTurn | null, error: Error, reason: CrashReason): void {
   const parent = cell.parent;
   const decision: RestartDecision = cell.status >= STOPPING || parent === null ? 'stop' : parent.decide(cell, 'crash');
-  const crash = new ActorCrashed({ actor: cell.id, message: env?.msg.name ?? null, reason, decision, incarnation: cell.incarnation }, error);
+  const crash = new ActorCrashed({ actor: cell.id, message: turn?.msg.name ?? null, reason, decision, incarnation: cell.incarnation }, error);
   cell.core.counters.crashes++;
-  if (env instanceof ReplyChannel && !env.settled) env.failWith(crash);
+  if (turn instanceof ReplyChannel && !turn.settled) turn.failWith(crash);
   cell.core.emit({
     type: 'crashed',
     actor: cell.id,
     actorType: cell.def.name,
     incarnation: cell.incarnation,
     reason,
-    message: env?.msg.name ?? null,
+    message: turn?.msg.name ?? null,
     error,
     decision,
     at: cell.core.clock.now(),
   });
   // The steward that decides logs the crash: one whose decisions are made elsewhere (a host's
   // side of an actor) leaves it to the stand-in's, which logs it with the real decision.
-  if (parent?.delegate == null) cell.log.error({ err: error, message: env?.msg.name ?? null, reason, decision }, 'actor crashed');
+  if (parent?.delegate == null) cell.log.error({ err: error, message: turn?.msg.name ?? null, reason, decision }, 'actor crashed');
   if (cell.status >= STOPPING) return;
   goDown(cell, crash);
   if (parent !== null) parent.act(cell, decision, reason, crash);
@@ -149,38 +149,38 @@ export function crashFromOutside(cell: Cell, reply: ReplyChannel | null, error: 
  * `ACTOR_CRASHED` (reason `hung`), abort its signal, fence it, and restart.
  */
 export function onHung(cell: Cell, silentMs: number, timeoutMs: number): void {
-  const env = cell.current;
-  if (env === null || cell.status !== RUNNING) return;
+  const channel = cell.current;
+  if (channel === null || cell.status !== RUNNING) return;
   cell.core.emit({
     type: 'hung',
     actor: cell.id,
     actorType: cell.def.name,
     incarnation: cell.incarnation,
-    message: env.msg.name,
+    message: channel.msg.name,
     silentMs,
     timeoutMs,
     at: cell.core.clock.now(),
   });
-  const error = new Error(`no progress for ${Math.round(silentMs)} ms in '${env.msg.name}' (heartbeat timeout ${timeoutMs} ms)`);
-  crash(cell, env, error, 'hung');
+  const error = new Error(`no progress for ${Math.round(silentMs)} ms in '${channel.msg.name}' (heartbeat timeout ${timeoutMs} ms)`);
+  crash(cell, channel, error, 'hung');
 }
 
 /** Cut off the running turn (if any): its caller gets `err`, its signal aborts, its outcome is dropped. */
 export function fenceCurrent(cell: Cell, err: Error): void {
-  const env = cell.current;
-  if (env === null) return;
+  const channel = cell.current;
+  if (channel === null) return;
   cell.current = null;
   cell.parent?.inTurn.delete(cell);
-  env.fenced = true;
-  env.done = true;
+  channel.fenced = true;
+  channel.done = true;
   // It may go on running: from now on it is a zombie whose sends to this actor are refused.
   rareOf(cell).zombies++;
   cell.gate |= GATE_ZOMBIE;
   // A reply forwarded to a host belongs to the actor, not to this turn: it is not failed.
-  const kept = env instanceof ReplyChannel && env.kept;
+  const kept = channel instanceof ReplyChannel && channel.kept;
   if (!kept) {
-    if (env instanceof ReplyChannel && !env.settled) env.failWith(err);
-    env.abortTurn(err);
+    if (channel instanceof ReplyChannel && !channel.settled) channel.failWith(err);
+    channel.abortTurn(err);
   }
   // The turn's ctx belongs to its incarnation, which ends with it: a tell's signal aborts too.
   cell.ctx.fence(kept ? undefined : err);
@@ -201,10 +201,10 @@ export async function endIncarnation(cell: Cell, reason: StopReason, cause: Erro
     const pending = [...rare.deferred];
     rare.deferred = null;
     const err = cause ?? new ActorStopped(cell.id, reason);
-    for (const env of pending) {
+    for (const channel of pending) {
       // Forwarded to a host: it outlives the incarnation (a final stop fails it).
-      if (env.kept) (rare.deferred ??= new Set()).add(env);
-      else env.failWith(err);
+      if (channel.kept) (rare.deferred ??= new Set()).add(channel);
+      else channel.failWith(err);
     }
   }
   const onStop = cell.def.behaviour.onStop;
@@ -323,7 +323,7 @@ export async function stopForGood(cell: Cell, reason: StopReason, cause: Error |
   if (rare?.deferred) {
     const kept = rare.deferred;
     rare.deferred = null;
-    for (const env of kept) env.failWith(err);
+    for (const channel of kept) channel.failWith(err);
   }
   cell.status = STOPPED;
   cell.busy = false;

@@ -9,103 +9,103 @@ import { crash, reportError } from './lifecycle.js';
 import { rareOf } from './parts.js';
 import { endTurn } from './turns.js';
 
-export function onSettled(cell: Cell, env: ReplyChannel): void {
-  cell.core.deadlines.done(env);
-  if (env.extra !== null || env.deferred) settledRare(cell, env);
+export function onSettled(cell: Cell, channel: ReplyChannel): void {
+  cell.core.deadlines.done(channel);
+  if (channel.extra !== null || channel.deferred) settledRare(cell, channel);
 }
 
 /** The rest of settling, for asks with a signal or a deferred reply. */
-export function settledRare(cell: Cell, env: ReplyChannel): void {
-  const extra = env.extra;
+export function settledRare(cell: Cell, channel: ReplyChannel): void {
+  const extra = channel.extra;
   if (extra !== null && extra.onAbort !== null) {
     (extra.signal as AbortSignal).removeEventListener('abort', extra.onAbort);
     extra.onAbort = null;
   }
-  if (env.deferred) {
-    cell.rare?.deferred?.delete(env);
+  if (channel.deferred) {
+    cell.rare?.deferred?.delete(channel);
     // A reply owed after its turn was the last work of this actor: the drain may be done.
     if (cell.core.draining) cell.core.noteIdle();
   }
 }
 
-export function onExpired(cell: Cell, env: ReplyChannel): void {
+export function onExpired(cell: Cell, channel: ReplyChannel): void {
   cell.core.counters.timeouts++;
-  env.failWith(new AskTimeout(cell.id, env.msg.name, env.bucket?.lane.timeoutMs ?? 0));
+  channel.failWith(new AskTimeout(cell.id, channel.msg.name, channel.bucket?.lane.timeoutMs ?? 0));
 }
 
-export function onLate(cell: Cell, env: ReplyChannel): void {
+export function onLate(cell: Cell, channel: ReplyChannel): void {
   cell.core.counters.lateReplies++;
-  cell.core.emit({ type: 'late-reply', actor: cell.id, actorType: cell.def.name, message: env.msg.name, at: cell.core.clock.now() });
+  cell.core.emit({ type: 'late-reply', actor: cell.id, actorType: cell.def.name, message: channel.msg.name, at: cell.core.clock.now() });
 }
 
-export function deliverDeferred(cell: Cell, env: ReplyChannel, value: unknown): boolean {
-  if (env.settled) {
-    onLate(cell, env);
+export function deliverDeferred(cell: Cell, channel: ReplyChannel, value: unknown): boolean {
+  if (channel.settled) {
+    onLate(cell, channel);
     return false;
   }
-  return sendReply(cell, env, value, false);
+  return sendReply(cell, channel, value, false);
 }
 
-export function failDeferred(_cell: Cell, env: ReplyChannel, error: unknown): boolean {
-  return env.failWith(isHoldfastError(error) ? error : toError(error));
+export function failDeferred(_cell: Cell, channel: ReplyChannel, error: unknown): boolean {
+  return channel.failWith(isHoldfastError(error) ? error : toError(error));
 }
 
-export function turnReturned(cell: Cell, env: MessageTurn, result: unknown): void {
-  endTurn(cell, env);
+export function turnReturned(cell: Cell, turn: MessageTurn, result: unknown): void {
+  endTurn(cell, turn);
   let reply = result;
   if (reply !== null && typeof reply === 'object' && isBecome(reply)) {
     cell.state = reply.state;
     reply = reply.reply;
   }
-  if (!env.isAsk || (env as ReplyChannel).deferred) return;
-  sendReply(cell, env as ReplyChannel, reply, true);
+  if (!turn.isAsk || (turn as ReplyChannel).deferred) return;
+  sendReply(cell, turn as ReplyChannel, reply, true);
 }
 
 /** Check (when enabled) and deliver a reply. A reply that fails its schema crashes the turn. */
-export function sendReply(cell: Cell, env: ReplyChannel, value: unknown, inTurn: boolean): boolean {
-  const schema = env.msg.reply;
-  if (schema === undefined) return env.succeed(undefined);
+export function sendReply(cell: Cell, channel: ReplyChannel, value: unknown, inTurn: boolean): boolean {
+  const schema = channel.msg.reply;
+  if (schema === undefined) return channel.succeed(undefined);
   if (cell.opts.validateReply) {
     const r = schema.safeParse(value);
     if (!r.success) {
-      const err = new InvalidReply({ actor: cell.id, message: env.msg.name, issues: r.error.issues });
+      const err = new InvalidReply({ actor: cell.id, message: channel.msg.name, issues: r.error.issues });
       if (inTurn) {
-        crash(cell, env, err, 'invalid-reply');
+        crash(cell, channel, err, 'invalid-reply');
       } else {
         // A deferred reply comes after its turn: fail its caller, but do not restart the actor
         // in the middle of whatever turn is running now.
-        env.failWith(err);
-        reportError(cell, `deferred reply to '${env.msg.name}'`, err);
+        channel.failWith(err);
+        reportError(cell, `deferred reply to '${channel.msg.name}'`, err);
       }
       return false;
     }
   }
-  return env.succeed(value);
+  return channel.succeed(value);
 }
 
-export function turnThrew(cell: Cell, env: MessageTurn, thrown: unknown): void {
-  endTurn(cell, env);
+export function turnThrew(cell: Cell, turn: MessageTurn, thrown: unknown): void {
+  endTurn(cell, turn);
   if (isHoldfastError(thrown, 'REJECTED')) {
     // A business refusal: the state is kept and the actor goes on.
-    if (env instanceof ReplyChannel) {
-      if (!env.settled) env.failWith(thrown);
+    if (turn instanceof ReplyChannel) {
+      if (!turn.settled) turn.failWith(thrown);
     } else {
       cell.core.emit({
         type: 'error',
         actor: cell.id,
         actorType: cell.def.name,
         incarnation: cell.incarnation,
-        where: `tell '${env.msg.name}' rejected`,
+        where: `tell '${turn.msg.name}' rejected`,
         error: thrown,
         at: cell.core.clock.now(),
       });
-      cell.log.warn({ message: env.msg.name, err: thrown }, 'tell rejected');
+      cell.log.warn({ message: turn.msg.name, err: thrown }, 'tell rejected');
     }
     return;
   }
-  crash(cell, env, toError(thrown), 'threw');
+  crash(cell, turn, toError(thrown), 'threw');
 }
 
-export function trackDeferred(cell: Cell, env: ReplyChannel): void {
-  (rareOf(cell).deferred ??= new Set()).add(env);
+export function trackDeferred(cell: Cell, channel: ReplyChannel): void {
+  (rareOf(cell).deferred ??= new Set()).add(channel);
 }

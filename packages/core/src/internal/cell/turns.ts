@@ -50,7 +50,7 @@ export function runTurns(cell: Cell, budget: number): number {
     // the JIT to inline four levels of calls leaves it over its inlining budget.
     const input = mailbox.headInput();
     const mode = h.mode;
-    // MessageTurn timing, for metrics: one turn in `every` (async turns always), and only with an observer.
+    // Turn timing, for metrics: one turn in `every` (async turns always), and only with an observer.
     let t0 = 0;
     if (observer !== null && (mode === ASYNC || --observer.countdown <= 0)) {
       if (mode !== ASYNC) observer.countdown = observer.every;
@@ -135,24 +135,24 @@ export function callAsync(cell: Cell, h: BoundMessage, input: unknown, turn: Mes
   return runAsync(turn, () => h.fn(cell.state, input, cell.ctx));
 }
 
-export function awaitTurn(cell: Cell, h: BoundMessage, env: MessageTurn, result: PromiseLike<unknown>): void {
+export function awaitTurn(cell: Cell, h: BoundMessage, turn: MessageTurn, result: PromiseLike<unknown>): void {
   // Learn it: later turns of this handler run under AsyncLocalStorage to keep the call chain.
   h.learnAsync();
   cell.busy = true;
   // Only a turn that outlives this call can be fenced (stop, restart, abandon): track it.
-  cell.current = env;
+  cell.current = turn;
   // The steward's sweep looks at actors in the middle of a turn only, from the turn's start.
   cell.hbAt = cell.core.clock.now();
   cell.parent?.inTurn.add(cell);
   result.then(
-    (v) => asyncTurnEnded(cell, env, v, false),
-    (e) => asyncTurnEnded(cell, env, e, true),
+    (v) => asyncTurnEnded(cell, turn, v, false),
+    (e) => asyncTurnEnded(cell, turn, e, true),
   );
 }
 
-export function asyncTurnEnded(cell: Cell, env: MessageTurn, value: unknown, threw: boolean): void {
+export function asyncTurnEnded(cell: Cell, turn: MessageTurn, value: unknown, threw: boolean): void {
   // A fenced turn belongs to an incarnation that is gone: its outcome reaches no one.
-  if (env.fenced) {
+  if (turn.fenced) {
     const rare = rareOf(cell);
     if (--rare.zombies === 0) cell.gate &= ~GATE_ZOMBIE;
     return;
@@ -160,17 +160,17 @@ export function asyncTurnEnded(cell: Cell, env: MessageTurn, value: unknown, thr
   cell.busy = false;
   const observer = cell.core.observer;
   if (observer !== null && cell.rare !== null && cell.rare.turnStart !== 0) {
-    observer.observe(cell.def.name, env.msg.name, performance.now() - cell.rare.turnStart);
+    observer.observe(cell.def.name, turn.msg.name, performance.now() - cell.rare.turnStart);
     cell.rare.turnStart = 0;
   }
-  if (threw) turnThrew(cell, env, value);
-  else turnReturned(cell, env, value);
+  if (threw) turnThrew(cell, turn, value);
+  else turnReturned(cell, turn, value);
   if (cell.ready) cell.core.dispatcher.schedule(cell);
   else if (cell.core.draining) cell.core.noteIdle();
 }
 
-export function endTurn(cell: Cell, env: MessageTurn): void {
-  env.done = true;
+export function endTurn(cell: Cell, turn: MessageTurn): void {
+  turn.done = true;
   if (cell.current !== null) {
     cell.current = null;
     cell.parent?.inTurn.delete(cell);
