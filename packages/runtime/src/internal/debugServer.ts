@@ -3,7 +3,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import vm from 'node:vm';
-import { ActorNotFound, type ActorSystem, HoldfastError, InvalidArgument, InvalidMessage, isHoldfastError, type LifecycleEvent } from '@holdfast/core';
+import { ActorNotFound, type ActorSystem, HoldfastError, InvalidArgument, isHoldfastError, type LifecycleEvent } from '@holdfast/core';
 import {
   COMMAND_NAMES,
   CommandArgs,

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { appDir, type RunningService, startService } from '../../src/service.js';
 
