@@ -1,4 +1,4 @@
-import { type AnyProtocol, type CompiledMessage, type InputOf, type MessageName, messageIn, type ReplyOf } from './defineProtocol.js';
+import { type AnyProtocol, type CompiledMessage, type InputOf, type MessageName, messageIn, Refused, type ReplyOf } from './defineProtocol.js';
 import { InvalidMessage } from './errors.js';
 import type { Cell } from './internal/cell/Cell.js';
 import type { AskOptions } from './options.js';
@@ -71,12 +71,12 @@ export class ActorRef<P extends AnyProtocol = AnyProtocol> {
   #askChecked(msg: CompiledMessage | undefined, message: string, input: unknown, options: AskOptions | undefined): Promise<unknown> {
     const cell = this.#cell;
     if (msg === undefined) return Promise.reject(unknownMessage(cell, message));
-    const r = msg.input.safeParse(input);
-    if (!r.success) {
+    const value = msg.checkInput(input);
+    if (value instanceof Refused) {
       cell.core.counters.rejectedInputs++;
-      return Promise.reject(new InvalidMessage({ actor: cell.id, message, issues: r.error.issues }));
+      return Promise.reject(new InvalidMessage({ actor: cell.id, message, issues: value.issues }));
     }
-    return cell.ask(msg, r.data, options);
+    return cell.ask(msg, value, options);
   }
 
   /**
@@ -102,9 +102,9 @@ export class ActorRef<P extends AnyProtocol = AnyProtocol> {
       this.#invalidTell(message, input, unknownMessage(cell, message));
       return;
     }
-    const r = msg.input.safeParse(input);
-    if (r.success) cell.tell(msg, r.data);
-    else this.#invalidTell(message, input, new InvalidMessage({ actor: cell.id, message, issues: r.error.issues }));
+    const value = msg.checkInput(input);
+    if (value instanceof Refused) this.#invalidTell(message, input, new InvalidMessage({ actor: cell.id, message, issues: value.issues }));
+    else cell.tell(msg, value);
   }
 
   /**
@@ -122,12 +122,11 @@ export class ActorRef<P extends AnyProtocol = AnyProtocol> {
     if (msg === undefined) return Promise.reject(unknownMessage(cell, message));
     let value: unknown = input;
     if (cell.opts.validateInput) {
-      const r = msg.input.safeParse(input);
-      if (!r.success) {
+      value = msg.checkInput(input);
+      if (value instanceof Refused) {
         cell.core.counters.rejectedInputs++;
-        return Promise.reject(new InvalidMessage({ actor: cell.id, message, issues: r.error.issues }));
+        return Promise.reject(new InvalidMessage({ actor: cell.id, message, issues: value.issues }));
       }
-      value = r.data;
     }
     return cell.send(msg, value, options);
   }

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { checkKeys } from './checkKeys.js';
 import { InvalidArgument } from './errors.js';
+import { ASK_ZOD, type CompiledCheck, compileSchema } from './internal/compileSchema.js';
 import { MESSAGE_KEYS } from './internal/optionKeys.js';
 
 /** One message of a protocol: the input schema and, for asks that answer a value, the reply schema. */
@@ -12,15 +13,50 @@ export interface MessageSpec {
 /** The messages of a protocol, by name. */
 export type MessageSpecs = { readonly [name: string]: MessageSpec };
 
-/** @internal The compiled form of one message, used on the hot path. */
+/** @internal What a message's input check gives for a value zod refuses: zod's issues. */
+export class Refused {
+  constructor(readonly issues: z.core.$ZodIssue[]) {}
+}
+
+/**
+ * @internal The compiled form of one message, used on the hot path: its schemas, and the checks
+ * compiled from them (see internal/compileSchema.ts), which give zod's own output or defer to zod.
+ */
 export class CompiledMessage {
   /** A brand cheaper to check than `instanceof` (inherited Object.prototype members lack it). */
   readonly compiled = true;
+  readonly fastInput: CompiledCheck | null;
+  readonly fastReply: CompiledCheck | null;
   constructor(
     readonly name: string,
     readonly input: z.ZodType,
     readonly reply: z.ZodType | undefined,
-  ) {}
+    compiled?: CompiledMessage,
+  ) {
+    this.fastInput = compiled !== undefined ? compiled.fastInput : compileSchema(input);
+    this.fastReply = compiled !== undefined ? compiled.fastReply : reply === undefined ? null : compileSchema(reply);
+  }
+
+  /** The input as the handler gets it (zod's output: defaults applied, unknown keys stripped, a fresh object), or {@link Refused}. */
+  checkInput(input: unknown): unknown {
+    const fast = this.fastInput;
+    if (fast !== null) {
+      const value = fast(input);
+      if (value !== ASK_ZOD) return value;
+    }
+    const r = this.input.safeParse(input);
+    return r.success ? r.data : new Refused(r.error.issues);
+  }
+
+  /** Zod's issues with a reply, or null when it is valid (or there is no reply schema). */
+  replyIssues(value: unknown): z.core.$ZodIssue[] | null {
+    const schema = this.reply;
+    if (schema === undefined) return null;
+    const fast = this.fastReply;
+    if (fast !== null && fast(value) !== ASK_ZOD) return null;
+    const r = schema.safeParse(value);
+    return r.success ? null : r.error.issues;
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { InvalidArgument, isHoldfastError, type Logger } from '@holdfast/core';
 import { checkKeys } from '@holdfast/core/host';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault } from 'fastify';
@@ -272,7 +272,13 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
       return reply.code(400).send({ error: 'INVALID_REQUEST', message: `invalid ${error.validationContext}`, issues });
     }
     const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
-    if (status === 413) refuse('body-too-large');
+    if (status === 413) {
+      refuse('body-too-large');
+      // The client may still be sending: close gently, or the unread bytes turn the close into a
+      // reset that can destroy the 413 before the client reads it.
+      lingerOnClose(req.raw.socket);
+      reply.header('connection', 'close');
+    }
     if (status >= 500) {
       log.error({ err: error, method: req.method, url: req.url, front: name }, 'request failed');
       return reply.code(500).send({ error: 'INTERNAL', message: 'the request failed' });
@@ -300,7 +306,9 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
   app.server.on('request', () => {
     received++;
   });
-  app.server.on('clientError', (err: NodeJS.ErrnoException) => {
+  app.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    // What comes after a refused body (the rest of it, cut short) is not a request of its own.
+    if (lingeringSockets.has(socket)) return;
     if (err.code === 'HPE_HEADER_OVERFLOW') refuse('headers-too-large');
     else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') refuse('timeout');
     else if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE') refuse('bad-request');
@@ -327,5 +335,42 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
       return closed;
     },
     stats: () => ({ received, answered, unavailable, refused: { ...refused } }),
+  };
+}
+
+/** Connections closed on a client that was still sending (see {@link lingerOnClose}). */
+const lingeringSockets = new WeakSet<Socket>();
+
+/** How long, and how many bytes, a connection closed on a client still sending is read and dropped (nginx's lingering close). */
+const LINGER_MS = 1_000;
+const LINGER_BYTES = 8 * 1024 * 1024;
+
+/**
+ * When the server destroys `socket` next (after the response), half-close it instead and read and
+ * drop what the client still sends, for at most {@link LINGER_MS} or {@link LINGER_BYTES}: a close
+ * with unread data is a TCP reset, which can discard the response in the client's buffers.
+ */
+function lingerOnClose(socket: Socket): void {
+  lingeringSockets.add(socket);
+  const destroy = socket.destroy;
+  let lingering = false;
+  socket.destroy = function lingeringDestroy(this: Socket, error?: Error): Socket {
+    if (lingering || error !== undefined || socket.destroyed) return destroy.call(socket, error);
+    lingering = true;
+    if (!socket.writableEnded) socket.end();
+    let read = 0;
+    const done = () => {
+      clearTimeout(timer);
+      destroy.call(socket);
+    };
+    const timer = setTimeout(done, LINGER_MS);
+    timer.unref();
+    socket.on('data', (chunk: Buffer) => {
+      read += chunk.length;
+      if (read > LINGER_BYTES) done();
+    });
+    socket.once('end', done);
+    socket.resume();
+    return socket;
   };
 }

@@ -23,7 +23,7 @@ export class BoundMessage extends CompiledMessage {
     message: CompiledMessage,
     readonly fn: AnyHandler,
   ) {
-    super(message.name, message.input, message.reply);
+    super(message.name, message.input, message.reply, message);
     this.mode = fn instanceof AsyncFunction ? ASYNC : SYNC;
   }
 

@@ -63,19 +63,19 @@ export function turnReturned(cell: Cell, turn: MessageTurn, result: unknown): vo
 
 /** Check (when enabled) and deliver a reply. A reply that fails its schema crashes the turn. */
 export function sendReply(cell: Cell, channel: ReplyChannel, value: unknown, inTurn: boolean): boolean {
-  const schema = channel.msg.reply;
-  if (schema === undefined) return channel.succeed(undefined);
+  const msg = channel.msg;
+  if (msg.reply === undefined) return channel.succeed(undefined);
   if (cell.opts.validateReply) {
-    const r = schema.safeParse(value);
-    if (!r.success) {
-      const err = new InvalidReply({ actor: cell.id, message: channel.msg.name, issues: r.error.issues });
+    const issues = msg.replyIssues(value);
+    if (issues !== null) {
+      const err = new InvalidReply({ actor: cell.id, message: msg.name, issues });
       if (inTurn) {
         crash(cell, channel, err, 'invalid-reply');
       } else {
         // A deferred reply comes after its turn: fail its caller, but do not restart the actor
         // in the middle of whatever turn is running now.
         channel.failWith(err);
-        reportError(cell, `deferred reply to '${channel.msg.name}'`, err);
+        reportError(cell, `deferred reply to '${msg.name}'`, err);
       }
       return false;
     }

@@ -4,7 +4,7 @@
 import type { TimerHandle } from '../../Clock.js';
 import { checkKeys } from '../../checkKeys.js';
 import type { ScheduleWhen } from '../../defineActor.js';
-import { type CompiledMessage, messageIn } from '../../defineProtocol.js';
+import { type CompiledMessage, messageIn, Refused } from '../../defineProtocol.js';
 import { InvalidArgument, InvalidMessage } from '../../errors.js';
 import { SCHEDULE_KEYS } from '../optionKeys.js';
 import { deadLetter } from './admission.js';
@@ -20,9 +20,9 @@ export function scheduleTimer(cell: Cell, msg: CompiledMessage, input: unknown, 
     throw new InvalidArgument(`schedule: afterMs must be >= 0 and everyMs > 0, got ${JSON.stringify(when)}`);
   }
   if (cell.opts.validateInput) {
-    const r = msg.input.safeParse(input);
-    if (!r.success) throw new InvalidMessage({ actor: cell.id, message: msg.name, issues: r.error.issues });
-    input = r.data;
+    const value = msg.checkInput(input);
+    if (value instanceof Refused) throw new InvalidMessage({ actor: cell.id, message: msg.name, issues: value.issues });
+    input = value;
   }
   if (incarnation !== cell.incarnation || cell.status >= STOPPING) return () => {};
   const clock = cell.core.clock;
