@@ -1,7 +1,7 @@
 // The benchmark harness. `pnpm bench` runs every group (one process each) and the supervision
 // measurements, then writes results/latest.json and docs/benchmarks.md. `pnpm bench --quick` is a smoke run: small sizes,
 // two rounds, results/quick.json only. `pnpm bench --render` rewrites the page from the last run.
-// `pnpm bench <group>…` (messaging, fanout, memory, million, supervision, workers) measures only
+// `pnpm bench <group>…` (messaging, fanout, spawn, memory, million, supervision, workers) measures only
 // those and merges them into the last full run's results.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -32,7 +32,7 @@ if (args.includes('--render')) {
 
 // The messaging group carries the ratio targets: more rounds there. The bench stays within ~10 minutes on 2 cores.
 // Footprints barely move between rounds (bytes per actor): fewer rounds there.
-const ROUNDS: Record<string, number> = { messaging: 4, fanout: 3, memory: 2, million: 1 };
+const ROUNDS: Record<string, number> = { messaging: 4, fanout: 4, spawn: 4, memory: 2, million: 1 };
 const roundsOf = (group: string) => (quick ? 1 : (ROUNDS[group] ?? 3));
 const began = Date.now();
 const elapsed = () => `${Math.round((Date.now() - began) / 1000)} s`;

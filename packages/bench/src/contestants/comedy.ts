@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { Contestant } from '../Contestant.js';
+import { type Contestant, keyedState } from '../Contestant.js';
 
 const require = createRequire(import.meta.url);
 const actors = require('comedy') as (options: object) => {
@@ -16,6 +16,15 @@ class Counter {
   add(by: number): number {
     this.total += by;
     return this.total;
+  }
+}
+
+class KeyedCounter {
+  map = keyedState();
+  add(key: string, by: number): number {
+    const v = (this.map.get(key) as number) + by;
+    this.map.set(key, v);
+    return v;
   }
 }
 
@@ -54,6 +63,13 @@ export const comedy: Contestant = {
       },
       spawn() {
         throw new Error('comedy spawns asynchronously: use spawnAsync');
+      },
+      async spawnKeyed() {
+        const actor = await root.createChild(KeyedCounter, { mode: 'in-memory' });
+        return {
+          ask: (key: string, by: number) => actor.sendAndReceive('add', key, by) as Promise<number>,
+          tell: (key: string, by: number) => void actor.send('add', key, by),
+        };
       },
       close: () => system.destroy(),
       async pingPong(hops) {

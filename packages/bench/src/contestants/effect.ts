@@ -1,7 +1,13 @@
 import { Deferred, Effect, Fiber, Queue } from 'effect';
-import type { Contestant } from '../Contestant.js';
+import { type Contestant, keyedState } from '../Contestant.js';
 
 interface Req {
+  readonly by: number;
+  readonly reply: Deferred.Deferred<number> | null;
+}
+
+interface KeyedReq {
+  readonly key: string;
   readonly by: number;
   readonly reply: Deferred.Deferred<number> | null;
 }
@@ -28,6 +34,27 @@ export const effect: Contestant = {
             Effect.runPromise(Effect.flatMap(Deferred.make<number>(), (reply) => Effect.zipRight(Queue.offer(queue, { by, reply }), Deferred.await(reply)))),
           tell: (by) => {
             Effect.runSync(Queue.offer(queue, { by, reply: null }));
+          },
+        };
+      },
+      spawnKeyed() {
+        const queue = Effect.runSync(Queue.unbounded<KeyedReq>());
+        const map = keyedState();
+        const loop = Effect.forever(
+          Effect.flatMap(Queue.take(queue), (req) => {
+            const v = (map.get(req.key) as number) + req.by;
+            map.set(req.key, v);
+            return req.reply === null ? Effect.void : Deferred.succeed(req.reply, v);
+          }),
+        );
+        fibers.push(Effect.runFork(loop));
+        return {
+          ask: (key, by) =>
+            Effect.runPromise(
+              Effect.flatMap(Deferred.make<number>(), (reply) => Effect.zipRight(Queue.offer(queue, { key, by, reply }), Deferred.await(reply))),
+            ),
+          tell: (key, by) => {
+            Effect.runSync(Queue.offer(queue, { key, by, reply: null }));
           },
         };
       },

@@ -1,4 +1,4 @@
-import type { Contestant, CounterHandle } from '../Contestant.js';
+import { type Contestant, type CounterHandle, type KeyedHandle, keyedState } from '../Contestant.js';
 
 /**
  * The floor: the smallest honest owner loop — a flat ring-buffer mailbox per actor, one shared
@@ -7,18 +7,25 @@ import type { Contestant, CounterHandle } from '../Contestant.js';
  * deadlines, no validation, no supervision: what any actor framework costs at least.
  */
 interface Msg {
-  input: { by: number };
+  input: { by: number; key?: string };
   resolve: ((v: number) => void) | null;
 }
 
-type Handler = (state: { total: number }, input: { by: number }) => number;
+type Handler = (state: { total: number }, input: { by: number; key?: string }) => number;
 const add: Handler = (state, { by }) => {
   state.total += by;
   return state.total;
 };
 
+/** The keyed shape: the state is a map of 16 counters. */
+const addKeyed = (state: { map: Map<string, number> }, { key, by }: { key?: string; by: number }): number => {
+  const v = (state.map.get(key as string) as number) + by;
+  state.map.set(key as string, v);
+  return v;
+};
+
 class FloorActor {
-  state = { total: 0 };
+  state: { total: number; map: Map<string, number> } = { total: 0, map: new Map() };
   handler: Handler = add;
   scheduled = false;
   buf: Array<Msg | undefined> = [];
@@ -51,12 +58,22 @@ class FloorActor {
   }
 
   // The floor's own API takes an input object, as every framework's does.
-  ask(input: { by: number }): Promise<number> {
+  ask(input: { by: number; key?: string }): Promise<number> {
     return new Promise<number>((resolve) => this.push({ input, resolve }));
   }
 
-  tell(input: { by: number }): void {
+  tell(input: { by: number; key?: string }): void {
     this.push({ input, resolve: null });
+  }
+}
+
+class FloorKeyedHandle implements KeyedHandle {
+  constructor(readonly actor: FloorActor) {}
+  ask(key: string, by: number): Promise<number> {
+    return this.actor.ask({ key, by });
+  }
+  tell(key: string, by: number): void {
+    this.actor.tell({ key, by });
   }
 }
 
@@ -103,6 +120,12 @@ export const floor: Contestant = {
     const d = new FloorDispatcher();
     return {
       spawn: () => new FloorHandle(new FloorActor(d)),
+      spawnKeyed: () => {
+        const a = new FloorActor(d);
+        a.state.map = keyedState();
+        a.handler = addKeyed as unknown as Handler;
+        return new FloorKeyedHandle(a);
+      },
       close: async () => {},
       pingPong: (hops) =>
         new Promise<number>((resolve) => {

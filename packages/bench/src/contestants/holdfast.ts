@@ -1,6 +1,6 @@
 import { type ActorRef, type ActorSystem, createSystem, defineActor, defineProtocol } from '@holdfast/core';
 import { z } from 'zod';
-import type { Contestant, CounterHandle } from '../Contestant.js';
+import { type Contestant, type CounterHandle, type KeyedHandle, keyedState } from '../Contestant.js';
 
 const CounterProtocol = defineProtocol('counter', {
   add: { input: z.object({ by: z.number().int() }), reply: z.number() },
@@ -15,6 +15,32 @@ const Counter = defineActor(CounterProtocol, {
     },
   },
 });
+
+const KeyedProtocol = defineProtocol('keyed', {
+  add: { input: z.object({ key: z.string(), by: z.number().int() }), reply: z.number() },
+});
+
+/** Realistic state: a map of 16 counters keyed by strings. */
+const Keyed = defineActor(KeyedProtocol, {
+  init: () => keyedState(),
+  handlers: {
+    add(map, { key, by }) {
+      const v = (map.get(key) ?? 0) + by;
+      map.set(key, v);
+      return v;
+    },
+  },
+});
+
+class KeyedRef implements KeyedHandle {
+  constructor(readonly ref: ActorRef<typeof KeyedProtocol>) {}
+  ask(key: string, by: number): Promise<number> {
+    return this.ref.ask('add', { key, by });
+  }
+  tell(key: string, by: number): void {
+    this.ref.tell('add', { key, by });
+  }
+}
 
 const BallProtocol = defineProtocol('ball', { ball: { input: z.object({ n: z.number().int() }) } });
 
@@ -48,9 +74,10 @@ function holdfast(validate: boolean): Contestant {
     million: !validate,
     open() {
       let games = 0;
-      const system = createSystem({ name: 'bench', validate: { input: validate, reply: validate }, mailbox: { capacity: 1_000_000 } });
+      const system = createSystem({ name: 'bench', validate: { input: validate, reply: validate }, mailbox: { capacity: 2_000_000 } });
       return {
         spawn: (id) => new Handle(system.spawn(Counter, { id })),
+        spawnKeyed: (id) => new KeyedRef(system.spawn(Keyed, { id })),
         async close() {
           await system.shutdown();
         },

@@ -1,5 +1,5 @@
 import { dispatch, query, spawn, start, stop } from 'nact';
-import type { Contestant, CounterHandle } from '../Contestant.js';
+import { type Contestant, type CounterHandle, type KeyedHandle, keyedState } from '../Contestant.js';
 
 type Msg = { type: 'add'; by: number; sender?: unknown };
 
@@ -25,6 +25,23 @@ export const nact: Contestant = {
         const handle: CounterHandle = {
           ask: (by) => query(actor, (sender: unknown) => ({ type: 'add', by, sender }), 5_000) as Promise<number>,
           tell: (by) => dispatch(actor, { type: 'add', by }),
+        };
+        return handle;
+      },
+      spawnKeyed(id) {
+        const actor = spawn(
+          system,
+          (state: Map<string, number> = keyedState(), msg: { key: string; by: number; sender?: unknown }) => {
+            const v = (state.get(msg.key) as number) + msg.by;
+            state.set(msg.key, v);
+            if (msg.sender !== undefined) dispatch(msg.sender as never, v);
+            return state;
+          },
+          id,
+        );
+        const handle: KeyedHandle = {
+          ask: (key, by) => query(actor, (sender: unknown) => ({ key, by, sender }), 5_000) as Promise<number>,
+          tell: (key, by) => dispatch(actor, { key, by }),
         };
         return handle;
       },

@@ -1,5 +1,5 @@
 import { assign, createActor, setup } from 'xstate';
-import type { Contestant } from '../Contestant.js';
+import { type Contestant, keyedState } from '../Contestant.js';
 
 type AddEvent = { type: 'add'; by: number; reply?: (total: number) => void };
 
@@ -8,6 +8,21 @@ const counter = setup({ types: { context: {} as { total: number }, events: {} as
   on: {
     add: {
       actions: [assign({ total: ({ context, event }) => context.total + event.by }), ({ context, event }) => event.reply?.(context.total)],
+    },
+  },
+});
+
+type KeyedEvent = { type: 'add'; key: string; by: number; reply?: (v: number) => void };
+
+const keyed = setup({ types: { context: {} as { map: Map<string, number> }, events: {} as KeyedEvent } }).createMachine({
+  context: () => ({ map: keyedState() }),
+  on: {
+    add: {
+      actions: ({ context, event }) => {
+        const v = (context.map.get(event.key) as number) + event.by;
+        context.map.set(event.key, v);
+        event.reply?.(v);
+      },
     },
   },
 });
@@ -28,6 +43,14 @@ export const xstate: Contestant = {
         return {
           ask: (by) => new Promise<number>((reply) => actor.send({ type: 'add', by, reply })),
           tell: (by) => actor.send({ type: 'add', by }),
+        };
+      },
+      spawnKeyed() {
+        const actor = createActor(keyed).start();
+        actors.push(actor);
+        return {
+          ask: (key, by) => new Promise<number>((reply) => actor.send({ type: 'add', key, by, reply })),
+          tell: (key, by) => actor.send({ type: 'add', key, by }),
         };
       },
       async close() {
