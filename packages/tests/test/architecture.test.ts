@@ -12,6 +12,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   http: ['core'],
   repl: ['core'],
   runtime: ['core', 'repl'],
+  'store-sqlite': ['core'],
 };
 const PACKAGES = Object.keys(ALLOWED);
 
@@ -90,6 +91,7 @@ describe('the architecture', () => {
     ['@holdfast/runtime/internal/debugServer.js'],
     ['@holdfast/http/src/createHttpFront.ts'],
     ['@holdfast/repl/client'],
+    ['@holdfast/store-sqlite/src/sqliteStore.ts'],
   ])('the exports map refuses %s to a user’s import', (spec) => {
     // A real Node resolution, as a user's code gets it (not the test runner's resolver).
     const r = spawnSync(

@@ -3,6 +3,7 @@
 // actor busy until its promise settles. The hottest code in the system: see the notes inline.
 import { isBecome } from '../../defineActor.js';
 import { runAsync, syncState } from '../callChain.js';
+import { ASK_ZOD } from '../compileSchema.js';
 import { type MessageTurn, type ReplyChannel, TellTurn } from '../ReplyChannel.js';
 import type { ObserverState } from '../SystemCore.js';
 import { admit } from './admission.js';
@@ -93,9 +94,14 @@ export function runTurns(cell: Cell, budget: number): number {
       if (link !== null) link.done = true;
       continue;
     }
-    // The common reply, here: a plain value, not deferred, no reply schema to check. Objects
-    // (which may be `become`), deferred replies and checked replies go through turnReturned.
-    if (!ask.deferred && (result === null || typeof result !== 'object') && (h.reply === undefined || !cell.opts.validateReply)) {
+    // The common reply, here: a plain value, not deferred, with no reply schema to check or one
+    // whose compiled check takes it. Objects (which may be `become`), deferred replies and replies
+    // that zod must judge go through turnReturned.
+    if (
+      !ask.deferred &&
+      (result === null || typeof result !== 'object') &&
+      (h.reply === undefined || !cell.opts.validateReply || (h.fastReply !== null && h.fastReply(result) !== ASK_ZOD))
+    ) {
       ask.done = true;
       ask.succeed(h.reply === undefined ? undefined : result);
       continue;

@@ -1,0 +1,162 @@
+/**
+ * The store seam: where durable actors keep their state. Core defines the contract and knows no
+ * database; a store is its own package (`@holdfast/store-sqlite`, …) or the in-memory one for
+ * tests ({@link memoryStore}). Every store passes the same conformance suite
+ * (`packages/tests/src/storeConformance.ts`).
+ *
+ * The contract in short:
+ * - A system **opens** a store and gets a session with a fresh **ownership epoch**, higher than
+ *   any before it. Opening again (another process, or the same one after a restart) takes a newer
+ *   epoch, and from then on the older session's writes are **fenced**: refused with
+ *   `STORE_FENCED`, never applied.
+ * - Each actor's state is one row: `(type, id) → (state, version, revision, epoch)`. `revision`
+ *   starts at 1 and grows by one with every write; `version` is the state's schema version.
+ * - A **commit** writes many rows in one transaction, all or none. A row lands only if its
+ *   revision is the one the writer read (`expected`, 0 for a new row) and the session's epoch is
+ *   still the store's newest; otherwise the whole commit fails (`STORE_CONFLICT` or
+ *   `STORE_FENCED`) and nothing is written.
+ * - Nothing is acknowledged before it is durable: `commit` resolves only once the store says the
+ *   transaction is on disk (for SQLite with `synchronous=FULL`, after the fsync).
+ *
+ * @module @holdfast/core/store
+ */
+import { HoldfastError } from './errors.js';
+
+/** One actor's stored state. */
+export interface StoredState {
+  readonly state: unknown;
+  /** The schema version the state was written with. */
+  readonly version: number;
+  /** 1 for the first write, then +1 per write. */
+  readonly revision: number;
+  /** The epoch of the session that wrote it. */
+  readonly epoch: number;
+}
+
+/** One row to write in a commit. */
+export interface StateWrite {
+  readonly type: string;
+  readonly id: string;
+  readonly state: unknown;
+  readonly version: number;
+  /** The revision the writer read: 0 when it found no row. The row lands only if it still is. */
+  readonly expected: number;
+}
+
+/** A system's open session on a store. */
+export interface StoreSession {
+  /** This session's ownership epoch (higher than every earlier session's). */
+  readonly epoch: number;
+  /** The stored state of an actor, or null. */
+  load(type: string, id: string): Promise<StoredState | null>;
+  /**
+   * Write every row in one durable transaction, all or none. Rejects with `STORE_CONFLICT` (a
+   * row's revision moved), `STORE_FENCED` (a newer session exists) or `STORE_UNAVAILABLE`.
+   */
+  commit(writes: readonly StateWrite[]): Promise<void>;
+  /** Remove an actor's row (its state is gone for good). Fenced like a commit. */
+  remove(type: string, id: string, expected: number): Promise<void>;
+  /** Release the session (a later open still takes a newer epoch). */
+  close(): Promise<void>;
+}
+
+/** A place where durable actors keep their state. */
+export interface ActorStore {
+  /** For logs and errors: `memory`, `sqlite:data/app.db`, … */
+  readonly name: string;
+  /** Open a session, taking a new ownership epoch. */
+  open(): Promise<StoreSession>;
+}
+
+/** Why a store refused or failed. */
+export type StoreErrorCode = 'STORE_CONFLICT' | 'STORE_FENCED' | 'STORE_UNAVAILABLE' | 'STORE_CLOSED';
+
+/**
+ * A store's refusal or failure, coded and serialisable like every Holdfast error.
+ * `STORE_UNAVAILABLE` is retryable; `STORE_FENCED` means another owner took over.
+ */
+export class StoreError extends HoldfastError<StoreErrorCode, Readonly<Record<string, unknown>>> {
+  constructor(code: StoreErrorCode, message: string, details: Readonly<Record<string, unknown>> = {}, options?: { cause?: unknown }) {
+    super(code, message, details, options);
+  }
+  override get name(): string {
+    return 'StoreError';
+  }
+}
+
+interface Row {
+  state: string;
+  version: number;
+  revision: number;
+  epoch: number;
+}
+
+/**
+ * A store in memory, for tests: the contract of every store (epochs, fencing, revisions, all-or-
+ * none commits), nothing durable. Stored states are copied through JSON, as a database would.
+ *
+ * @example
+ * ```ts
+ * const store = memoryStore();
+ * const session = await store.open();
+ * await session.commit([{ type: 'account', id: 'a1', state: { balance: 5 }, version: 1, expected: 0 }]);
+ * (await session.load('account', 'a1'))?.revision; // 1
+ * ```
+ */
+export function memoryStore(name = 'memory'): ActorStore {
+  const rows = new Map<string, Row>();
+  let newest = 0;
+  const key = (type: string, id: string) => `${type}\u0000${id}`;
+  return {
+    name,
+    async open(): Promise<StoreSession> {
+      const epoch = ++newest;
+      let closed = false;
+      const check = () => {
+        if (closed) throw new StoreError('STORE_CLOSED', `store '${name}': this session is closed`, { epoch });
+        if (epoch !== newest)
+          throw new StoreError('STORE_FENCED', `store '${name}': a newer owner (epoch ${newest}) took over from epoch ${epoch}`, { epoch, newest });
+      };
+      return {
+        epoch,
+        async load(type, id) {
+          if (closed) throw new StoreError('STORE_CLOSED', `store '${name}': this session is closed`, { epoch });
+          const row = rows.get(key(type, id));
+          return row === undefined ? null : { state: JSON.parse(row.state), version: row.version, revision: row.revision, epoch: row.epoch };
+        },
+        async commit(writes) {
+          check();
+          for (const w of writes) {
+            const current = rows.get(key(w.type, w.id))?.revision ?? 0;
+            if (current !== w.expected) {
+              throw new StoreError('STORE_CONFLICT', `store '${name}': ${w.type} '${w.id}' is at revision ${current}, not ${w.expected}`, {
+                type: w.type,
+                id: w.id,
+                expected: w.expected,
+                actual: current,
+              });
+            }
+          }
+          const encoded = writes.map((w) => [w, JSON.stringify(w.state)] as const);
+          for (const [w, state] of encoded) rows.set(key(w.type, w.id), { state, version: w.version, revision: w.expected + 1, epoch });
+        },
+        async remove(type, id, expected) {
+          check();
+          const current = rows.get(key(type, id))?.revision ?? 0;
+          if (current !== expected) {
+            throw new StoreError('STORE_CONFLICT', `store '${name}': ${type} '${id}' is at revision ${current}, not ${expected}`, {
+              type,
+              id,
+              expected,
+              actual: current,
+            });
+          }
+          rows.delete(key(type, id));
+        },
+        async close() {
+          closed = true;
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,143 @@
+import type { ActorStore, StateWrite, StoreSession } from '@holdfast/core/store';
+import { afterEach, describe, expect, it } from 'vitest';
+
+/** A store under test: a fresh, empty location, and a way to reach the same location again (a restart). */
+export interface StoreUnderTest {
+  readonly store: ActorStore;
+  /** A new store object on the same data (for a durable store, the same file or database). */
+  reopen(): ActorStore;
+  cleanup(): Promise<void>;
+}
+
+/** The error code of a rejection (or a failure when it resolves). */
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    return (e as { code?: string }).code ?? `uncoded: ${(e as Error).message}`;
+  }
+  return 'resolved';
+}
+
+const write = (id: string, state: unknown, expected: number, version = 1): StateWrite => ({ type: 'account', id, state, version, expected });
+
+/**
+ * The contract every store keeps (see `@holdfast/core/store`), as one suite: run it against each
+ * store with a factory that gives a fresh, empty location.
+ */
+export function storeConformance(label: string, make: () => Promise<StoreUnderTest>): void {
+  describe(`store conformance: ${label}`, () => {
+    const open: StoreSession[] = [];
+    let current: StoreUnderTest | null = null;
+    const fresh = async () => {
+      current = await make();
+      return current;
+    };
+    const session = async (store: ActorStore) => {
+      const s = await store.open();
+      open.push(s);
+      return s;
+    };
+    afterEach(async () => {
+      for (const s of open.splice(0)) await s.close().catch(() => {});
+      await current?.cleanup();
+      current = null;
+    });
+
+    it('gives every session a newer epoch than the last, across store objects on the same data', async () => {
+      const t = await fresh();
+      const a = await session(t.store);
+      const b = await session(t.store);
+      const c = await session(t.reopen());
+      expect(a.epoch).toBeGreaterThanOrEqual(1);
+      expect(b.epoch).toBeGreaterThan(a.epoch);
+      expect(c.epoch).toBeGreaterThan(b.epoch);
+    });
+
+    it('stores a new row at revision 1 with the session’s epoch, and reads it back as JSON values', async () => {
+      const t = await fresh();
+      const s = await session(t.store);
+      expect(await s.load('account', 'a1')).toBeNull();
+      const state = { balance: 12, owner: 'Zoë ✓', tags: ['x', 'y'], nested: { ok: true, n: null } };
+      await s.commit([write('a1', state, 0, 3)]);
+      expect(await s.load('account', 'a1')).toEqual({ state, version: 3, revision: 1, epoch: s.epoch });
+      // Another type with the same id is another row.
+      expect(await s.load('ledger', 'a1')).toBeNull();
+    });
+
+    it('moves the revision by one per write, and refuses a write from a stale revision with STORE_CONFLICT, writing nothing', async () => {
+      const t = await fresh();
+      const s = await session(t.store);
+      await s.commit([write('a1', { balance: 1 }, 0)]);
+      await s.commit([write('a1', { balance: 2 }, 1)]);
+      expect(await codeOf(s.commit([write('a1', { balance: 99 }, 1)]))).toBe('STORE_CONFLICT');
+      expect(await codeOf(s.commit([write('a1', { balance: 99 }, 0)]))).toBe('STORE_CONFLICT');
+      expect(await s.load('account', 'a1')).toMatchObject({ state: { balance: 2 }, revision: 2 });
+    });
+
+    it('commits all rows of a commit or none', async () => {
+      const t = await fresh();
+      const s = await session(t.store);
+      await s.commit([write('a1', { balance: 1 }, 0)]);
+      // The second row conflicts: the first, valid on its own, is not written either.
+      expect(await codeOf(s.commit([write('a2', { balance: 5 }, 0), write('a1', { balance: 7 }, 0)]))).toBe('STORE_CONFLICT');
+      expect(await s.load('account', 'a2')).toBeNull();
+      expect(await s.load('account', 'a1')).toMatchObject({ state: { balance: 1 }, revision: 1 });
+      const many = Array.from({ length: 1_000 }, (_, i) => write(`m${i}`, { balance: i }, 0));
+      await s.commit(many);
+      expect(await s.load('account', 'm999')).toMatchObject({ state: { balance: 999 }, revision: 1 });
+    });
+
+    it('fences an older session once a newer one opens: its commits and removals fail with STORE_FENCED and change nothing', async () => {
+      const t = await fresh();
+      const old = await session(t.store);
+      await old.commit([write('a1', { balance: 1 }, 0)]);
+      const newer = await session(t.reopen());
+      expect(await codeOf(old.commit([write('a1', { balance: 666 }, 1)]))).toBe('STORE_FENCED');
+      expect(await codeOf(old.commit([write('b1', { balance: 666 }, 0)]))).toBe('STORE_FENCED');
+      expect(await codeOf(old.remove('account', 'a1', 1))).toBe('STORE_FENCED');
+      expect(await newer.load('account', 'a1')).toMatchObject({ state: { balance: 1 }, revision: 1, epoch: old.epoch });
+      expect(await newer.load('account', 'b1')).toBeNull();
+      // The newer owner writes; the old one still reads what is there.
+      await newer.commit([write('a1', { balance: 2 }, 1)]);
+      expect(await old.load('account', 'a1')).toMatchObject({ state: { balance: 2 }, revision: 2, epoch: newer.epoch });
+    });
+
+    it('keeps what was committed for a new store object on the same data (a restart)', async () => {
+      const t = await fresh();
+      const s = await session(t.store);
+      await s.commit([write('a1', { balance: 41 }, 0), write('a2', { balance: 1 }, 0)]);
+      await s.commit([write('a1', { balance: 42 }, 1)]);
+      await s.close();
+      const again = await session(t.reopen());
+      expect(await again.load('account', 'a1')).toEqual({ state: { balance: 42 }, version: 1, revision: 2, epoch: s.epoch });
+      expect(await again.load('account', 'a2')).toMatchObject({ revision: 1 });
+    });
+
+    it('removes a row at its revision only; a removed row can be written again from revision 0', async () => {
+      const t = await fresh();
+      const s = await session(t.store);
+      await s.commit([write('a1', { balance: 1 }, 0)]);
+      expect(await codeOf(s.remove('account', 'a1', 2))).toBe('STORE_CONFLICT');
+      await s.remove('account', 'a1', 1);
+      expect(await s.load('account', 'a1')).toBeNull();
+      await s.commit([write('a1', { balance: 3 }, 0)]);
+      expect(await s.load('account', 'a1')).toMatchObject({ state: { balance: 3 }, revision: 1 });
+    });
+
+    it('refuses everything on a closed session with STORE_CLOSED', async () => {
+      const t = await fresh();
+      const s = await session(t.store);
+      await s.close();
+      expect(await codeOf(s.load('account', 'a1'))).toBe('STORE_CLOSED');
+      expect(await codeOf(s.commit([write('a1', {}, 0)]))).toBe('STORE_CLOSED');
+    });
+
+    it('takes concurrent commits of one session on different rows, each landing once', async () => {
+      const t = await fresh();
+      const s = await session(t.store);
+      await Promise.all(Array.from({ length: 50 }, (_, i) => s.commit([write(`c${i}`, { n: i }, 0)])));
+      for (let i = 0; i < 50; i += 7) expect(await s.load('account', `c${i}`)).toMatchObject({ state: { n: i }, revision: 1 });
+    });
+  });
+}

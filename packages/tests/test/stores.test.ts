@@ -1,0 +1,59 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { memoryStore } from '@holdfast/core/store';
+import { sqliteStore } from '@holdfast/store-sqlite';
+import { describe, expect, it } from 'vitest';
+import { storeConformance } from '../src/storeConformance.js';
+
+// One suite, every store: the in-memory one and SQLite on a real file.
+storeConformance('memory', async () => {
+  const store = memoryStore();
+  return { store, reopen: () => store, cleanup: async () => {} };
+});
+
+storeConformance('sqlite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'holdfast-sqlite-'));
+  const path = join(dir, 'data', 'actors.db');
+  return {
+    store: sqliteStore({ path }),
+    reopen: () => sqliteStore({ path }),
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+});
+
+describe('sqlite store across processes', () => {
+  it('a process stopped with SIGSTOP, resumed after another opened the file, cannot write: STORE_FENCED, the row untouched', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'holdfast-fence-'));
+    const path = join(dir, 'actors.db');
+    const child = spawn(process.execPath, ['--conditions=holdfast:source', '--import', 'tsx', 'test/fixtures/storeWriter.ts', path], {
+      cwd: join(import.meta.dirname, '..'),
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
+    const next = async () => String((await lines.next()).value);
+    try {
+      const first = Number((await next()).split(' ')[1]);
+      child.stdin?.write('a1 10 0\n');
+      expect(await next()).toBe('ok');
+      // The owner pauses; another process takes the store over and writes.
+      process.kill(child.pid as number, 'SIGSTOP');
+      const newer = await sqliteStore({ path }).open();
+      expect(newer.epoch).toBeGreaterThan(first);
+      await newer.commit([{ type: 'account', id: 'a1', state: { balance: 20 }, version: 1, expected: 1 }]);
+      process.kill(child.pid as number, 'SIGCONT');
+      // The old owner wakes up and tries to write, from the revision it knew and from the new one.
+      child.stdin?.write('a1 666 1\n');
+      expect(await next()).toBe('STORE_FENCED');
+      child.stdin?.write('a1 666 2\n');
+      expect(await next()).toBe('STORE_FENCED');
+      expect(await newer.load('account', 'a1')).toEqual({ state: { balance: 20 }, version: 1, revision: 2, epoch: newer.epoch });
+      await newer.close();
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
