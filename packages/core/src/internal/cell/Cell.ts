@@ -25,7 +25,7 @@ import type { Logger } from '../../Logger.js';
 import type { AskOptions, ResolvedActorOptions } from '../../options.js';
 import { currentTurn, type RunningCell, type Turn } from '../callChain.js';
 import type { Runnable } from '../Dispatcher.js';
-import { HandlerContext } from '../HandlerContext.js';
+import type { HandlerContext } from '../HandlerContext.js';
 import { Mailbox } from '../Mailbox.js';
 import { promiseFor, ReplyChannel, type ReplyChannelOwner, type TellTurn } from '../ReplyChannel.js';
 import type { RingBuffer } from '../RingBuffer.js';
@@ -61,8 +61,8 @@ export class Cell implements Runnable, ReplyChannelOwner, RunningCell, Supervise
   state: unknown = undefined;
   status: Status = 0;
   incarnation = 1;
-  /** The `ctx` of this incarnation's handlers (one per incarnation, fenced when it ends). */
-  ctx: HandlerContext;
+  /** The `ctx` of this incarnation's handlers (one per incarnation, made when it starts, fenced when it ends). */
+  ctx!: HandlerContext;
   scheduled = false;
   /**
    * 0 while the actor takes messages from anyone; not 0 once it stops, the system drains, it is
@@ -110,7 +110,6 @@ export class Cell implements Runnable, ReplyChannelOwner, RunningCell, Supervise
     this.args = args;
     this.opts = opts;
     this.table = bindHandlers(def);
-    this.ctx = new HandlerContext(this);
   }
 
   get ready(): boolean {

@@ -25,7 +25,7 @@ export function startCell(cell: Cell): void {
     throw new ActorCrashed({ actor: cell.id, message: null, reason: 'start-failed', decision: 'stop', incarnation: 1 }, toError(e));
   }
   cell.live = true;
-  // Made now, not in the constructor alone: a host may have set the starting incarnation.
+  // Made now, not in the constructor: a host may have set the starting incarnation.
   cell.ctx = new HandlerContext(cell);
   cell.core.emit({ type: 'spawned', actor: cell.id, actorType: cell.def.name, at: cell.core.clock.now() });
   startIncarnation(cell);
