@@ -46,6 +46,7 @@ export class ServiceMetrics {
     counter('holdfast_hangs_total', 'Turns declared hung by a steward', () => metrics.#hangs);
     counter('holdfast_restarts_total', 'Restarts of actors and stewards', () => stats()?.restarts);
     counter('holdfast_dead_letters_total', 'Messages that could not be delivered or were dropped', () => stats()?.deadLetters);
+    counter('holdfast_late_replies_total', 'Replies that came after their ask had settled (timed out, cancelled), dropped', () => stats()?.lateReplies);
     counter('holdfast_rejected_inputs_total', 'Inputs refused by their zod schema', () => stats()?.rejectedInputs);
     new Gauge({
       name: 'holdfast_mailbox_depth',

@@ -24,6 +24,7 @@ describe('holdfast run', () => {
     const delta = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
     expect(delta('holdfast_asks_total{service="fixture"}')).toBe(5);
     expect(delta('holdfast_turns_total{service="fixture"}')).toBe(5);
+    expect(after.has('holdfast_late_replies_total{service="fixture"}')).toBe(true);
     // The work handler is async: every one of its turns is timed.
     expect(delta('holdfast_turn_duration_seconds_count{service="fixture",type="worker"}')).toBe(5);
     expect(after.get('holdfast_actors{type="worker",service="fixture"}')).toBe(3);
