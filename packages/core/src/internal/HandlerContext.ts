@@ -2,7 +2,7 @@ import type { ActorRef } from '../ActorRef.js';
 import type { ActorSystem } from '../createSystem.js';
 import type { ActorContext, DeferredReply, ScheduleWhen } from '../defineActor.js';
 import type { CompiledMessage } from '../defineProtocol.js';
-import { InvalidArgument } from '../errors.js';
+import { ActorStopped, InvalidArgument, type StopReason } from '../errors.js';
 import type { Logger } from '../Logger.js';
 import type { Cell } from './cell/Cell.js';
 import { beat, scheduleFrom } from './cell/timers.js';
@@ -37,6 +37,7 @@ export class HandlerContext implements ActorContext<never, unknown> {
   #logMsg: CompiledMessage | null = null;
   #log: Logger | null = null;
   #fenceReason: unknown = undefined;
+  #stop: StopReason | null = null;
 
   constructor(cell: Cell) {
     this.cell = cell;
@@ -83,16 +84,26 @@ export class HandlerContext implements ActorContext<never, unknown> {
     if (ask !== null) return ask.signal;
     this.#controller ??= new AbortController();
     // A fenced turn that goes on sees its signal aborted, whenever it looks.
-    if (this.fenced && !this.#controller.signal.aborted) this.#controller.abort(this.#fenceReason);
+    if (this.fenced && !this.#controller.signal.aborted) this.#controller.abort(this.#reason());
     return this.#controller.signal;
   }
 
-  /** The incarnation is over: nothing this context does reaches anyone, and its signal aborts. */
-  fence(reason: unknown): void {
+  /**
+   * The incarnation is over: nothing this context does reaches anyone, and its signal aborts with
+   * `reason`, or (when it is null) an `ACTOR_STOPPED` for `stop`, made only if the signal is looked
+   * at: an error costs a stack trace, and most incarnations end with nobody looking.
+   */
+  fence(reason: unknown, stop: StopReason | null = null): void {
     if (this.fenced) return;
     this.fenced = true;
     this.#fenceReason = reason;
-    if (this.#controller !== null && !this.#controller.signal.aborted) this.#controller.abort(reason);
+    this.#stop = stop;
+    if (this.#controller !== null && !this.#controller.signal.aborted) this.#controller.abort(this.#reason());
+  }
+
+  #reason(): unknown {
+    if (this.#fenceReason === null && this.#stop !== null) this.#fenceReason = new ActorStopped(this.cell.id, this.#stop);
+    return this.#fenceReason ?? undefined;
   }
 
   heartbeat(): void {

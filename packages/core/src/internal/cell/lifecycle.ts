@@ -191,7 +191,7 @@ export async function endIncarnation(cell: Cell, reason: StopReason, cause: Erro
   if (cell.current !== null) fenceCurrent(cell, new ActorStopped(cell.id, reason, cause ?? undefined));
   if (!cell.live) return;
   cell.live = false;
-  cell.ctx.fence(cause ?? new ActorStopped(cell.id, reason));
+  cell.ctx.fence(cause, reason);
   const rare = cell.rare;
   if (rare?.timers) {
     for (const t of rare.timers) cell.core.clock.clearTimeout(t);
@@ -303,18 +303,19 @@ export async function stopForGood(cell: Cell, reason: StopReason, cause: Error |
   cell.gate |= GATE_CLOSED;
   rareOf(cell).stopReason = reason;
   cell.busy = true;
-  const err = new ActorStopped(cell.id, reason, cause ?? undefined);
+  // Built only when someone is waiting: an error captures a stack trace, and most stops fail no one.
+  let err: ActorStopped | null = null;
   for (const m of cell.mailbox.drain()) {
     if (m.ask !== null) {
-      if (!m.ask.settled) m.ask.failWith(err);
+      if (!m.ask.settled) m.ask.failWith((err ??= new ActorStopped(cell.id, reason, cause ?? undefined)));
     } else {
       deadLetter(cell, m.msg.name, m.input, 'stopped', false);
     }
   }
   if (cell.waiters !== null) {
     for (const w of cell.waiters.drain()) {
-      if (w instanceof SendWaiter) w.settle(err);
-      else if (!w.settled) w.failWith(err);
+      if (w instanceof SendWaiter) w.settle((err ??= new ActorStopped(cell.id, reason, cause ?? undefined)));
+      else if (!w.settled) w.failWith((err ??= new ActorStopped(cell.id, reason, cause ?? undefined)));
     }
   }
   if (wasDown && cell.rare?.ending) await cell.rare.ending;
@@ -323,7 +324,7 @@ export async function stopForGood(cell: Cell, reason: StopReason, cause: Error |
   if (rare?.deferred) {
     const kept = rare.deferred;
     rare.deferred = null;
-    for (const channel of kept) channel.failWith(err);
+    for (const channel of kept) channel.failWith((err ??= new ActorStopped(cell.id, reason, cause ?? undefined)));
   }
   cell.status = STOPPED;
   cell.busy = false;
