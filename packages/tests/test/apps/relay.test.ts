@@ -1,5 +1,4 @@
 import net from 'node:net';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { appDir, startService } from '../../src/service.js';
 
