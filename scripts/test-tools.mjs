@@ -1,12 +1,20 @@
 #!/usr/bin/env node
 // The tools the end-to-end tests need beyond Node and npm, installed when missing, visibly:
-// tmux (a real terminal for the REPL tests). Debian's apt-get; run as root, as CI does.
+// tmux (a real terminal for the REPL tests) and PostgreSQL's server programs (the store tests
+// start a server of their own on loopback). Debian's apt-get; run as root, as CI does.
 import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 
 const has = (cmd, args) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
-const missing = [['tmux', ['-V']]].filter(([cmd, args]) => !has(cmd, args)).map(([cmd]) => cmd);
+const postgres = () => existsSync('/usr/lib/postgresql') && readdirSync('/usr/lib/postgresql').some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/initdb`));
+const missing = [
+  ['tmux', () => has('tmux', ['-V'])],
+  ['postgresql', postgres],
+]
+  .filter(([, present]) => !present())
+  .map(([pkg]) => pkg);
 if (missing.length === 0) {
-  console.log('test tools: tmux present');
+  console.log('test tools: tmux and postgresql present');
   process.exit(0);
 }
 console.log(`test tools: installing ${missing.join(', ')} with apt-get`);

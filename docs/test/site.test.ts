@@ -58,7 +58,19 @@ describe('the documentation site', () => {
     const home = readFileSync(join(dist, 'index.html'), 'utf8');
     expect(home).toContain('Stateful services on Node.js, without races');
     expect(home).toContain('Reply channels that settle once');
-    for (const entry of ['core', 'core/testing', 'core/host', 'core/store', 'runtime', 'http', 'workers', 'repl', 'repl/protocol', 'store-sqlite']) {
+    for (const entry of [
+      'core',
+      'core/testing',
+      'core/host',
+      'core/store',
+      'runtime',
+      'http',
+      'workers',
+      'repl',
+      'repl/protocol',
+      'store-sqlite',
+      'store-postgres',
+    ]) {
       expect(existsSync(join(dist, 'api', '@holdfast', entry, 'index.html')), entry).toBe(true);
     }
     // Public exports, with their doc comments' examples.

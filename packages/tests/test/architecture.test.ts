@@ -13,6 +13,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   repl: ['core'],
   runtime: ['core', 'repl'],
   'store-sqlite': ['core'],
+  'store-postgres': ['core'],
 };
 const PACKAGES = Object.keys(ALLOWED);
 
@@ -92,6 +93,7 @@ describe('the architecture', () => {
     ['@holdfast/http/src/createHttpFront.ts'],
     ['@holdfast/repl/client'],
     ['@holdfast/store-sqlite/src/sqliteStore.ts'],
+    ['@holdfast/store-postgres/src/postgresStore.ts'],
   ])('the exports map refuses %s to a user’s import', (spec) => {
     // A real Node resolution, as a user's code gets it (not the test runner's resolver).
     const r = spawnSync(

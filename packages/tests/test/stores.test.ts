@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { memoryStore } from '@holdfast/core/store';
+import { postgresStore } from '@holdfast/store-postgres';
 import { sqliteStore } from '@holdfast/store-sqlite';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPostgres, type TestPostgres } from '../src/postgres.js';
 import { storeConformance } from '../src/storeConformance.js';
 
 // One suite, every store: the in-memory one and SQLite on a real file.
@@ -21,6 +23,25 @@ storeConformance('sqlite', async () => {
     store: sqliteStore({ path }),
     reopen: () => sqliteStore({ path }),
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+});
+
+// A real PostgreSQL server of the test's own, on loopback; a fresh database per test.
+let pgServer: TestPostgres | null = null;
+let databases = 0;
+beforeAll(async () => {
+  pgServer = await startPostgres();
+}, 60_000);
+afterAll(() => pgServer?.stop());
+
+storeConformance('postgres', async () => {
+  const server = pgServer as TestPostgres;
+  const name = `conformance_${++databases}`;
+  server.createDatabase(name);
+  return {
+    store: postgresStore({ connectionString: server.url(name) }),
+    reopen: () => postgresStore({ connectionString: server.url(name) }),
+    cleanup: async () => {},
   };
 });
 
