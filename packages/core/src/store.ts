@@ -82,6 +82,32 @@ export class StoreError extends HoldfastError<StoreErrorCode, Readonly<Record<st
   override get name(): string {
     return 'StoreError';
   }
+
+  /** The session was closed. */
+  static closed(store: string, epoch: number): StoreError {
+    return new StoreError('STORE_CLOSED', `store '${store}': this session is closed`, { epoch });
+  }
+
+  /** A newer session (epoch `newest`) took the store over from `epoch`. */
+  static fenced(store: string, epoch: number, newest: number): StoreError {
+    return new StoreError('STORE_FENCED', `store '${store}': a newer owner (epoch ${newest}) took over from epoch ${epoch}`, { epoch, newest });
+  }
+
+  /** A row is not at the revision its writer read. */
+  static conflict(store: string, type: string, id: string, expected: number, actual: number): StoreError {
+    return new StoreError('STORE_CONFLICT', `store '${store}': ${type} '${id}' is at revision ${actual}, not ${expected}`, { type, id, expected, actual });
+  }
+
+  /** The store failed (`what`: open, load, commit, remove), with the driver's error as the cause. */
+  static unavailable(store: string, what: string, e: unknown): StoreError {
+    const cause = e instanceof Error ? e : new Error(String(e));
+    return new StoreError(
+      'STORE_UNAVAILABLE',
+      `store '${store}': ${what} failed: ${cause.message}`,
+      { code: (cause as { code?: string }).code ?? null },
+      { cause },
+    );
+  }
 }
 
 interface Row {
@@ -113,14 +139,13 @@ export function memoryStore(name = 'memory'): ActorStore {
       const epoch = ++newest;
       let closed = false;
       const check = () => {
-        if (closed) throw new StoreError('STORE_CLOSED', `store '${name}': this session is closed`, { epoch });
-        if (epoch !== newest)
-          throw new StoreError('STORE_FENCED', `store '${name}': a newer owner (epoch ${newest}) took over from epoch ${epoch}`, { epoch, newest });
+        if (closed) throw StoreError.closed(name, epoch);
+        if (epoch !== newest) throw StoreError.fenced(name, epoch, newest);
       };
       return {
         epoch,
         async load(type, id) {
-          if (closed) throw new StoreError('STORE_CLOSED', `store '${name}': this session is closed`, { epoch });
+          if (closed) throw StoreError.closed(name, epoch);
           const row = rows.get(key(type, id));
           return row === undefined ? null : { state: JSON.parse(row.state), version: row.version, revision: row.revision, epoch: row.epoch };
         },
@@ -129,12 +154,7 @@ export function memoryStore(name = 'memory'): ActorStore {
           for (const w of writes) {
             const current = rows.get(key(w.type, w.id))?.revision ?? 0;
             if (current !== w.expected) {
-              throw new StoreError('STORE_CONFLICT', `store '${name}': ${w.type} '${w.id}' is at revision ${current}, not ${w.expected}`, {
-                type: w.type,
-                id: w.id,
-                expected: w.expected,
-                actual: current,
-              });
+              throw StoreError.conflict(name, w.type, w.id, w.expected, current);
             }
           }
           const encoded = writes.map((w) => [w, JSON.stringify(w.state)] as const);
@@ -144,12 +164,7 @@ export function memoryStore(name = 'memory'): ActorStore {
           check();
           const current = rows.get(key(type, id))?.revision ?? 0;
           if (current !== expected) {
-            throw new StoreError('STORE_CONFLICT', `store '${name}': ${type} '${id}' is at revision ${current}, not ${expected}`, {
-              type,
-              id,
-              expected,
-              actual: current,
-            });
+            throw StoreError.conflict(name, type, id, expected, current);
           }
           rows.delete(key(type, id));
         },

@@ -88,30 +88,29 @@ export function postgresStore(options: PostgresStoreOptions): ActorStore {
         });
       } catch (e) {
         await pool.end().catch(() => {});
-        throw unavailable(name, 'open', e);
+        throw StoreError.unavailable(name, 'open', e);
       }
       let closed = false;
       const ensureOpen = () => {
-        if (closed) throw new StoreError('STORE_CLOSED', `store '${name}': this session is closed`, { epoch });
+        if (closed) throw StoreError.closed(name, epoch);
       };
       const fenceCheck = async (c: pg.PoolClient) => {
         // A share lock on the owner row: an open() elsewhere waits until this transaction ends.
         const r = await c.query<{ epoch: string }>('SELECT epoch FROM holdfast_owner WHERE singleton = 1 FOR SHARE');
         const newest = Number(r.rows[0]?.epoch);
-        if (newest !== epoch)
-          throw new StoreError('STORE_FENCED', `store '${name}': a newer owner (epoch ${newest}) took over from epoch ${epoch}`, { epoch, newest });
+        if (newest !== epoch) throw StoreError.fenced(name, epoch, newest);
       };
       const conflict = async (c: pg.PoolClient, type: string, id: string, expected: number) => {
         const r = await c.query<{ revision: string }>('SELECT revision FROM holdfast_actors WHERE type = $1 AND id = $2', [type, id]);
         const actual = r.rows[0] === undefined ? 0 : Number(r.rows[0].revision);
-        return new StoreError('STORE_CONFLICT', `store '${name}': ${type} '${id}' is at revision ${actual}, not ${expected}`, { type, id, expected, actual });
+        return StoreError.conflict(name, type, id, expected, actual);
       };
       const guarded = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
         try {
           return await fn();
         } catch (e) {
           if (e instanceof StoreError) throw e;
-          throw unavailable(name, what, e);
+          throw StoreError.unavailable(name, what, e);
         }
       };
 
@@ -182,14 +181,4 @@ async function transaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T
   } finally {
     c.release();
   }
-}
-
-function unavailable(name: string, what: string, e: unknown): StoreError {
-  const cause = e instanceof Error ? e : new Error(String(e));
-  return new StoreError(
-    'STORE_UNAVAILABLE',
-    `store '${name}': ${what} failed: ${cause.message}`,
-    { code: (cause as { code?: string }).code ?? null },
-    { cause },
-  );
 }

@@ -80,7 +80,7 @@ export function sqliteStore(options: SqliteStoreOptions): ActorStore {
         db.pragma(`busy_timeout = ${Math.round(busyTimeoutMs)}`);
         db.exec(SCHEMA);
       } catch (e) {
-        throw unavailable(name, 'open', e);
+        throw StoreError.unavailable(name, 'open', e);
       }
       const takeEpoch = db.transaction(
         () =>
@@ -97,7 +97,7 @@ export function sqliteStore(options: SqliteStoreOptions): ActorStore {
         epoch = takeEpoch.immediate();
       } catch (e) {
         db.close();
-        throw unavailable(name, 'open', e);
+        throw StoreError.unavailable(name, 'open', e);
       }
       const owner = db.prepare('SELECT epoch FROM holdfast_owner WHERE singleton = 1');
       const select = db.prepare('SELECT state, version, revision, epoch FROM holdfast_actors WHERE type = ? AND id = ?');
@@ -111,12 +111,11 @@ export function sqliteStore(options: SqliteStoreOptions): ActorStore {
 
       const fenceCheck = () => {
         const newest = (owner.get() as { epoch: number }).epoch;
-        if (newest !== epoch)
-          throw new StoreError('STORE_FENCED', `store '${name}': a newer owner (epoch ${newest}) took over from epoch ${epoch}`, { epoch, newest });
+        if (newest !== epoch) throw StoreError.fenced(name, epoch, newest);
       };
       const conflict = (type: string, id: string, expected: number) => {
         const actual = (revisionOf.get(type, id) as { revision: number } | undefined)?.revision ?? 0;
-        return new StoreError('STORE_CONFLICT', `store '${name}': ${type} '${id}' is at revision ${actual}, not ${expected}`, { type, id, expected, actual });
+        return StoreError.conflict(name, type, id, expected, actual);
       };
       const commitAll = db.transaction((writes: ReadonlyArray<readonly [StateWrite, string]>) => {
         fenceCheck();
@@ -130,7 +129,7 @@ export function sqliteStore(options: SqliteStoreOptions): ActorStore {
         if (del.run(type, id, expected).changes !== 1) throw conflict(type, id, expected);
       });
       const ensureOpen = () => {
-        if (closed) throw new StoreError('STORE_CLOSED', `store '${name}': this session is closed`, { epoch });
+        if (closed) throw StoreError.closed(name, epoch);
       };
 
       return {
@@ -141,7 +140,7 @@ export function sqliteStore(options: SqliteStoreOptions): ActorStore {
           try {
             row = select.get(type, id) as ActorRow | undefined;
           } catch (e) {
-            throw unavailable(name, 'load', e);
+            throw StoreError.unavailable(name, 'load', e);
           }
           return row === undefined ? null : { state: JSON.parse(row.state), version: row.version, revision: row.revision, epoch: row.epoch };
         },
@@ -153,7 +152,7 @@ export function sqliteStore(options: SqliteStoreOptions): ActorStore {
             commitAll.immediate(encoded);
           } catch (e) {
             if (e instanceof StoreError) throw e;
-            throw unavailable(name, 'commit', e);
+            throw StoreError.unavailable(name, 'commit', e);
           }
         },
         async remove(type: string, id: string, expected: number): Promise<void> {
@@ -162,7 +161,7 @@ export function sqliteStore(options: SqliteStoreOptions): ActorStore {
             removeOne.immediate(type, id, expected);
           } catch (e) {
             if (e instanceof StoreError) throw e;
-            throw unavailable(name, 'remove', e);
+            throw StoreError.unavailable(name, 'remove', e);
           }
         },
         async close(): Promise<void> {
@@ -173,14 +172,4 @@ export function sqliteStore(options: SqliteStoreOptions): ActorStore {
       };
     },
   };
-}
-
-function unavailable(name: string, what: string, e: unknown): StoreError {
-  const cause = e instanceof Error ? e : new Error(String(e));
-  return new StoreError(
-    'STORE_UNAVAILABLE',
-    `store '${name}': ${what} failed: ${cause.message}`,
-    { code: (cause as { code?: string }).code ?? null },
-    { cause },
-  );
 }

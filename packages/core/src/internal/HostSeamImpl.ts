@@ -11,6 +11,7 @@ import type { Forwarded, HostedActorSettings, HostSeam, StewardDelegate } from '
 import { DEFAULTS, defaultSweepMs, type StewardOptions } from '../options.js';
 import type { Steward } from '../Steward.js';
 import { syncState } from './callChain.js';
+import { hostAsk } from './cell/admission.js';
 import type { Cell } from './cell/Cell.js';
 import { ReplyChannel } from './ReplyChannel.js';
 import { internalsOf, type SystemInternals } from './systemInternals.js';
@@ -163,7 +164,7 @@ class HostSeamImpl implements HostSeam {
       reject(InvalidMessage.unknownMessage(cell.id, cell.def.protocol.name, message));
       return;
     }
-    cell.hostAsk(msg, input, timeoutMs, signal, resolve, reject);
+    hostAsk(cell, msg, input, timeoutMs, signal, resolve, reject);
   }
 
   delegatedSteward(name: string, options: StewardOptions, delegate: StewardDelegate): Steward {

@@ -32,7 +32,7 @@ import type { RingBuffer } from '../RingBuffer.js';
 import type { StewardNode } from '../StewardNode.js';
 import { CELL, ChildRecord, type Supervised } from '../Supervised.js';
 import type { SystemCore } from '../SystemCore.js';
-import { askSlow, hostAsk, sendWaiting, tellSlow, type Waiting } from './admission.js';
+import { askSlow, sendWaiting, tellSlow, type Waiting } from './admission.js';
 import { type BoundTable, bindHandlers } from './handlers.js';
 import { abandonCell, closeGate, crashFromOutside, onHung, startCell, startNextIncarnation, stopFor, terminateIncarnation } from './lifecycle.js';
 import { type Rare, RUNNING, rareOf, STATUS_NAMES, STOPPED, type Status, type SystemMessage } from './parts.js';
@@ -203,18 +203,6 @@ export class Cell implements Runnable, ReplyChannelOwner, RunningCell, Supervise
   /** Queue a tell, waiting for room in a `wait` mailbox. Resolves once queued. */
   send(msg: CompiledMessage, input: unknown, options: AskOptions | undefined): Promise<void> {
     return sendWaiting(this, msg, input, options);
-  }
-
-  /** An ask from an actor host's side: see {@link hostAsk}. */
-  hostAsk(
-    msg: CompiledMessage,
-    input: unknown,
-    timeoutMs: number,
-    signal: AbortSignal | null,
-    resolve: (v: unknown) => void,
-    reject: (e: unknown) => void,
-  ): void {
-    hostAsk(this, msg, input, timeoutMs, signal, resolve, reject);
   }
 
   // ---------------------------------------------------------------- turns (turns.ts)
