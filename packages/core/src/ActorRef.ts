@@ -5,6 +5,7 @@ import type { AskOptions } from './options.js';
 
 /** How core reaches a ref's cell (set once by the class's static block; see {@link cellOf}). */
 let getCell: (ref: ActorRef) => Cell;
+let setCell: (ref: ActorRef, cell: Cell) => void;
 
 /**
  * The address of an actor: the only way to reach its state. It stays valid across restarts
@@ -23,10 +24,13 @@ let getCell: (ref: ActorRef) => Cell;
  * ```
  */
 export class ActorRef<P extends AnyProtocol = AnyProtocol> {
-  readonly #cell: Cell;
+  #cell: Cell;
 
   static {
     getCell = (ref) => ref.#cell;
+    setCell = (ref, cell) => {
+      ref.#cell = cell;
+    };
   }
 
   /** @internal Refs are made by `system.spawn`. */
@@ -153,4 +157,9 @@ function unknownMessage(cell: Cell, message: string): InvalidMessage {
 /** @internal The cell behind a ref (for the system). */
 export function cellOf(ref: ActorRef): Cell {
   return getCell(ref);
+}
+
+/** @internal Point a durable actor's ref at the cell that serves it now (it was asleep and woke). */
+export function retarget(ref: ActorRef, cell: Cell): void {
+  setCell(ref, cell);
 }

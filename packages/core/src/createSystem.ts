@@ -1,5 +1,5 @@
 import type { ActorHost } from './ActorHost.js';
-import { ActorRef, cellOf } from './ActorRef.js';
+import { ActorRef, cellOf, retarget } from './ActorRef.js';
 import { systemClock } from './Clock.js';
 import { checkKeys, unknownKey } from './checkKeys.js';
 import type { ActorDefinition } from './defineActor.js';
@@ -7,9 +7,12 @@ import type { AnyProtocol } from './defineProtocol.js';
 import { EventStream } from './EventStream.js';
 import { ActorExists, ActorNotFound, InvalidArgument, ShuttingDown, toError } from './errors.js';
 import type { DeadLetter, LifecycleEvent } from './events.js';
-import type { ActorSnapshot, ActorSummary, StewardSnapshot, SystemCounters, TraceEvent } from './inspection.js';
+import type { ActorSnapshot, ActorSummary, DurableStats, StewardSnapshot, SystemCounters, TraceEvent } from './inspection.js';
 import { Cell } from './internal/cell/Cell.js';
+import { DurableSlot, wakeCell } from './internal/cell/durable.js';
+import { GATE_DURABLE, STOPPING } from './internal/cell/parts.js';
 import { drainAndStop } from './internal/drain.js';
+import { Durability } from './internal/durable/Durability.js';
 import { SHUTDOWN_KEYS, SPAWN_KEYS, STEWARD_KEYS, SYSTEM_KEYS } from './internal/optionKeys.js';
 import { observerState, resolveActorOptions, resolveStewardOptions } from './internal/resolveOptions.js';
 import { StewardNode } from './internal/StewardNode.js';
@@ -49,6 +52,8 @@ export interface SystemStats extends Readonly<SystemCounters> {
   readonly actors: number;
   /** Asks waiting for their reply now. */
   readonly pendingAsks: number;
+  /** Durable actors and their store, or null for a system without a store. */
+  readonly durable: DurableStats | null;
 }
 
 /** The system's lifecycle. */
@@ -107,7 +112,9 @@ export class ActorSystem {
       wall,
       observer: observerState(options.turnObserver, logger),
       progress: ((options as { [PROGRESS_HOOK]?: () => void })[PROGRESS_HOOK] as (() => void) | undefined) ?? null,
+      wake: (stopped) => this.#wake(stopped),
     });
+    if (options.store !== undefined) this.#core.durability = openDurability(this.#core, options);
     const heartbeat = options.heartbeat ?? {};
     const intensity = options.rootIntensity ?? {};
     this.#root = new StewardNode(
@@ -183,10 +190,71 @@ export class ActorSystem {
     return this.#spawnUnder(this.#root, definition as unknown as ActorDefinition, (rest[0] ?? {}) as SpawnOptions<unknown>) as unknown as ActorRef<P>;
   }
 
+  /**
+   * The ref of durable actor `id` of type `definition`, whether it is awake or not: a durable
+   * actor always exists. The first message wakes it (its state is loaded from the store, or made
+   * by `init` when nothing is stored); after `durable.passivateAfterMs` without a turn it sleeps
+   * again, and the same ref wakes it. Throws `INVALID_ARGUMENT` for a type that is not durable,
+   * a system without a store, or an id taken by an actor of another type; `SHUTTING_DOWN` once
+   * shutdown began.
+   *
+   * @example
+   * ```ts
+   * const system = createSystem({ store: sqliteStore({ path: 'data/bank.db' }) });
+   * const acct = system.ref(Account, 'acct-42');
+   * await acct.ask('deposit', { amount: 5 }); // replied once the new balance is committed
+   * ```
+   */
+  ref<P extends AnyProtocol, S, A>(definition: ActorDefinition<P, S, A>, id: string): ActorRef<P> {
+    if (this.#status !== 'running') throw new ShuttingDown(this.name);
+    const def = definition as unknown as ActorDefinition;
+    if (def?.kind !== 'actor') throw new InvalidArgument('ref: expected an actor definition from defineActor()');
+    if (def.behaviour.durable === undefined) throw new InvalidArgument(`ref: actor type '${def.name}' is not durable (give it 'durable'), or spawn it`);
+    if (this.#core.durability === null)
+      throw new InvalidArgument(`ref: actor type '${def.name}' is durable, but the system has no store: createSystem({ store })`);
+    if (typeof id !== 'string' || id.length === 0) throw new InvalidArgument('ref: id must be a non-empty string');
+    const existing = this.#cells.get(id);
+    if (existing !== undefined && existing.status < STOPPING) {
+      if (existing.def !== def) throw new InvalidArgument(`ref: id '${id}' is taken by an actor of type '${existing.def.name}'`);
+      return existing.ref as ActorRef<P>;
+    }
+    return this.#wakeNew(def, id, null).ref as ActorRef<P>;
+  }
+
+  /** A send reached the stopped cell of a durable actor: the cell that serves it now. */
+  #wake(stopped: Cell): Cell | Error {
+    if (this.#status !== 'running') return new ShuttingDown(this.name);
+    const existing = this.#cells.get(stopped.id);
+    if (existing !== undefined && existing !== stopped && existing.status < STOPPING) {
+      if (existing.def !== stopped.def) return new InvalidArgument(`id '${stopped.id}' is taken by an actor of type '${existing.def.name}'`);
+      retarget(stopped.ref, existing);
+      return existing;
+    }
+    return this.#wakeNew(stopped.def, stopped.id, stopped.ref);
+  }
+
+  #wakeNew(def: ActorDefinition, id: string, ref: ActorRef | null): Cell {
+    const cell = new Cell(this.#core, def, id, undefined, resolveActorOptions(def, {}, this.#defaults, this.#optionsCache));
+    cell.durable = new DurableSlot(cell, this.#core.durability as Durability);
+    cell.gate = GATE_DURABLE;
+    const r = ref ?? new ActorRef(cell);
+    retarget(r, cell);
+    cell.ref = r;
+    cell.parent = this.#root;
+    this.#cells.set(id, cell);
+    this.#root.add(cell);
+    wakeCell(cell, false);
+    return cell;
+  }
+
   #spawnUnder(node: StewardNode, definition: ActorDefinition, options: SpawnOptions<unknown> & { args?: unknown }): ActorRef {
     if (this.#status !== 'running') throw new ShuttingDown(this.name);
     if (!node.running) throw new InvalidArgument(`steward '${node.id}' is ${node.statusName}: it cannot take new children`);
     if (definition?.kind !== 'actor') throw new InvalidArgument('spawn: expected an actor definition from defineActor()');
+    if (definition.behaviour.durable !== undefined)
+      throw new InvalidArgument(
+        `spawn: actor type '${definition.name}' is durable: reach it with system.ref(${definition.name}, id) (it wakes on its first message)`,
+      );
     checkKeys(`spawn '${definition.name}'`, options, SPAWN_KEYS);
     const id = options.id ?? `${definition.name}-${++this.#nextId}`;
     if (typeof id !== 'string' || id.length === 0) throw new InvalidArgument('spawn: id must be a non-empty string');
@@ -320,6 +388,7 @@ export class ActorSystem {
       status: this.#status,
       actors: this.#cells.size,
       pendingAsks: this.#core.deadlines.live,
+      durable: this.#core.durability?.stats() ?? null,
     };
   }
 
@@ -345,6 +414,7 @@ export class ActorSystem {
         cells: this.#cells,
         root: this.#root,
         hosts: this.#hosts,
+        durability: this.#core.durability,
         setStatus: (status) => {
           this.#status = status;
         },
@@ -376,4 +446,20 @@ export class ActorSystem {
  */
 export function createSystem(options: SystemOptions = {}): ActorSystem {
   return new ActorSystem(options);
+}
+
+function openDurability(core: SystemCore, options: SystemOptions): Durability {
+  const store = options.store as SystemOptions['store'];
+  if (typeof store?.open !== 'function' || typeof store.name !== 'string')
+    throw new InvalidArgument('createSystem: store must be an ActorStore (sqliteStore(), postgresStore(), memoryStore())');
+  const d = options.durable ?? {};
+  const passivateAfterMs = d.passivateAfterMs ?? 300_000;
+  const maxActive = d.maxActive ?? 100_000;
+  if (!(passivateAfterMs > 0)) throw new InvalidArgument(`createSystem: durable.passivateAfterMs must be > 0, got ${String(passivateAfterMs)}`);
+  if (!Number.isInteger(maxActive) || maxActive < 1)
+    throw new InvalidArgument(`createSystem: durable.maxActive must be a positive integer, got ${String(maxActive)}`);
+  if (d.onCommit !== undefined && typeof d.onCommit !== 'function') throw new InvalidArgument('createSystem: durable.onCommit must be a function');
+  const durability = new Durability(core, { store, passivateAfterMs, maxActive });
+  durability.observer = d.onCommit ?? null;
+  return durability;
 }

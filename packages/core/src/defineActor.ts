@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { ActorRef } from './ActorRef.js';
 import { checkKeys } from './checkKeys.js';
 import type { ActorSystem } from './createSystem.js';
@@ -138,6 +139,37 @@ export interface ActorBehaviour<P extends AnyProtocol, S, A> {
   inspect?(state: S): unknown;
   /** Defaults for every actor of this type; spawn options override them. */
   readonly options?: ActorOptions;
+  /**
+   * Make the actor durable: its state is kept in the system's store (`createSystem({ store })`),
+   * committed after every turn that may change it and before that turn's reply or messages
+   * leave, and loaded when the actor activates (`system.ref(Def, id)`). `init` then runs only
+   * when nothing is stored. See the durable actors concept page.
+   */
+  readonly durable?: DurableSpec<S>;
+}
+
+/**
+ * How a durable actor's state is kept: its schema (checked on every commit and every load), the
+ * schema's version (stored with the state), and the steps that bring older stored versions up to
+ * date (`migrate[n]` turns version n into version n + 1).
+ *
+ * @example
+ * ```ts
+ * durable: {
+ *   schema: z.object({ balance: z.number().int() }),
+ *   version: 2,
+ *   migrate: { 1: (v1: { cents: number }) => ({ balance: v1.cents }) },
+ * }
+ * ```
+ */
+export interface DurableSpec<S> {
+  /** Checked when state is committed and when it is loaded (a zod schema of the state). */
+  readonly schema: z.ZodType<S>;
+  /** The current schema version: a positive integer (default 1). */
+  readonly version?: number;
+  /** `n → (state of version n) → state of version n + 1`, for every n below `version`. */
+  // biome-ignore lint/suspicious/noExplicitAny: each step takes its own older shape.
+  readonly migrate?: { readonly [from: number]: (old: any) => unknown };
 }
 
 /** An actor type: a protocol and the behaviour that owns its state. Spawn it with `system.spawn`. */
@@ -181,5 +213,22 @@ export function defineActor<P extends AnyProtocol, S, A = undefined>(protocol: P
   for (const name of Object.keys(handlers)) {
     if (!Object.hasOwn(protocol.messages, name)) throw new InvalidArgument(`actor '${protocol.name}': handler '${name}' is not a message of the protocol`);
   }
+  if (behaviour.durable !== undefined) checkDurable(protocol.name, behaviour.durable as DurableSpec<unknown>);
   return Object.freeze({ kind: 'actor', name: behaviour.name ?? protocol.name, protocol, behaviour });
+}
+
+function checkDurable(name: string, d: DurableSpec<unknown>): void {
+  if (typeof (d.schema as { safeParse?: unknown } | undefined)?.safeParse !== 'function')
+    throw new InvalidArgument(`actor '${name}': durable.schema must be a zod schema`);
+  const version = d.version ?? 1;
+  if (!Number.isInteger(version) || version < 1)
+    throw new InvalidArgument(`actor '${name}': durable.version must be a positive integer, got ${String(version)}`);
+  const migrate = d.migrate ?? {};
+  if (typeof migrate !== 'object' || migrate === null) throw new InvalidArgument(`actor '${name}': durable.migrate must be an object of steps`);
+  for (const [from, step] of Object.entries(migrate)) {
+    const n = Number(from);
+    if (!Number.isInteger(n) || n < 1 || n >= version)
+      throw new InvalidArgument(`actor '${name}': durable.migrate has a step from version ${from}; steps go from 1 to ${version - 1}`);
+    if (typeof step !== 'function') throw new InvalidArgument(`actor '${name}': durable.migrate[${from}] must be a function`);
+  }
 }

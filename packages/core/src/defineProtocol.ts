@@ -8,6 +8,12 @@ import { MESSAGE_KEYS } from './internal/optionKeys.js';
 export interface MessageSpec {
   readonly input: z.ZodType;
   readonly reply?: z.ZodType;
+  /**
+   * The handler only reads the state. For a durable actor, its turns never write to the store, and
+   * its reply leaves at once unless an earlier turn's write is still being committed. (For any
+   * actor, a read-only handler that changes the state is a bug the framework does not catch.)
+   */
+  readonly readonly?: boolean;
 }
 
 /** The messages of a protocol, by name. */
@@ -32,6 +38,8 @@ export class CompiledMessage {
     readonly input: z.ZodType,
     readonly reply: z.ZodType | undefined,
     compiled?: CompiledMessage,
+    /** Declared `readonly: true`: its turns leave the state as they found it. */
+    readonly readonly: boolean = compiled?.readonly ?? false,
   ) {
     this.fastInput = compiled !== undefined ? compiled.fastInput : compileSchema(input);
     this.fastReply = compiled !== undefined ? compiled.fastReply : reply === undefined ? null : compileSchema(reply);
@@ -130,7 +138,9 @@ export function defineProtocol<const N extends string, const M extends MessageSp
     checkKeys(`protocol '${name}': message '${key}'`, spec, MESSAGE_KEYS);
     if (spec.reply !== undefined && !isZod(spec.reply))
       throw new InvalidArgument(`protocol '${name}': message '${key}' has a 'reply' that is not a zod schema`);
-    table[key] = new CompiledMessage(key, spec.input, spec.reply);
+    if (spec.readonly !== undefined && typeof spec.readonly !== 'boolean')
+      throw new InvalidArgument(`protocol '${name}': message '${key}': 'readonly' must be true or false`);
+    table[key] = new CompiledMessage(key, spec.input, spec.reply, undefined, spec.readonly === true);
   }
   if (Object.keys(table).length === 0) throw new InvalidArgument(`protocol '${name}' has no messages`);
   return Object.freeze({ name, messages, table: Object.freeze(table) });

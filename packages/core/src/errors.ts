@@ -41,6 +41,12 @@ export const ErrorCode = {
   WORKER_LOST: 'WORKER_LOST',
   /** An argument to a Holdfast API was invalid (a programming error). */
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  /** A durable actor's state failed its schema (stored, migrated or about to be committed). */
+  STATE_INVALID: 'STATE_INVALID',
+  /** A durable turn's state could not be committed (retryable: the actor restarts from storage). */
+  COMMIT_FAILED: 'COMMIT_FAILED',
+  /** The durable store cannot be reached: asks to durable actors fail fast (retryable). */
+  STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
 } as const;
 
 /** One of the {@link ErrorCode} values. */
@@ -189,9 +195,11 @@ export class ActorExists extends HoldfastError<'ACTOR_EXISTS', { readonly actor:
  * - `shutdown`: the system shut down;
  * - `restarting`: it is being restarted (after a crash, a hang, or `system.restart`);
  * - `sibling-restart`: a sibling failed and the steward's strategy restarts it too;
- * - `escalated`: its steward exceeded its restart limit and handed the failure to its parent.
+ * - `escalated`: its steward exceeded its restart limit and handed the failure to its parent;
+ * - `passivated`: a durable actor idle long enough was put to sleep (its state is stored; the
+ *   next message wakes it).
  */
-export type StopReason = 'stopped' | 'normal' | 'gave-up' | 'shutdown' | 'sibling-restart' | 'restarting' | 'escalated';
+export type StopReason = 'stopped' | 'normal' | 'gave-up' | 'shutdown' | 'sibling-restart' | 'restarting' | 'escalated' | 'passivated';
 
 /** The actor stopped before it could answer. */
 export class ActorStopped extends HoldfastError<'ACTOR_STOPPED', { readonly actor: string; readonly reason: StopReason }> {
@@ -204,7 +212,7 @@ export class ActorStopped extends HoldfastError<'ACTOR_STOPPED', { readonly acto
 }
 
 /** Why the owner loop failed a turn. */
-export type CrashReason = 'threw' | 'hung' | 'invalid-reply' | 'start-failed' | 'worker-lost';
+export type CrashReason = 'threw' | 'hung' | 'invalid-reply' | 'start-failed' | 'worker-lost' | 'commit-failed' | 'invalid-state';
 /** What the supervisor decided after the crash. */
 export type RestartDecision = 'restart' | 'stop' | 'escalate';
 
@@ -280,6 +288,73 @@ export class WorkerLost extends HoldfastError<'WORKER_LOST', { readonly actor: s
   }
 }
 
+/** Where a durable actor's state failed its schema. */
+export type StateCheckPoint = 'load' | 'migrate' | 'commit';
+
+/**
+ * A durable actor's state failed its schema: on `load` (the stored row; the actor does not
+ * activate and the row is left untouched), after a `migrate` step, or before a `commit` (the turn
+ * that produced it crashes; nothing is written).
+ */
+export class StateInvalid extends HoldfastError<
+  'STATE_INVALID',
+  {
+    readonly actor: string;
+    readonly type: string;
+    readonly at: StateCheckPoint;
+    readonly version: number;
+    readonly issues: ReadonlyArray<{ readonly path: ReadonlyArray<PropertyKey>; readonly message: string; readonly code?: string }>;
+  }
+> {
+  constructor(details: StateInvalid['details']) {
+    const first = details.issues[0];
+    const where = first === undefined ? '' : `: ${first.path.length > 0 ? `${first.path.join('.')}: ` : ''}${first.message}`;
+    super(
+      ErrorCode.STATE_INVALID,
+      `${details.type} '${details.actor}': state fails its schema (version ${details.version}, on ${details.at})${where}`,
+      details,
+    );
+  }
+  override get name() {
+    return 'StateInvalid';
+  }
+}
+
+/**
+ * A durable turn's state was not committed: its reply (and its messages) never left, and the
+ * actor restarts from its last committed state. Retryable. `storeCode` says why (for example
+ * `STORE_UNAVAILABLE`, or `STORE_FENCED` when a newer owner took the store over).
+ */
+export class CommitFailed extends HoldfastError<'COMMIT_FAILED', { readonly actor: string; readonly type: string; readonly storeCode: string }> {
+  constructor(actor: string, type: string, cause: unknown) {
+    const storeCode = (cause as { code?: unknown })?.code;
+    super(
+      ErrorCode.COMMIT_FAILED,
+      `${type} '${actor}': the turn's state was not committed (${describe(cause)}); retry`,
+      { actor, type, storeCode: typeof storeCode === 'string' ? storeCode : 'UNKNOWN' },
+      { cause },
+    );
+  }
+  override get name() {
+    return 'CommitFailed';
+  }
+}
+
+/** The durable store is down: asks to durable actors fail at once instead of waiting. Retryable. */
+export class StoreUnavailable extends HoldfastError<'STORE_UNAVAILABLE', { readonly store: string; readonly actor: string }> {
+  constructor(store: string, actor: string, cause?: unknown) {
+    super(
+      ErrorCode.STORE_UNAVAILABLE,
+      `store '${store}' is unavailable: '${actor}' cannot be reached; retry`,
+      { store, actor },
+      cause === undefined ? undefined : { cause },
+    );
+  }
+  override get name() {
+    return 'StoreUnavailable';
+  }
+}
+
 /** A Holdfast API was called with an invalid argument. */
 export class InvalidArgument extends HoldfastError<'INVALID_ARGUMENT', unknown> {
   constructor(message: string, details?: unknown) {
@@ -339,6 +414,9 @@ export interface ErrorsByCode {
   DEADLOCK: Deadlock;
   WORKER_LOST: WorkerLost;
   INVALID_ARGUMENT: InvalidArgument;
+  STATE_INVALID: StateInvalid;
+  COMMIT_FAILED: CommitFailed;
+  STORE_UNAVAILABLE: StoreUnavailable;
 }
 /** The error class for a code. */
 export type ErrorOfCode<C extends ErrorCode> = ErrorsByCode[C];

@@ -79,7 +79,7 @@ export type LifecycleEvent =
  * messages meanwhile (`whileDown: 'refuse'`); `fenced`: a turn of an incarnation that was
  * already replaced (a hung turn that went on) sent it to its own actor.
  */
-export type DeadLetterReason = 'invalid-message' | 'stopped' | 'mailbox-full' | 'dropped' | 'shutting-down' | 'restarting' | 'fenced';
+export type DeadLetterReason = 'invalid-message' | 'stopped' | 'mailbox-full' | 'dropped' | 'shutting-down' | 'restarting' | 'fenced' | 'store-unavailable';
 
 /** Why a steward restarted a child. */
 export type RestartCause = CrashReason | 'normal' | 'sibling-restart' | 'escalated';

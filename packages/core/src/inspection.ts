@@ -43,6 +43,24 @@ export interface ActorSnapshot extends ActorSummary {
   readonly state: unknown;
   /** Its newest restarts, oldest first. */
   readonly history: readonly RestartRecord[];
+  /** For a durable actor: where its state stands with the store. */
+  readonly durable?: DurableActorInfo;
+}
+
+/** Where a durable actor's state stands with the store (in its snapshot). */
+export interface DurableActorInfo {
+  /** The revision of its stored row (0: nothing stored yet). Grows by one per commit. */
+  readonly revision: number;
+  /** The schema version its type is at now. */
+  readonly version: number;
+  /** The schema version its row had when it woke (0: nothing was stored). */
+  readonly storedVersion: number;
+  /** Its state changed since it was last handed to a commit. */
+  readonly dirty: boolean;
+  /** Replies and messages waiting for a commit. */
+  readonly held: number;
+  /** A commit with its state is in flight. */
+  readonly committing: boolean;
 }
 
 /**
@@ -105,4 +123,23 @@ export interface SystemCounters {
   mailboxFull: number;
   dropped: number;
   deadlocks: number;
+}
+
+/** What a system reports of its durable actors (`system.stats().durable`). */
+export interface DurableStats {
+  /** The store's name (`sqlite:data/app.db`, …). */
+  readonly store: string;
+  /** The store can be used now (open, not failing, not fenced). */
+  readonly available: boolean;
+  /** Durable actors awake now. */
+  readonly active: number;
+  readonly activations: number;
+  readonly passivations: number;
+  /** Commits (transactions) made, and the actor states they wrote. */
+  readonly commits: number;
+  readonly writes: number;
+  /** The largest number of actor states one commit wrote. */
+  readonly largestBatch: number;
+  /** Store operations that failed (opens, loads, commits). */
+  readonly storeErrors: number;
 }

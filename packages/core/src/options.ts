@@ -2,6 +2,7 @@ import type { Transferable } from 'node:worker_threads';
 import type { ActorHost } from './ActorHost.js';
 import type { Clock } from './Clock.js';
 import type { Logger } from './Logger.js';
+import type { ActorStore } from './store.js';
 
 /**
  * What happens when a message arrives at a full mailbox:
@@ -214,6 +215,28 @@ export interface SystemOptions {
   readonly random?: () => number;
   /** Receives turn durations, for metrics (default: turns are not timed). */
   readonly turnObserver?: TurnObserver;
+  /**
+   * Where durable actors keep their state (`defineActor(…, { durable })`, reached with
+   * `system.ref(Def, id)`): `sqliteStore(…)` from `@holdfast/store-sqlite`, `postgresStore(…)`
+   * from `@holdfast/store-postgres`, or `memoryStore()` for tests. The system opens it at once,
+   * taking a new ownership epoch (an older owner's writes are refused from then on).
+   */
+  readonly store?: ActorStore;
+  /** How durable actors are kept awake and put to sleep. */
+  readonly durable?: DurableOptions;
+}
+
+/** How a system keeps durable actors in memory. */
+export interface DurableOptions {
+  /** Put a durable actor to sleep (passivate it) after this long without a turn (default 300 000 ms). */
+  readonly passivateAfterMs?: number;
+  /**
+   * At most this many durable actors awake (default 100 000): past it, the least recently used idle
+   * ones are put to sleep, so memory is bounded by this, not by how many actors exist.
+   */
+  readonly maxActive?: number;
+  /** Told about every commit (its duration, how many actor states it wrote, whether it landed), for metrics. */
+  readonly onCommit?: (durationMs: number, writes: number, ok: boolean) => void;
 }
 
 /**

@@ -4,8 +4,10 @@ import type { EventStream } from '../EventStream.js';
 import type { DeadLetter, LifecycleEvent } from '../events.js';
 import type { SystemCounters } from '../inspection.js';
 import type { Logger } from '../Logger.js';
+import type { Cell } from './cell/Cell.js';
 import { Deadlines } from './Deadlines.js';
 import { Dispatcher } from './Dispatcher.js';
+import type { Durability } from './durable/Durability.js';
 
 /** Counters kept by a system; read them with `system.stats()`. */
 
@@ -31,6 +33,8 @@ export interface SystemCoreOptions {
   readonly wall: { now: number };
   readonly observer: ObserverState | null;
   readonly progress: (() => void) | null;
+  /** The cell serving a durable actor whose cell stopped (asleep): woken, or the existing one. */
+  readonly wake: (stopped: Cell) => Cell | Error;
 }
 
 /**
@@ -69,6 +73,10 @@ export class SystemCore {
   readonly observer: ObserverState | null;
   /** Called by `ctx.heartbeat()` (an actor host counts it as its thread's progress), or null. */
   readonly progress: (() => void) | null;
+  /** The system's side of its store (durable actors), or null without one. */
+  durability: Durability | null = null;
+  /** See {@link SystemCoreOptions.wake}. */
+  readonly wake: (stopped: Cell) => Cell | Error;
   /** The error that made the system fatal, or null. */
   fatalError: Error | null = null;
   /** While the system drains: checks whether every actor is quiet (at most once per macrotask). */
@@ -92,6 +100,7 @@ export class SystemCore {
     this.wall = o.wall;
     this.observer = o.observer;
     this.progress = o.progress;
+    this.wake = o.wake;
     this.eventStream = o.events;
     this.deadLetterStream = o.deadLetters;
     this.cellsById = o.cells;

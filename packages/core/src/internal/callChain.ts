@@ -42,6 +42,12 @@ export interface RunningCell {
 export const syncState: { turn: Turn | null; cell: RunningCell | null } = { turn: null, cell: null };
 let als: AsyncLocalStorage<Turn> | null = null;
 
+/**
+ * Durable turns in progress whose messages must wait for their commit (the output gate). While it
+ * is 0 — always, in a system without durable actors — every tell takes its fast path.
+ */
+export const outputGate: { turns: number } = { turns: 0 };
+
 /** The running turn, or null when called from outside any actor. */
 export function currentTurn(): Turn | null {
   const t = syncState.turn;

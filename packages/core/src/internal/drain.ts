@@ -5,6 +5,7 @@ import type { ActorHost } from '../ActorHost.js';
 import type { ShutdownReport, SystemStatus } from '../createSystem.js';
 import { toError } from '../errors.js';
 import type { Cell } from './cell/Cell.js';
+import type { Durability } from './durable/Durability.js';
 import type { StewardNode } from './StewardNode.js';
 import type { SystemCore } from './SystemCore.js';
 
@@ -14,6 +15,7 @@ export interface DrainParts {
   readonly cells: Map<string, Cell>;
   readonly root: StewardNode;
   readonly hosts: Set<ActorHost>;
+  readonly durability: Durability | null;
   setStatus(status: SystemStatus): void;
   stopWallClock(): void;
 }
@@ -57,6 +59,8 @@ export async function drainAndStop(parts: DrainParts, timeoutMs: number): Promis
       core.emit({ type: 'error', actor: host.name, actorType: 'host', incarnation: 0, where: 'host close', error: toError(e), at: clock.now() });
     }
   }
+  // Every turn that ran has its state committed and its outputs released before the store closes.
+  if (parts.durability !== null) await parts.durability.close();
   core.deadlines.close();
   parts.stopWallClock();
   parts.setStatus('stopped');

@@ -50,6 +50,8 @@ export const SYSTEM_KEYS: KeyShape = {
   rootIntensity: INTENSITY,
   random: true,
   turnObserver: { sampleEvery: true, observe: true },
+  store: true,
+  durable: { passivateAfterMs: true, maxActive: true, onCommit: true },
 };
 
 /** `ActorBehaviour`. */
@@ -61,10 +63,11 @@ export const BEHAVIOUR_KEYS: KeyShape = {
   onStop: true,
   inspect: true,
   options: ACTOR_KEYS,
+  durable: { schema: true, version: true, migrate: true },
 };
 
 /** One message of a protocol (`MessageSpec`). */
-export const MESSAGE_KEYS: KeyShape = { input: true, reply: true };
+export const MESSAGE_KEYS: KeyShape = { input: true, reply: true, readonly: true };
 
 /** `AskOptions` (asks and `send`). */
 export const ASK_KEYS: KeyShape = { timeoutMs: true, signal: true, transfer: true };

@@ -11,6 +11,7 @@
 //   timers.ts          ctx.schedule()
 //   trace.ts           the message trace (the debug REPL)
 //   snapshot.ts        what inspection shows of an actor
+//   durable.ts         durable actors: waking from the store, the output gate, failed commits
 //
 // An ask's path: ActorRef.ask → Cell.ask (queue its reply channel) → Dispatcher → turns.runTurns
 // (call the handler) → the reply channel settles (ReplyChannel.succeed / replies.sendReply) →
@@ -23,7 +24,7 @@ import type { CrashReason, StopReason } from '../../errors.js';
 import type { ActorSnapshot, ActorSummary, ChildActorSnapshot, StatusName, TraceEvent } from '../../inspection.js';
 import type { Logger } from '../../Logger.js';
 import type { AskOptions, ResolvedActorOptions } from '../../options.js';
-import { currentTurn, type RunningCell, type Turn } from '../callChain.js';
+import { currentTurn, outputGate, type RunningCell, type Turn } from '../callChain.js';
 import type { Runnable } from '../Dispatcher.js';
 import type { HandlerContext } from '../HandlerContext.js';
 import { Mailbox } from '../Mailbox.js';
@@ -33,6 +34,7 @@ import type { StewardNode } from '../StewardNode.js';
 import { CELL, ChildRecord, type Supervised } from '../Supervised.js';
 import type { SystemCore } from '../SystemCore.js';
 import { askSlow, sendWaiting, tellSlow, type Waiting } from './admission.js';
+import type { DurableSlot } from './durable.js';
 import { type BoundTable, bindHandlers } from './handlers.js';
 import { abandonCell, closeGate, crashFromOutside, onHung, startCell, startNextIncarnation, stopFor, terminateIncarnation } from './lifecycle.js';
 import { type Rare, RUNNING, rareOf, STATUS_NAMES, STOPPED, type Status, type SystemMessage } from './parts.js';
@@ -102,6 +104,8 @@ export class Cell implements Runnable, ReplyChannelOwner, RunningCell, Supervise
   lastTurnAt = 0;
   /** What most actors never need, made on first use (an idle actor stays small). */
   rare: Rare | null = null;
+  /** A durable actor's revision, dirtiness and held outputs (durable.ts); null for the rest. */
+  durable: DurableSlot | null = null;
 
   constructor(core: SystemCore, def: ActorDefinition, id: string, args: unknown, opts: ResolvedActorOptions) {
     this.core = core;
@@ -192,7 +196,7 @@ export class Cell implements Runnable, ReplyChannelOwner, RunningCell, Supervise
   /** Queue a tell (the input is already validated). Never throws; failures become dead letters. */
   tell(msg: CompiledMessage, input: unknown): void {
     // The common case in as little code as possible, so that the JIT inlines it into every caller.
-    if (this.gate !== 0 || this.mailbox.length >= this.opts.capacity || this.waiters !== null) {
+    if (this.gate !== 0 || this.mailbox.length >= this.opts.capacity || this.waiters !== null || outputGate.turns !== 0) {
       tellSlow(this, msg, input);
       return;
     }

@@ -5,15 +5,16 @@
 
 import { unknownKey } from '../../checkKeys.js';
 import type { CompiledMessage } from '../../defineProtocol.js';
-import { ActorStopped, AskTimeout, Cancelled, Deadlock, InvalidArgument, MailboxFull, ShuttingDown } from '../../errors.js';
+import { ActorStopped, AskTimeout, Cancelled, Deadlock, InvalidArgument, isHoldfastError, MailboxFull, ShuttingDown } from '../../errors.js';
 import type { DeadLetterReason } from '../../events.js';
 import type { AskOptions } from '../../options.js';
-import { currentTurn, findCycle, type Turn } from '../callChain.js';
+import { currentTurn, findCycle, outputGate, type Turn } from '../callChain.js';
 import type { Bucket, Expirable } from '../Deadlines.js';
 import { ASK_KEYS } from '../optionKeys.js';
 import { promiseFor, ReplyChannel } from '../ReplyChannel.js';
 import { RingBuffer } from '../RingBuffer.js';
 import type { Cell } from './Cell.js';
+import { durableTarget, holdAsk, holdTell } from './durable.js';
 import { GATE_DOWN, GATE_TRACE, GATE_ZOMBIE, RESTARTING, rareOf, STOPPING } from './parts.js';
 import { traceAsk, traceEvent } from './trace.js';
 
@@ -47,6 +48,26 @@ export class SendWaiter implements Expirable {
 export type Waiting = ReplyChannel | SendWaiter;
 
 export function askSlow(cell: Cell, msg: CompiledMessage, input: unknown, options: AskOptions | undefined, turn: Turn | null): Promise<unknown> {
+  // Sent from a durable turn whose state is not committed yet: it leaves with the commit.
+  if (turn !== null && outputGate.turns !== 0) {
+    const held = holdAsk(cell, msg, input, options, turn);
+    if (held !== null) return held;
+  }
+  return askQueued(cell, msg, input, options, turn);
+}
+
+/** An ask past the output gate: queue it (or refuse it). */
+export function askQueued(cell: Cell, msg: CompiledMessage, input: unknown, options: AskOptions | undefined, turn: Turn | null): Promise<unknown> {
+  if (cell.durable !== null) {
+    const target = durableTarget(cell);
+    if (target !== cell) {
+      if (target instanceof Error) {
+        cell.core.counters.asks++;
+        return Promise.reject(target);
+      }
+      return askQueued(target, msg, input, options, turn);
+    }
+  }
   const core = cell.core;
   core.counters.asks++;
   let traced = false;
@@ -129,6 +150,21 @@ export function hostAsk(
 
 /** A tell when the gate is not open (stopped, draining, traced) or the mailbox is full. */
 export function tellSlow(cell: Cell, msg: CompiledMessage, input: unknown): void {
+  // Sent from a durable turn whose state is not committed yet: it leaves with the commit.
+  if (outputGate.turns !== 0 && holdTell(cell, msg, input)) return;
+  tellQueued(cell, msg, input);
+}
+
+/** A tell past the output gate: queue it (or make it a dead letter). */
+export function tellQueued(cell: Cell, msg: CompiledMessage, input: unknown): void {
+  if (cell.durable !== null) {
+    const target = durableTarget(cell);
+    if (target !== cell) {
+      if (target instanceof Error) deadLetter(cell, msg.name, input, isHoldfastError(target, 'STORE_UNAVAILABLE') ? 'store-unavailable' : 'stopped', false);
+      else tellQueued(target, msg, input);
+      return;
+    }
+  }
   let traced = false;
   if (cell.gate !== 0) {
     const refused = refuseTell(cell);
@@ -189,6 +225,11 @@ export function overflowTell(cell: Cell, msg: CompiledMessage, input: unknown): 
 
 /** Queue a tell, waiting for room in a `wait` mailbox. Resolves once queued. */
 export function sendWaiting(cell: Cell, msg: CompiledMessage, input: unknown, options: AskOptions | undefined): Promise<void> {
+  if (cell.durable !== null) {
+    const target = durableTarget(cell);
+    if (target instanceof Error) return Promise.reject(target);
+    if (target !== cell) return sendWaiting(target, msg, input, options);
+  }
   const core = cell.core;
   if (options !== undefined) {
     const unknown = unknownKey(`send '${msg.name}' to '${cell.id}'`, options, ASK_KEYS);

@@ -11,6 +11,7 @@ import { HookContext } from '../HookContext.js';
 import { type MessageTurn, ReplyChannel } from '../ReplyChannel.js';
 import { deadLetter, SendWaiter } from './admission.js';
 import type { Cell } from './Cell.js';
+import { dropUncommitted, restartDurable } from './durable.js';
 import { AsyncFunction } from './handlers.js';
 import { GATE_CLOSED, GATE_DOWN, GATE_ZOMBIE, RESTARTING, RUNNING, rareOf, STARTING, STOPPED, STOPPING } from './parts.js';
 import { requestStop, runSystemMessages } from './systemMessages.js';
@@ -84,6 +85,8 @@ export function crash(cell: Cell, turn: MessageTurn | null, error: Error, reason
   const crash = new ActorCrashed({ actor: cell.id, message: turn?.msg.name ?? null, reason, decision, incarnation: cell.incarnation }, error);
   cell.core.counters.crashes++;
   if (turn instanceof ReplyChannel && !turn.settled) turn.failWith(crash);
+  // A durable actor's state since its last commit is thrown away with what it held.
+  if (cell.durable !== null) dropUncommitted(cell, crash);
   cell.core.emit({
     type: 'crashed',
     actor: cell.id,
@@ -263,6 +266,10 @@ export function startNextIncarnation(cell: Cell): void {
   const rare = rareOf(cell);
   rare.restarts++;
   cell.core.counters.restarts++;
+  if (cell.durable !== null) {
+    restartDurable(cell);
+    return;
+  }
   try {
     cell.state = (cell.def.behaviour.init as (a: unknown) => unknown)(cell.args);
   } catch (e) {
@@ -328,6 +335,7 @@ export async function stopForGood(cell: Cell, reason: StopReason, cause: Error |
   }
   cell.status = STOPPED;
   cell.busy = false;
+  cell.durable?.durability.forget(cell);
   cell.parent?.remove(cell);
   cell.core.unregister(cell, cell.id);
   if (reason === 'gave-up') {

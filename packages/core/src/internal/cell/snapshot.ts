@@ -4,6 +4,7 @@ import { toError } from '../../errors.js';
 import type { ActorSnapshot, ActorSummary, ChildActorSnapshot } from '../../inspection.js';
 import { toJSONSafe } from '../toJSONSafe.js';
 import type { Cell } from './Cell.js';
+import { durableInfo } from './durable.js';
 import { STOPPED } from './parts.js';
 
 export function summaryOf(cell: Cell): ActorSummary {
@@ -35,7 +36,8 @@ export function snapshotOf(cell: Cell): ActorSnapshot {
   } catch (e) {
     state = { error: `inspect failed: ${toError(e).message}` };
   }
-  return { ...summaryOf(cell), state, history: [...(cell.rare?.record?.history ?? [])] };
+  const durable = durableInfo(cell);
+  return { ...summaryOf(cell), state, history: [...(cell.rare?.record?.history ?? [])], ...(durable !== null && { durable }) };
 }
 
 /** This actor as a node of the supervision tree. */
@@ -54,5 +56,8 @@ export function treeEntryOf(cell: Cell): ChildActorSnapshot {
 
 /** True when nothing is queued, running or owed (for the drain). */
 export function isQuiet(cell: Cell): boolean {
-  return cell.status === STOPPED || (!cell.busy && cell.mailbox.length === 0 && (cell.waiters?.length ?? 0) === 0 && (cell.rare?.deferred?.size ?? 0) === 0);
+  return (
+    (cell.status === STOPPED || (!cell.busy && cell.mailbox.length === 0 && (cell.waiters?.length ?? 0) === 0 && (cell.rare?.deferred?.size ?? 0) === 0)) &&
+    (cell.durable === null || !cell.durable.pending)
+  );
 }

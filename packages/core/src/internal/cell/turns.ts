@@ -8,6 +8,7 @@ import { type MessageTurn, type ReplyChannel, TellTurn } from '../ReplyChannel.j
 import type { ObserverState } from '../SystemCore.js';
 import { admit } from './admission.js';
 import type { Cell } from './Cell.js';
+import { runDurableTurns } from './durable.js';
 import { ASYNC, type BoundMessage } from './handlers.js';
 import { GATE_ZOMBIE, RUNNING, rareOf } from './parts.js';
 import { turnReturned, turnThrew } from './replies.js';
@@ -20,7 +21,7 @@ export function runSome(cell: Cell, budget: number): number {
   const prev = sync.cell;
   sync.cell = cell;
   try {
-    return runTurns(cell, budget);
+    return cell.durable === null ? runTurns(cell, budget) : runDurableTurns(cell, budget);
   } finally {
     sync.cell = prev;
   }
