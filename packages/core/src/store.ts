@@ -41,6 +41,28 @@ export interface StateWrite {
   readonly version: number;
   /** The revision the writer read: 0 when it found no row. The row lands only if it still is. */
   readonly expected: number;
+  /** The actor's reminders set (`at` a time) or removed (`at` null) by the turns written here: in the same transaction. */
+  readonly reminders?: readonly ReminderWrite[];
+}
+
+/** A durable reminder set or removed with an actor's state. */
+export interface ReminderWrite {
+  readonly name: string;
+  /** When it is due (ms since the epoch), or null to remove it. */
+  readonly at: number | null;
+  /** The message it delivers, and its input (stored as JSON). */
+  readonly message?: string;
+  readonly input?: unknown;
+}
+
+/** A stored reminder. */
+export interface StoredReminder {
+  readonly type: string;
+  readonly id: string;
+  readonly name: string;
+  readonly at: number;
+  readonly message: string;
+  readonly input: unknown;
 }
 
 /** A system's open session on a store. */
@@ -54,7 +76,9 @@ export interface StoreSession {
    * row's revision moved), `STORE_FENCED` (a newer session exists) or `STORE_UNAVAILABLE`.
    */
   commit(writes: readonly StateWrite[]): Promise<void>;
-  /** Remove an actor's row (its state is gone for good). Fenced like a commit. */
+  /** Reminders due before `before` (ms since the epoch), earliest first, at most `limit`. */
+  dueReminders(before: number, limit: number): Promise<StoredReminder[]>;
+  /** Remove an actor's row (its state is gone for good) and its reminders. Fenced like a commit. */
   remove(type: string, id: string, expected: number): Promise<void>;
   /** Release the session (a later open still takes a newer epoch). */
   close(): Promise<void>;
@@ -131,6 +155,8 @@ interface Row {
  */
 export function memoryStore(name = 'memory'): ActorStore {
   const rows = new Map<string, Row>();
+  const reminders = new Map<string, { type: string; id: string; name: string; at: number; message: string; input: string }>();
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   let newest = 0;
   const key = (type: string, id: string) => `${type}\u0000${id}`;
   return {
@@ -158,7 +184,22 @@ export function memoryStore(name = 'memory'): ActorStore {
             }
           }
           const encoded = writes.map((w) => [w, JSON.stringify(w.state)] as const);
-          for (const [w, state] of encoded) rows.set(key(w.type, w.id), { state, version: w.version, revision: w.expected + 1, epoch });
+          for (const [w, state] of encoded) {
+            rows.set(key(w.type, w.id), { state, version: w.version, revision: w.expected + 1, epoch });
+            for (const r of w.reminders ?? []) {
+              const k = `${key(w.type, w.id)}\u0000${r.name}`;
+              if (r.at === null) reminders.delete(k);
+              else reminders.set(k, { type: w.type, id: w.id, name: r.name, at: r.at, message: String(r.message), input: JSON.stringify(r.input ?? null) });
+            }
+          }
+        },
+        async dueReminders(before, limit) {
+          if (closed) throw StoreError.closed(name, epoch);
+          return [...reminders.values()]
+            .filter((r) => r.at < before)
+            .sort((a, b) => a.at - b.at || cmp(a.type, b.type) || cmp(a.id, b.id) || cmp(a.name, b.name))
+            .slice(0, limit)
+            .map((r) => ({ ...r, input: JSON.parse(r.input) }));
         },
         async remove(type, id, expected) {
           check();
@@ -167,6 +208,7 @@ export function memoryStore(name = 'memory'): ActorStore {
             throw StoreError.conflict(name, type, id, expected, current);
           }
           rows.delete(key(type, id));
+          for (const [k, r] of reminders) if (r.type === type && r.id === id) reminders.delete(k);
         },
         async close() {
           closed = true;

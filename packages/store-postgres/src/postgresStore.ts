@@ -1,6 +1,6 @@
 import { InvalidArgument } from '@holdfast/core';
 import { checkKeys } from '@holdfast/core/host';
-import { type ActorStore, type StateWrite, type StoredState, StoreError, type StoreSession } from '@holdfast/core/store';
+import { type ActorStore, type StateWrite, type StoredReminder, type StoredState, StoreError, type StoreSession } from '@holdfast/core/store';
 import pg from 'pg';
 
 /** Options of {@link postgresStore}. */
@@ -27,6 +27,16 @@ CREATE TABLE IF NOT EXISTS holdfast_actors (
   epoch bigint NOT NULL,
   PRIMARY KEY (type, id)
 );
+CREATE TABLE IF NOT EXISTS holdfast_reminders (
+  type text NOT NULL,
+  id text NOT NULL,
+  name text NOT NULL,
+  at bigint NOT NULL,
+  message text NOT NULL,
+  input text NOT NULL,
+  PRIMARY KEY (type, id, name)
+);
+CREATE INDEX IF NOT EXISTS holdfast_reminders_at ON holdfast_reminders (at);
 `;
 
 /** One advisory lock key for making the tables, so that two first opens do not race. */
@@ -105,6 +115,19 @@ export function postgresStore(options: PostgresStoreOptions): ActorStore {
         const actual = r.rows[0] === undefined ? 0 : Number(r.rows[0].revision);
         return StoreError.conflict(name, type, id, expected, actual);
       };
+      /** The first write of `writes` whose row is not at the revision it expects (the statement wrote fewer rows than asked). */
+      const firstConflict = async (c: pg.PoolClient, writes: readonly StateWrite[]) => {
+        const r = await c.query<{ type: string; id: string; revision: string }>(
+          'SELECT type, id, revision FROM holdfast_actors WHERE (type, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))',
+          [writes.map((w) => w.type), writes.map((w) => w.id)],
+        );
+        const actual = new Map(r.rows.map((row) => [`${row.type}\u0000${row.id}`, Number(row.revision)]));
+        for (const w of writes) {
+          const now = actual.get(`${w.type}\u0000${w.id}`) ?? 0;
+          if (now !== w.expected) return StoreError.conflict(name, w.type, w.id, w.expected, now);
+        }
+        return StoreError.conflict(name, writes[0]?.type ?? '', writes[0]?.id ?? '', writes[0]?.expected ?? 0, -1);
+      };
       const guarded = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
         try {
           return await fn();
@@ -127,25 +150,75 @@ export function postgresStore(options: PostgresStoreOptions): ActorStore {
         async commit(writes: readonly StateWrite[]): Promise<void> {
           ensureOpen();
           if (writes.length === 0) return;
-          const encoded = writes.map((w) => [w, JSON.stringify(w.state)] as const);
+          // A whole batch in a few statements (arrays unnested server-side), not one round trip per row.
+          const inserts = writes.filter((w) => w.expected === 0);
+          const updates = writes.filter((w) => w.expected !== 0);
+          const reminders = writes.flatMap((w) => (w.reminders ?? []).map((r) => [w, r] as const));
           await guarded('commit', () =>
             transaction(pool, async (c) => {
               await fenceCheck(c);
-              for (const [w, state] of encoded) {
-                const r =
-                  w.expected === 0
-                    ? await c.query(
-                        'INSERT INTO holdfast_actors (type, id, state, version, revision, epoch) VALUES ($1, $2, $3, $4, 1, $5) ON CONFLICT DO NOTHING',
-                        [w.type, w.id, state, w.version, epoch],
-                      )
-                    : await c.query(
-                        'UPDATE holdfast_actors SET state = $1, version = $2, revision = revision + 1, epoch = $3 WHERE type = $4 AND id = $5 AND revision = $6',
-                        [state, w.version, epoch, w.type, w.id, w.expected],
-                      );
-                if (r.rowCount !== 1) throw await conflict(c, w.type, w.id, w.expected);
+              if (inserts.length > 0) {
+                const r = await c.query(
+                  `INSERT INTO holdfast_actors (type, id, state, version, revision, epoch)
+                   SELECT t, i, s, v, 1, $5 FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS u(t, i, s, v)
+                   ON CONFLICT DO NOTHING`,
+                  [inserts.map((w) => w.type), inserts.map((w) => w.id), inserts.map((w) => JSON.stringify(w.state)), inserts.map((w) => w.version), epoch],
+                );
+                if (r.rowCount !== inserts.length) throw await firstConflict(c, inserts);
+              }
+              if (updates.length > 0) {
+                const r = await c.query(
+                  `UPDATE holdfast_actors a SET state = u.s, version = u.v, revision = a.revision + 1, epoch = $6
+                   FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[]) AS u(t, i, s, v, e)
+                   WHERE a.type = u.t AND a.id = u.i AND a.revision = u.e`,
+                  [
+                    updates.map((w) => w.type),
+                    updates.map((w) => w.id),
+                    updates.map((w) => JSON.stringify(w.state)),
+                    updates.map((w) => w.version),
+                    updates.map((w) => w.expected),
+                    epoch,
+                  ],
+                );
+                if (r.rowCount !== updates.length) throw await firstConflict(c, updates);
+              }
+              if (reminders.length > 0) {
+                const drop = reminders.filter(([, r]) => r.at === null);
+                const set = reminders.filter(([, r]) => r.at !== null);
+                if (drop.length > 0) {
+                  await c.query(
+                    'DELETE FROM holdfast_reminders m USING unnest($1::text[], $2::text[], $3::text[]) AS u(t, i, n) WHERE m.type = u.t AND m.id = u.i AND m.name = u.n',
+                    [drop.map(([w]) => w.type), drop.map(([w]) => w.id), drop.map(([, r]) => r.name)],
+                  );
+                }
+                if (set.length > 0) {
+                  await c.query(
+                    `INSERT INTO holdfast_reminders (type, id, name, at, message, input)
+                     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[])
+                     ON CONFLICT (type, id, name) DO UPDATE SET at = excluded.at, message = excluded.message, input = excluded.input`,
+                    [
+                      set.map(([w]) => w.type),
+                      set.map(([w]) => w.id),
+                      set.map(([, r]) => r.name),
+                      set.map(([, r]) => r.at),
+                      set.map(([, r]) => String(r.message)),
+                      set.map(([, r]) => JSON.stringify(r.input ?? null)),
+                    ],
+                  );
+                }
               }
             }),
           );
+        },
+        async dueReminders(before: number, limit: number): Promise<StoredReminder[]> {
+          ensureOpen();
+          const r = await guarded('dueReminders', () =>
+            pool.query<{ type: string; id: string; name: string; at: string; message: string; input: string }>(
+              'SELECT type, id, name, at, message, input FROM holdfast_reminders WHERE at < $1 ORDER BY at, type, id, name LIMIT $2',
+              [before, limit],
+            ),
+          );
+          return r.rows.map((row) => ({ type: row.type, id: row.id, name: row.name, at: Number(row.at), message: row.message, input: JSON.parse(row.input) }));
         },
         async remove(type: string, id: string, expected: number): Promise<void> {
           ensureOpen();
@@ -154,6 +227,7 @@ export function postgresStore(options: PostgresStoreOptions): ActorStore {
               await fenceCheck(c);
               const r = await c.query('DELETE FROM holdfast_actors WHERE type = $1 AND id = $2 AND revision = $3', [type, id, expected]);
               if (r.rowCount !== 1) throw await conflict(c, type, id, expected);
+              await c.query('DELETE FROM holdfast_reminders WHERE type = $1 AND id = $2', [type, id]);
             }),
           );
         },

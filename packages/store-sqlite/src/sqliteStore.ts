@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InvalidArgument } from '@holdfast/core';
 import { checkKeys } from '@holdfast/core/host';
-import { type ActorStore, type StateWrite, type StoredState, StoreError, type StoreSession } from '@holdfast/core/store';
+import { type ActorStore, type StateWrite, type StoredReminder, type StoredState, StoreError, type StoreSession } from '@holdfast/core/store';
 import Database from 'better-sqlite3';
 
 /** Options of {@link sqliteStore}. */
@@ -33,6 +33,16 @@ CREATE TABLE IF NOT EXISTS holdfast_actors (
   epoch INTEGER NOT NULL,
   PRIMARY KEY (type, id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS holdfast_reminders (
+  type TEXT NOT NULL,
+  id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  message TEXT NOT NULL,
+  input TEXT NOT NULL,
+  PRIMARY KEY (type, id, name)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS holdfast_reminders_at ON holdfast_reminders (at);
 `;
 
 interface ActorRow {
@@ -106,6 +116,12 @@ export function sqliteStore(options: SqliteStoreOptions): ActorStore {
         'UPDATE holdfast_actors SET state = ?, version = ?, revision = revision + 1, epoch = ? WHERE type = ? AND id = ? AND revision = ?',
       );
       const del = db.prepare('DELETE FROM holdfast_actors WHERE type = ? AND id = ? AND revision = ?');
+      const setReminder = db.prepare(
+        'INSERT INTO holdfast_reminders (type, id, name, at, message, input) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (type, id, name) DO UPDATE SET at = excluded.at, message = excluded.message, input = excluded.input',
+      );
+      const dropReminder = db.prepare('DELETE FROM holdfast_reminders WHERE type = ? AND id = ? AND name = ?');
+      const dropReminders = db.prepare('DELETE FROM holdfast_reminders WHERE type = ? AND id = ?');
+      const due = db.prepare('SELECT type, id, name, at, message, input FROM holdfast_reminders WHERE at < ? ORDER BY at, type, id, name LIMIT ?');
       const revisionOf = db.prepare('SELECT revision FROM holdfast_actors WHERE type = ? AND id = ?');
       let closed = false;
 
@@ -122,11 +138,16 @@ export function sqliteStore(options: SqliteStoreOptions): ActorStore {
         for (const [w, state] of writes) {
           const r = w.expected === 0 ? insert.run(w.type, w.id, state, w.version, epoch) : update.run(state, w.version, epoch, w.type, w.id, w.expected);
           if (r.changes !== 1) throw conflict(w.type, w.id, w.expected);
+          for (const m of w.reminders ?? []) {
+            if (m.at === null) dropReminder.run(w.type, w.id, m.name);
+            else setReminder.run(w.type, w.id, m.name, m.at, String(m.message), JSON.stringify(m.input ?? null));
+          }
         }
       });
       const removeOne = db.transaction((type: string, id: string, expected: number) => {
         fenceCheck();
         if (del.run(type, id, expected).changes !== 1) throw conflict(type, id, expected);
+        dropReminders.run(type, id);
       });
       const ensureOpen = () => {
         if (closed) throw StoreError.closed(name, epoch);
@@ -154,6 +175,16 @@ export function sqliteStore(options: SqliteStoreOptions): ActorStore {
             if (e instanceof StoreError) throw e;
             throw StoreError.unavailable(name, 'commit', e);
           }
+        },
+        async dueReminders(before: number, limit: number): Promise<StoredReminder[]> {
+          ensureOpen();
+          let rows: Array<{ type: string; id: string; name: string; at: number; message: string; input: string }>;
+          try {
+            rows = due.all(before, limit) as typeof rows;
+          } catch (e) {
+            throw StoreError.unavailable(name, 'dueReminders', e);
+          }
+          return rows.map((r) => ({ type: r.type, id: r.id, name: r.name, at: r.at, message: r.message, input: JSON.parse(r.input) }));
         },
         async remove(type: string, id: string, expected: number): Promise<void> {
           ensureOpen();
