@@ -113,6 +113,7 @@ export class ActorSystem {
       observer: observerState(options.turnObserver, logger),
       progress: ((options as { [PROGRESS_HOOK]?: () => void })[PROGRESS_HOOK] as (() => void) | undefined) ?? null,
       wake: (stopped) => this.#wake(stopped),
+      wakeFor: (def, id) => this.#wakeFor(def, id),
     });
     if (options.store !== undefined) this.#core.durability = openDurability(this.#core, options);
     const heartbeat = options.heartbeat ?? {};
@@ -213,12 +214,19 @@ export class ActorSystem {
     if (this.#core.durability === null)
       throw new InvalidArgument(`ref: actor type '${def.name}' is durable, but the system has no store: createSystem({ store })`);
     if (typeof id !== 'string' || id.length === 0) throw new InvalidArgument('ref: id must be a non-empty string');
+    const cell = this.#wakeFor(def, id);
+    if (cell instanceof Error) throw cell;
+    return cell.ref as ActorRef<P>;
+  }
+
+  #wakeFor(def: ActorDefinition, id: string): Cell | Error {
+    if (this.#status !== 'running') return new ShuttingDown(this.name);
     const existing = this.#cells.get(id);
     if (existing !== undefined && existing.status < STOPPING) {
-      if (existing.def !== def) throw new InvalidArgument(`ref: id '${id}' is taken by an actor of type '${existing.def.name}'`);
-      return existing.ref as ActorRef<P>;
+      if (existing.def !== def) return new InvalidArgument(`ref: id '${id}' is taken by an actor of type '${existing.def.name}'`);
+      return existing;
     }
-    return this.#wakeNew(def, id, null).ref as ActorRef<P>;
+    return this.#wakeNew(def, id, null);
   }
 
   /** A send reached the stopped cell of a durable actor: the cell that serves it now. */
@@ -235,7 +243,9 @@ export class ActorSystem {
 
   #wakeNew(def: ActorDefinition, id: string, ref: ActorRef | null): Cell {
     const cell = new Cell(this.#core, def, id, undefined, resolveActorOptions(def, {}, this.#defaults, this.#optionsCache));
-    cell.durable = new DurableSlot(cell, this.#core.durability as Durability);
+    const durability = this.#core.durability as Durability;
+    durability.register(def);
+    cell.durable = new DurableSlot(cell, durability);
     cell.gate = GATE_DURABLE;
     const r = ref ?? new ActorRef(cell);
     retarget(r, cell);
@@ -459,7 +469,15 @@ function openDurability(core: SystemCore, options: SystemOptions): Durability {
   if (!Number.isInteger(maxActive) || maxActive < 1)
     throw new InvalidArgument(`createSystem: durable.maxActive must be a positive integer, got ${String(maxActive)}`);
   if (d.onCommit !== undefined && typeof d.onCommit !== 'function') throw new InvalidArgument('createSystem: durable.onCommit must be a function');
-  const durability = new Durability(core, { store, passivateAfterMs, maxActive });
+  const reminderPollMs = d.reminderPollMs ?? 1_000;
+  if (!(reminderPollMs >= 10) || !Number.isFinite(reminderPollMs))
+    throw new InvalidArgument(`createSystem: durable.reminderPollMs must be >= 10, got ${String(reminderPollMs)}`);
+  const durability = new Durability(core, { store, passivateAfterMs, maxActive, reminderPollMs });
   durability.observer = d.onCommit ?? null;
+  for (const def of d.types ?? []) {
+    if (def?.kind !== 'actor' || def.behaviour.durable === undefined)
+      throw new InvalidArgument('createSystem: durable.types must list durable actor definitions');
+    durability.register(def as unknown as ActorDefinition);
+  }
   return durability;
 }

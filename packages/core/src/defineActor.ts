@@ -82,6 +82,35 @@ export interface ActorContext<P extends AnyProtocol, R = unknown> extends Lifecy
    * reply is sent later with `reply.send(value)`. Return the deferred reply from the handler.
    */
   defer(): DeferredReply<R>;
+  /**
+   * Durable actors only: a reminder that outlives restarts and deploys. At `when`, `message` is
+   * delivered to this actor like a tell (at least once: until a turn that handles it commits),
+   * and `ctx.reminder` tells that turn which reminder it is and when it was due. Setting a name
+   * that is set already moves it. The reminder is part of this turn: it exists only once the
+   * turn's state is committed. Not allowed in a read-only message.
+   *
+   * @example
+   * ```ts
+   * open(s, { days }, ctx) {
+   *   s.open = true;
+   *   ctx.remind('expire', { afterMs: days * 86_400_000 }, 'expire', {});
+   * }
+   * ```
+   */
+  remind<K extends MessageName<P>>(name: string, when: RemindWhen, message: K, input: InputOf<P, K>): void;
+  /** Durable actors only: remove a reminder (with this turn's commit). Unknown names are ignored. */
+  cancelReminder(name: string): void;
+  /** The reminder this turn delivers, or null (the message came from elsewhere). */
+  readonly reminder: Reminder | null;
+}
+
+/** When a reminder is due: after a delay, or at a time (a `Date` or ms since the epoch). */
+export type RemindWhen = { readonly afterMs: number } | { readonly at: Date | number };
+
+/** A reminder being delivered: its name, and when it was due (ms since the epoch). */
+export interface Reminder {
+  readonly name: string;
+  readonly at: number;
 }
 
 const BECOME = Symbol.for('holdfast.become');

@@ -43,6 +43,8 @@ export {
   type HandlerResult,
   type Handlers,
   type LifecycleContext,
+  type Reminder,
+  type RemindWhen,
   type ScheduleWhen,
 } from './defineActor.js';
 export {

@@ -1,6 +1,7 @@
 import type { Transferable } from 'node:worker_threads';
 import type { ActorHost } from './ActorHost.js';
 import type { Clock } from './Clock.js';
+import type { ActorDefinition } from './defineActor.js';
 import type { Logger } from './Logger.js';
 import type { ActorStore } from './store.js';
 
@@ -235,6 +236,14 @@ export interface DurableOptions {
    * ones are put to sleep, so memory is bounded by this, not by how many actors exist.
    */
   readonly maxActive?: number;
+  /** How often the store is asked for reminders coming due (default 1 000 ms). */
+  readonly reminderPollMs?: number;
+  /**
+   * The durable types whose reminders this system delivers from the start (a type is also known
+   * once `system.ref` has been called with it).
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: any durable definition.
+  readonly types?: ReadonlyArray<ActorDefinition<any, any, any>>;
   /** Told about every commit (its duration, how many actor states it wrote, whether it landed), for metrics. */
   readonly onCommit?: (durationMs: number, writes: number, ok: boolean) => void;
 }

@@ -81,6 +81,7 @@ function controlledStore(inner: ActorStore = memoryStore()) {
           await s.commit(writes);
           log.push([...writes]);
         },
+        dueReminders: (before, limit) => s.dueReminders(before, limit),
         remove: (type, id, expected) => s.remove(type, id, expected),
         close: () => s.close(),
       };
@@ -402,6 +403,62 @@ describe('durable actors', () => {
     for (let i = 0; i < 20; i++) expect((await stored(c.inner, `d-${i}`))?.state).toEqual({ balance: 3 });
   });
 
+  it('delivers a reminder after a restart, once per schedule, with its due time; a cancelled one never fires', async () => {
+    const ReminderProtocol = defineProtocol('subscription', {
+      open: { input: z.object({ afterMs: z.number() }) },
+      cancel: { input: z.object({}) },
+      renew: { input: z.object({ plan: z.string() }) },
+      seen: { input: z.object({}), reply: z.array(z.string()), readonly: true },
+    });
+    const Subscription = defineActor(ReminderProtocol, {
+      durable: { schema: z.object({ renewals: z.array(z.string()) }) },
+      init: () => ({ renewals: [] as string[] }),
+      handlers: {
+        open(_s, { afterMs }, ctx) {
+          ctx.remind('renewal', { afterMs }, 'renew', { plan: 'gold' });
+          ctx.remind('reminder-to-cancel', { afterMs }, 'renew', { plan: 'never' });
+        },
+        cancel(_s, _i, ctx) {
+          ctx.cancelReminder('reminder-to-cancel');
+        },
+        renew(s, { plan }, ctx) {
+          const r = ctx.reminder;
+          s.renewals.push(`${plan}:${r?.name}:${typeof r?.at}`);
+        },
+        seen: (s) => s.renewals,
+      },
+    });
+    const store = memoryStore();
+    const first = system(store, { reminderPollMs: 20 });
+    const sub = first.ref(Subscription, 'sub-1');
+    await sub.tell('open', { afterMs: 150 });
+    await sub.tell('cancel', {});
+    expect(await sub.ask('seen', {})).toEqual([]);
+    await first.shutdown();
+    // A new system on the same store (a restart) knows the type from the start and delivers it.
+    const second = system(store, { reminderPollMs: 20, types: [Subscription] });
+    await new Promise((r) => setTimeout(r, 400));
+    const s2 = second.ref(Subscription, 'sub-1');
+    expect(await s2.ask('seen', {})).toEqual(['gold:renewal:number']);
+    const session = await store.open();
+    expect(await session.dueReminders(Date.now() + 60_000, 10)).toEqual([]);
+    await session.close();
+    // Refused where it cannot work.
+    const plain = defineActor(defineProtocol('plain2', { x: { input: z.object({}) } }), {
+      init: () => ({}),
+      handlers: {
+        x(_s, _i, ctx) {
+          ctx.remind('r', { afterMs: 1 }, 'x', {});
+        },
+      },
+    });
+    const p = createSystem();
+    systems.push(p);
+    const ref = p.spawn(plain);
+    const err = await ref.ask('x', {}).catch((e: unknown) => e);
+    expect(String((err as { cause: Error }).cause.message)).toContain('ctx.remind() needs a durable actor');
+  });
+
   it('refuses what cannot work: spawn of a durable type, ref of a plain one, a system without a store', () => {
     const s = system(memoryStore());
     expect(() => s.spawn(Account as never)).toThrow(/is durable: reach it with system.ref/);
@@ -411,7 +468,10 @@ describe('durable actors', () => {
     systems.push(none);
     expect(() => none.ref(Account, 'a')).toThrow(/has no store/);
     expect(() =>
-      defineActor(AccountProtocol, { ...Account.behaviour, durable: { schema: z.object({}), version: 2, migrate: { 2: (x: unknown) => x } } }),
+      defineActor(AccountProtocol, {
+        ...Account.behaviour,
+        durable: { schema: z.object({ balance: z.number() }), version: 2, migrate: { 2: (x: unknown) => x } },
+      }),
     ).toThrow(/steps go from 1 to 1/);
   });
 });

@@ -144,7 +144,10 @@ export function storeConformance(label: string, make: () => Promise<StoreUnderTe
       const t = await fresh();
       const s = await session(t.store);
       await s.commit(Array.from({ length: 100 }, (_, i) => write(`b${i}`, { n: i }, 0)));
-      await s.commit([...Array.from({ length: 100 }, (_, i) => write(`b${i}`, { n: i + 1 }, 1)), ...Array.from({ length: 20 }, (_, i) => write(`n${i}`, { n: -i }, 0))]);
+      await s.commit([
+        ...Array.from({ length: 100 }, (_, i) => write(`b${i}`, { n: i + 1 }, 1)),
+        ...Array.from({ length: 20 }, (_, i) => write(`n${i}`, { n: -i }, 0)),
+      ]);
       expect(await s.load('account', 'b99')).toMatchObject({ state: { n: 100 }, revision: 2 });
       expect(await s.load('account', 'n19')).toMatchObject({ state: { n: -19 }, revision: 1 });
       expect(await codeOf(s.commit([write('b0', { n: 'x' }, 2), write('b1', { n: 'x' }, 1), write('fresh', {}, 0)]))).toBe('STORE_CONFLICT');
@@ -158,7 +161,13 @@ export function storeConformance(label: string, make: () => Promise<StoreUnderTe
       const at = 1_700_000_000_000;
       await s.commit([
         { ...write('a1', { n: 1 }, 0), reminders: [{ name: 'bill', at: at + 30, message: 'charge', input: { cents: 5 } }] },
-        { ...write('a2', { n: 1 }, 0), reminders: [{ name: 'bill', at: at + 10, message: 'charge', input: { cents: 7 } }, { name: 'ping', at: at + 20, message: 'ping', input: {} }] },
+        {
+          ...write('a2', { n: 1 }, 0),
+          reminders: [
+            { name: 'bill', at: at + 10, message: 'charge', input: { cents: 7 } },
+            { name: 'ping', at: at + 20, message: 'ping', input: {} },
+          ],
+        },
       ]);
       expect(await s.dueReminders(at + 25, 10)).toEqual([
         { type: 'account', id: 'a2', name: 'bill', at: at + 10, message: 'charge', input: { cents: 7 } },
@@ -166,7 +175,15 @@ export function storeConformance(label: string, make: () => Promise<StoreUnderTe
       ]);
       expect((await s.dueReminders(at + 100, 2)).map((r) => `${r.id}/${r.name}`)).toEqual(['a2/bill', 'a2/ping']);
       // Moved and removed with the next write of their actor.
-      await s.commit([{ ...write('a2', { n: 2 }, 1), reminders: [{ name: 'bill', at: at + 40, message: 'charge', input: { cents: 8 } }, { name: 'ping', at: null }] }]);
+      await s.commit([
+        {
+          ...write('a2', { n: 2 }, 1),
+          reminders: [
+            { name: 'bill', at: at + 40, message: 'charge', input: { cents: 8 } },
+            { name: 'ping', at: null },
+          ],
+        },
+      ]);
       expect((await s.dueReminders(at + 100, 10)).map((r) => `${r.id}/${r.name}@${r.at - at}`)).toEqual(['a1/bill@30', 'a2/bill@40']);
       // A refused commit sets no reminder; a reopened store still has them.
       expect(await codeOf(s.commit([{ ...write('a1', {}, 0), reminders: [{ name: 'x', at, message: 'm', input: null }] }]))).toBe('STORE_CONFLICT');

@@ -1,10 +1,11 @@
 import type { ActorRef } from '../ActorRef.js';
 import type { ActorSystem } from '../createSystem.js';
-import type { ActorContext, DeferredReply, ScheduleWhen } from '../defineActor.js';
+import type { ActorContext, DeferredReply, Reminder, RemindWhen, ScheduleWhen } from '../defineActor.js';
 import type { CompiledMessage } from '../defineProtocol.js';
 import { ActorStopped, InvalidArgument, type StopReason } from '../errors.js';
 import type { Logger } from '../Logger.js';
 import type { Cell } from './cell/Cell.js';
+import { cancelReminderFrom, remindFrom } from './cell/reminders.js';
 import { beat, scheduleFrom } from './cell/timers.js';
 import type { ReplyChannel } from './ReplyChannel.js';
 
@@ -127,6 +128,20 @@ export class HandlerContext implements ActorContext<never, unknown> {
       if (!ask.settled) this.cell.trackDeferred(ask);
     }
     return ask as DeferredReply<never>;
+  }
+
+  remind(name: string, when: RemindWhen, message: never, input: unknown): void {
+    if (this.fenced) return;
+    remindFrom(this.cell, this.#msg(), name, when, message as string, input);
+  }
+
+  cancelReminder(name: string): void {
+    if (this.fenced) return;
+    cancelReminderFrom(this.cell, this.#msg(), name);
+  }
+
+  get reminder(): Reminder | null {
+    return this.fenced ? null : (this.cell.durable?.delivering ?? null);
   }
 
   schedule(message: never, input: unknown, when: ScheduleWhen): () => void {

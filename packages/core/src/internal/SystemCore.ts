@@ -1,5 +1,6 @@
 import type { Clock } from '../Clock.js';
 import type { ActorSystem } from '../createSystem.js';
+import type { ActorDefinition } from '../defineActor.js';
 import type { EventStream } from '../EventStream.js';
 import type { DeadLetter, LifecycleEvent } from '../events.js';
 import type { SystemCounters } from '../inspection.js';
@@ -35,6 +36,8 @@ export interface SystemCoreOptions {
   readonly progress: (() => void) | null;
   /** The cell serving a durable actor whose cell stopped (asleep): woken, or the existing one. */
   readonly wake: (stopped: Cell) => Cell | Error;
+  /** The cell serving durable actor `id` of type `def`, woken when asleep. */
+  readonly wakeFor: (def: ActorDefinition, id: string) => Cell | Error;
 }
 
 /**
@@ -77,6 +80,8 @@ export class SystemCore {
   durability: Durability | null = null;
   /** See {@link SystemCoreOptions.wake}. */
   readonly wake: (stopped: Cell) => Cell | Error;
+  /** See {@link SystemCoreOptions.wakeFor}. */
+  readonly wakeFor: (def: ActorDefinition, id: string) => Cell | Error;
   /** The error that made the system fatal, or null. */
   fatalError: Error | null = null;
   /** While the system drains: checks whether every actor is quiet (at most once per macrotask). */
@@ -101,6 +106,7 @@ export class SystemCore {
     this.observer = o.observer;
     this.progress = o.progress;
     this.wake = o.wake;
+    this.wakeFor = o.wakeFor;
     this.eventStream = o.events;
     this.deadLetterStream = o.deadLetters;
     this.cellsById = o.cells;

@@ -51,7 +51,7 @@ export const SYSTEM_KEYS: KeyShape = {
   random: true,
   turnObserver: { sampleEvery: true, observe: true },
   store: true,
-  durable: { passivateAfterMs: true, maxActive: true, onCommit: true },
+  durable: { passivateAfterMs: true, maxActive: true, onCommit: true, reminderPollMs: true, types: true },
 };
 
 /** `ActorBehaviour`. */

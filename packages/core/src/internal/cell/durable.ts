@@ -12,10 +12,11 @@
 //   that may yet roll back).
 // - A crash throws away the dirty state: every held output fails, the in-flight commit (state
 //   from before) still lands, and the next incarnation loads what is stored.
-import { type DurableSpec, isBecome } from '../../defineActor.js';
+import { type DurableSpec, isBecome, type Reminder } from '../../defineActor.js';
 import type { CompiledMessage } from '../../defineProtocol.js';
 import { ActorStopped, CommitFailed, type CrashReason, InvalidReply, isHoldfastError, StateInvalid, toError } from '../../errors.js';
 import type { AskOptions } from '../../options.js';
+import type { ReminderWrite } from '../../store.js';
 import { currentTurn, outputGate, type Turn } from '../callChain.js';
 import { type Durability, keyOf } from '../durable/Durability.js';
 import { HandlerContext } from '../HandlerContext.js';
@@ -89,6 +90,15 @@ export class DurableSlot {
   gatedTurn = false;
   /** When it last ran turns or woke (the system's clock). */
   lastUsed = 0;
+  /** Reminders set or removed by turns not sealed into a commit yet (reminders.ts). */
+  reminderOps: Map<string, ReminderWrite> | null = null;
+  /** Deliveries (their keys) handled by turns not sealed into a commit yet. */
+  delivered: string[] | null = null;
+  /** The same two, for the commit in flight. */
+  sealedOps: ReminderWrite[] | null = null;
+  sealedDelivered: string[] | null = null;
+  /** The reminder the running turn delivers (`ctx.reminder`), or null. */
+  delivering: Reminder | null = null;
 
   constructor(cell: Cell, durability: Durability) {
     this.key = keyOf(cell.def.name, cell.id);
@@ -121,16 +131,25 @@ export class DurableSlot {
   }
 
   /** The flush took this actor's state: what its turns held now waits on that commit. */
-  sealBatch(): void {
+  sealBatch(): ReminderWrite[] | undefined {
     this.dirty = false;
     this.sealed = this.held;
     this.held = [];
     this.inFlight = true;
+    this.sealedOps = this.reminderOps === null ? null : [...this.reminderOps.values()];
+    this.reminderOps = null;
+    this.sealedDelivered = this.delivered;
+    this.delivered = null;
+    return this.sealedOps ?? undefined;
   }
 
   committed(cell: Cell): void {
     this.inFlight = false;
     this.revision++;
+    if (this.sealedOps !== null || this.sealedDelivered !== null) {
+      this.durability.remindersCommitted(cell.def.name, cell.id, this.sealedOps, this.sealedDelivered);
+      this.sealedOps = this.sealedDelivered = null;
+    }
     const sealed = this.sealed;
     this.sealed = null;
     if (sealed !== null) for (const h of sealed) h.release();
@@ -146,6 +165,9 @@ export class DurableSlot {
 
   commitFailed(cell: Cell, error: CommitFailed): void {
     this.inFlight = false;
+    this.sealedOps = null;
+    if (this.sealedDelivered !== null) this.durability.deliveriesFailed(this.sealedDelivered);
+    this.sealedDelivered = null;
     const sealed = this.sealed;
     this.sealed = null;
     if (sealed !== null) for (const h of sealed) h.drop(error);
@@ -172,6 +194,10 @@ export function dropUncommitted(cell: Cell, cause: Error): void {
   endGatedTurn(slot);
   slot.dirty = false;
   slot.durability.withdraw(slot);
+  slot.reminderOps = null;
+  slot.delivering = null;
+  if (slot.delivered !== null) slot.durability.deliveriesFailed(slot.delivered);
+  slot.delivered = null;
   if (slot.held.length === 0) return;
   const held = slot.held;
   slot.held = [];
@@ -378,8 +404,14 @@ export function runDurableTurns(cell: Cell, budget: number): number {
     }
     n++;
     const input = mailbox.headInput();
-    const writes = !h.readonly;
-    if (writes || slot.pending) {
+    const reminder = (h as Partial<ReminderMessage>).reminder;
+    if (reminder !== undefined) {
+      // Handling a reminder removes it, with this turn's commit (unless the handler sets it again).
+      slot.delivering = { name: reminder.name, at: reminder.at };
+      (slot.reminderOps ??= new Map()).set(reminder.name, { name: reminder.name, at: null });
+      (slot.delivered ??= []).push(reminder.key);
+    }
+    if (writes(h) || slot.pending) {
       slot.gatedTurn = true;
       outputGate.turns++;
     }
@@ -445,6 +477,7 @@ function asyncDurableTurnEnded(cell: Cell, h: BoundMessage, turn: MessageTurn, v
 function durableTurnEnded(cell: Cell, h: BoundMessage, turn: MessageTurn, value: unknown, threw: boolean): void {
   const slot = cell.durable as DurableSlot;
   endTurn(cell, turn);
+  slot.delivering = null;
   if (threw && !isHoldfastError(value, 'REJECTED')) {
     // A crash: the dirty state is thrown away with everything it held.
     endGatedTurn(slot);
@@ -465,7 +498,7 @@ function durableTurnEnded(cell: Cell, h: BoundMessage, turn: MessageTurn, value:
       return;
     }
   }
-  if (!h.readonly) {
+  if (writes(h)) {
     slot.dirty = true;
     slot.durability.enlist(cell, slot);
   }
@@ -489,6 +522,25 @@ function durableTurnEnded(cell: Cell, h: BoundMessage, turn: MessageTurn, value:
   if (ask === null || ask.deferred) return;
   if (threw) slot.output(new Held(ask, undefined, value, null, null));
   else slot.output(new Held(ask, h.reply === undefined ? undefined : reply, undefined, null, null));
+}
+
+/**
+ * A reminder on its way into the mailbox: the message it delivers, marked with which reminder it
+ * is (an object whose prototype is the bound message, so the turn loop calls it like any other).
+ */
+export interface ReminderMessage extends BoundMessage {
+  readonly reminder: { readonly name: string; readonly at: number; readonly key: string };
+}
+
+export function reminderMessage(bound: BoundMessage, name: string, at: number, key: string): ReminderMessage {
+  const m = Object.create(bound) as { reminder: ReminderMessage['reminder'] };
+  m.reminder = { name, at, key };
+  return m as unknown as ReminderMessage;
+}
+
+/** The turn may change the state: not read-only, or it handles a reminder (which it removes). */
+function writes(h: BoundMessage): boolean {
+  return !h.readonly || (h as Partial<ReminderMessage>).reminder !== undefined;
 }
 
 /** A restart of a durable actor: the next incarnation loads its state from the store. */
