@@ -229,6 +229,17 @@ export class ActorSystem {
     return this.#wakeNew(def, id, null);
   }
 
+  /**
+   * Open the system's store now (it opens on its own at once; this waits for it). Rejects with
+   * `STORE_UNAVAILABLE` when it cannot be opened, and `INVALID_ARGUMENT` for a system without a
+   * store. `holdfast run` waits for this before the service serves.
+   */
+  async openStore(): Promise<void> {
+    const durability = this.#core.durability;
+    if (durability === null) throw new InvalidArgument('openStore: the system has no store: createSystem({ store })');
+    await durability.open();
+  }
+
   /** A send reached the stopped cell of a durable actor: the cell that serves it now. */
   #wake(stopped: Cell): Cell | Error {
     if (this.#status !== 'running') return new ShuttingDown(this.name);

@@ -64,6 +64,10 @@ program
   )
   .option('--pretty', 'human-readable logs (default when stdout is a terminal; env HOLDFAST_PRETTY)')
   .option('--no-pretty', 'JSON logs even on a terminal')
+  .option(
+    '--store <spec>',
+    'where durable actors keep their state: sqlite (data/<service>.db), sqlite:PATH, postgres://…, memory or none (env HOLDFAST_STORE; default: the service\'s own)',
+  )
   .option('-c, --config <key=value>', "a setting of the service's own config (repeatable); env <SERVICE>_<KEY> also works", collect, [])
   .addHelpText(
     'after',
@@ -86,6 +90,7 @@ Example:
       debugToken: undefined as string | undefined,
       allowEval: opts.allowEval === true ? true : undefined,
       drainTimeoutMs: opts.drainTimeout,
+      store: opts.store,
       logLevel: opts.logLevel,
       pretty: process.argv.includes('--no-pretty') ? false : opts.pretty === true ? true : undefined,
     };

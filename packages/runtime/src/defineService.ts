@@ -1,4 +1,6 @@
-import { type ActorSystem, InvalidArgument, type Logger } from '@holdfast/core';
+import { type ActorSystem, type DurableOptions, InvalidArgument, type Logger } from '@holdfast/core';
+import { SettingsError } from './errors.js';
+import { parseStoreSpec } from './internal/storeSpec.js';
 import { checkKeys } from '@holdfast/core/host';
 import type { z } from 'zod';
 import type { Metrics } from './Metrics.js';
@@ -37,6 +39,15 @@ export interface ServiceDefinition<C = unknown> {
   /** The schema of the service's own settings (from `--config key=value` and `<NAME>_<KEY>` variables). */
   readonly config: z.ZodType<C>;
   /**
+   * Where the service's durable actors keep their state, unless `--store` / `HOLDFAST_STORE`
+   * say otherwise: `sqlite` (the file `data/<name>.db` under the working directory),
+   * `sqlite:PATH` (add `?synchronous=normal` to trade the last commits on power loss for
+   * speed), `postgres://user@host:port/database`, `memory` or `none` (the default).
+   */
+  readonly store?: string;
+  /** How durable actors are kept in memory and reminded (see `DurableOptions` in @holdfast/core). */
+  readonly durable?: Omit<DurableOptions, 'onCommit'>;
+  /**
    * Spawn the actors (under the system's stewards) and start the front. Return a disposer that
    * closes the front: the drain runs it first, then drains the system (see {@link Disposer}).
    */
@@ -66,7 +77,7 @@ export interface ServiceDefinition<C = unknown> {
  * ```
  */
 export function defineService<C>(definition: Omit<ServiceDefinition<C>, 'kind'>): ServiceDefinition<C> {
-  checkKeys(`defineService('${definition?.name}')`, definition, { name: true, config: true, start: true });
+  checkKeys(`defineService('${definition?.name}')`, definition, { name: true, config: true, start: true, store: true, durable: true });
   if (typeof definition?.name !== 'string' || !/^[a-z][a-z0-9-]*$/.test(definition.name)) {
     throw new InvalidArgument(
       `defineService: name must be lower-case letters, digits and dashes, starting with a letter; got ${JSON.stringify(definition?.name)}`,
@@ -74,6 +85,13 @@ export function defineService<C>(definition: Omit<ServiceDefinition<C>, 'kind'>)
   }
   if (typeof definition.start !== 'function') throw new InvalidArgument(`defineService('${definition.name}'): start must be a function`);
   if (typeof definition.config?.safeParse !== 'function') throw new InvalidArgument(`defineService('${definition.name}'): config must be a zod schema`);
+  if (definition.store !== undefined) {
+    try {
+      parseStoreSpec(definition.store, `defineService('${definition.name}'): store`);
+    } catch (e) {
+      throw new InvalidArgument((e as SettingsError).message);
+    }
+  }
   return Object.freeze({ kind: 'service', ...definition });
 }
 

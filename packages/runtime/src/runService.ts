@@ -5,6 +5,7 @@ import { startAdminServer } from './internal/adminServer.js';
 import { privateSocketDir, pruneServiceSockets, startDebugServer } from './internal/debugServer.js';
 import { createLogger } from './internal/logging.js';
 import { ServiceMetrics } from './internal/metrics.js';
+import { makeStore, parseStoreSpec, redact } from './internal/storeSpec.js';
 import { parseHostPort, type Settings, SettingsError } from './settings.js';
 
 /** What `p` resolved to within `ms`, or false when it took longer. */
@@ -69,13 +70,28 @@ export async function runService<C>(definition: ServiceDefinition<C>, config: un
   }
   const { logger, close: closeLogs } = createLogger(definition.name, settings.logLevel, settings.pretty ?? process.stdout.isTTY === true);
   const metrics = new ServiceMetrics(definition.name);
+  const storeSpec = parseStoreSpec(settings.store ?? definition.store ?? 'none', settings.store !== undefined ? '--store' : 'store');
+  const store = await makeStore(storeSpec, definition.name);
   const system = createSystem({
     name: definition.name,
     logger: fromPino(logger),
     drainTimeoutMs: settings.drainTimeoutMs,
     turnObserver: metrics.observer,
+    ...(store !== null && { store, durable: { ...definition.durable, onCommit: metrics.onCommit } }),
   });
   metrics.bind(system);
+  if (store !== null) {
+    // Take the store (and its ownership epoch) before serving: a service that cannot reach its
+    // store does not start.
+    try {
+      await system.openStore();
+    } catch (e) {
+      logger.fatal({ err: e, store: redact(store.name) }, 'the store could not be opened');
+      await system.shutdown({ timeoutMs: settings.drainTimeoutMs });
+      await closeLogs();
+      throw e;
+    }
+  }
   const draining = new AbortController();
   let ready = false;
   let stopping: Promise<number> | null = null;
@@ -84,7 +100,10 @@ export async function runService<C>(definition: ServiceDefinition<C>, config: un
     resolveDone = r;
   });
 
-  const admin = settings.admin ? await startAdminServer(settings.adminHost, settings.adminPort, { ready: () => ready, metrics: () => metrics.text() }) : null;
+  // Ready while serving and while the store (if any) answers: a load balancer stops sending work
+  // that would fail fast anyway.
+  const isReady = () => ready && (system.stats().durable?.available ?? true);
+  const admin = settings.admin ? await startAdminServer(settings.adminHost, settings.adminPort, { ready: isReady, metrics: () => metrics.text() }) : null;
   const debug = settings.debug
     ? await startDebugServer(system, {
         socket: settings.debugSocket ?? defaultSocket(definition.name),

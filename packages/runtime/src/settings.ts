@@ -1,6 +1,7 @@
 import { lstatSync, readFileSync, type Stats } from 'node:fs';
 import { z } from 'zod';
 import { SettingsError } from './errors.js';
+import { parseStoreSpec, redact } from './internal/storeSpec.js';
 
 export { SettingsError };
 
@@ -28,6 +29,19 @@ export const SettingsSchema = z.object({
   allowEval: z.boolean().default(false),
   /** How long the drain may take before the process gives up and exits non-zero. */
   drainTimeoutMs: z.coerce.number().int().positive().default(10_000),
+  /**
+   * Where durable actors keep their state: `sqlite` (data/<service>.db under the working
+   * directory), `sqlite:PATH[?synchronous=normal]`, `postgres://…`, `memory` or `none`. Overrides
+   * the service's own `store`.
+   */
+  store: z
+    .string()
+    .min(1)
+    .superRefine((v, ctx) => {
+      const error = storeSpecError(v);
+      if (error !== null) ctx.addIssue({ code: 'custom', message: error });
+    })
+    .optional(),
   /** pino's level. */
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   /** Pretty logs (default: when stdout is a terminal). */
@@ -47,6 +61,7 @@ export const SETTING_NAMES: Record<keyof Settings, { flag: string; env: string }
   debugToken: { flag: '--debug-token-file', env: 'HOLDFAST_DEBUG_TOKEN' },
   allowEval: { flag: '--allow-eval', env: 'HOLDFAST_ALLOW_EVAL' },
   drainTimeoutMs: { flag: '--drain-timeout', env: 'HOLDFAST_DRAIN_TIMEOUT_MS' },
+  store: { flag: '--store', env: 'HOLDFAST_STORE' },
   logLevel: { flag: '--log-level', env: 'HOLDFAST_LOG_LEVEL' },
   pretty: { flag: '--pretty', env: 'HOLDFAST_PRETTY' },
 };
@@ -86,7 +101,8 @@ export function resolveSettings(flags: Partial<Record<keyof Settings, unknown>>,
     const issue = r.error.issues[0];
     const key = issue?.path[0] as keyof Settings;
     const names = SETTING_NAMES[key];
-    const given = raw[key];
+    // A connection string may carry a password: never echo it.
+    const given = key === 'store' && typeof raw[key] === 'string' ? redact(raw[key]) : raw[key];
     throw new SettingsError(`invalid setting ${names ? `${names.flag} (${names.env})` : String(key)}=${JSON.stringify(given)}: ${issue?.message ?? 'invalid'}`);
   }
   return r.data;
@@ -131,6 +147,15 @@ export function readSecretFile(path: string, flag: string): string {
   if ((st.mode & 0o077) !== 0)
     throw new SettingsError(`invalid setting ${flag}=${JSON.stringify(path)}: other users may read it (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
   return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+}
+
+function storeSpecError(spec: string): string | null {
+  try {
+    parseStoreSpec(spec);
+    return null;
+  } catch (e) {
+    return (e as Error).message.replace(/^invalid store: /, '');
+  }
 }
 
 function isLoopback(host: string): boolean {

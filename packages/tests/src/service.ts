@@ -2,7 +2,8 @@
 // it (the app's `node_modules/.bin/holdfast`), with its JSON log lines collected and the
 // addresses it prints.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,6 +12,15 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.
 
 /** An example app's directory, by its folder name under `apps/`. */
 export const appDir = (name: string): string => join(root, 'apps', name);
+
+/**
+ * A store of its own for one service under test: `--store sqlite:<fresh dir>/<name>.db`. Tests run
+ * in parallel; two services on one file would fence each other.
+ */
+export function freshStore(name = 'store'): { readonly args: readonly string[]; readonly path: string } {
+  const path = join(mkdtempSync(join(tmpdir(), 'holdfast-store-')), `${name}.db`);
+  return { args: ['--store', `sqlite:${path}`], path };
+}
 
 /** A service started with {@link startService}. */
 export interface RunningService {

@@ -11,7 +11,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   workers: ['core'],
   http: ['core'],
   repl: ['core'],
-  runtime: ['core', 'repl'],
+  runtime: ['core', 'repl', 'store-sqlite', 'store-postgres'],
   'store-sqlite': ['core'],
   'store-postgres': ['core'],
 };

@@ -4,7 +4,7 @@
 // first; the process exits 0.
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { appDir, startService, until } from '../src/service.js';
+import { appDir, freshStore, startService, until } from '../src/service.js';
 
 interface Tally {
   sent: number;
@@ -33,7 +33,7 @@ function call(agent: http.Agent, url: string, method: string, body?: string): Pr
 
 describe('the drain under load', () => {
   it('answers every request it read, with keep-alive clients under load through SIGTERM, and exits 0', async () => {
-    const s = await startService(appDir('kv'), ['--config', 'port=0', '--drain-timeout', '10000']);
+    const s = await startService(appDir('kv'), ['--config', 'port=0', '--drain-timeout', '10000', ...freshStore('kv').args]);
     const tally: Tally = { sent: 0, byStatus: new Map(), unavailable: 0, unavailableClosing: 0, errors: new Map() };
     const agent = new http.Agent({ keepAlive: true, maxSockets: 20 });
     let stop = false;

@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { idleConnections, type RawResult, request, sendBig, sendRaw, trickle } from '../src/hostile.js';
-import { appDir, type RunningService, rss, startService, until } from '../src/service.js';
+import { appDir, freshStore, type RunningService, rss, startService, until } from '../src/service.js';
 
 const running: RunningService[] = [];
 afterAll(async () => {
@@ -87,7 +87,7 @@ async function commonAttacks(front: string, alive: () => Promise<void>, bodyRout
 
 describe('kv against hostile clients', () => {
   it('survives every malformed, oversized, aborted and slow request, and thousands of idle connections, with memory bounded', async () => {
-    const s = await start('kv', ['--config', 'requestTimeoutMs=3000', '--config', 'idleTimeoutMs=500', '--config', 'maxConnections=3000']);
+    const s = await start('kv', ['--config', 'requestTimeoutMs=3000', '--config', 'idleTimeoutMs=500', '--config', 'maxConnections=3000', ...freshStore('kv').args]);
     const pid = s.child.pid as number;
     const alive = async () => {
       expect(s.child.exitCode).toBeNull();

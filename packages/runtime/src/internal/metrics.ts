@@ -11,6 +11,8 @@ import type { CounterMetric, CounterReading, GaugeMetric, GaugeReading, Histogra
 export class ServiceMetrics {
   readonly registry = new Registry();
   readonly turnDuration: Histogram<'type'>;
+  readonly commitDuration: Histogram;
+  readonly commitBatch: Histogram;
   #system: ActorSystem | null = null;
 
   constructor(service: string) {
@@ -101,6 +103,41 @@ export class ServiceMetrics {
         }
       },
     });
+    const durable = () => stats()?.durable ?? undefined;
+    counter('holdfast_store_commits_total', 'Durable commits (transactions) made', () => durable()?.commits);
+    counter('holdfast_store_writes_total', 'Durable actor states written', () => durable()?.writes);
+    counter('holdfast_store_errors_total', 'Store operations that failed (open, load, commit)', () => durable()?.storeErrors);
+    counter('holdfast_activations_total', 'Durable actors woken (loaded from the store)', () => durable()?.activations);
+    counter('holdfast_passivations_total', 'Durable actors put to sleep (idle, or past maxActive)', () => durable()?.passivations);
+    new Gauge({
+      name: 'holdfast_durable_actors_active',
+      help: 'Durable actors awake (in memory) now',
+      registers: [this.registry],
+      collect() {
+        this.set(durable()?.active ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'holdfast_store_available',
+      help: '1 while the store can be used (open, answering, not fenced off by a newer owner)',
+      registers: [this.registry],
+      collect() {
+        const d = durable();
+        this.set(d === undefined ? 0 : d.available ? 1 : 0);
+      },
+    });
+    this.commitDuration = new Histogram({
+      name: 'holdfast_store_commit_duration_seconds',
+      help: 'How long durable commits take (one transaction, with its fsync)',
+      buckets: [0.000_1, 0.000_5, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5],
+      registers: [this.registry],
+    });
+    this.commitBatch = new Histogram({
+      name: 'holdfast_store_commit_batch_size',
+      help: 'Actor states written by one commit',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+      registers: [this.registry],
+    });
     new Gauge({
       name: 'holdfast_pending_asks',
       help: 'Asks waiting for their reply',
@@ -117,6 +154,12 @@ export class ServiceMetrics {
   readonly observer: TurnObserver = {
     sampleEvery: 16,
     observe: (type, _message, ms) => this.turnDuration.observe({ type }, ms / 1000),
+  };
+
+  /** What the system reports commits to (durable actors). */
+  readonly onCommit = (durationMs: number, writes: number, _ok: boolean): void => {
+    this.commitDuration.observe(durationMs / 1000);
+    this.commitBatch.observe(writes);
   };
 
   /** Read this system from now on. */
