@@ -66,7 +66,7 @@ program
   .option('--no-pretty', 'JSON logs even on a terminal')
   .option(
     '--store <spec>',
-    'where durable actors keep their state: sqlite (data/<service>.db), sqlite:PATH, postgres://…, memory or none (env HOLDFAST_STORE; default: the service\'s own)',
+    "where durable actors keep their state: sqlite (data/<service>.db), sqlite:PATH, postgres://…, memory or none (env HOLDFAST_STORE; default: the service's own)",
   )
   .option('-c, --config <key=value>', "a setting of the service's own config (repeatable); env <SERVICE>_<KEY> also works", collect, [])
   .addHelpText(

@@ -1,8 +1,8 @@
 import { type ActorSystem, type DurableOptions, InvalidArgument, type Logger } from '@holdfast/core';
-import { SettingsError } from './errors.js';
-import { parseStoreSpec } from './internal/storeSpec.js';
 import { checkKeys } from '@holdfast/core/host';
 import type { z } from 'zod';
+import type { SettingsError } from './errors.js';
+import { parseStoreSpec } from './internal/storeSpec.js';
 import type { Metrics } from './Metrics.js';
 
 /** What a service's `start` receives. */

@@ -87,7 +87,15 @@ async function commonAttacks(front: string, alive: () => Promise<void>, bodyRout
 
 describe('kv against hostile clients', () => {
   it('survives every malformed, oversized, aborted and slow request, and thousands of idle connections, with memory bounded', async () => {
-    const s = await start('kv', ['--config', 'requestTimeoutMs=3000', '--config', 'idleTimeoutMs=500', '--config', 'maxConnections=3000', ...freshStore('kv').args]);
+    const s = await start('kv', [
+      '--config',
+      'requestTimeoutMs=3000',
+      '--config',
+      'idleTimeoutMs=500',
+      '--config',
+      'maxConnections=3000',
+      ...freshStore('kv').args,
+    ]);
     const pid = s.child.pid as number;
     const alive = async () => {
       expect(s.child.exitCode).toBeNull();

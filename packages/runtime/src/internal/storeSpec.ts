@@ -13,7 +13,7 @@ export type ParsedStore =
   | { readonly kind: 'memory' }
   | { readonly kind: 'none' };
 
-const USAGE = "expected sqlite, sqlite:PATH[?synchronous=normal], postgres://user@host:port/database, memory or none";
+const USAGE = 'expected sqlite, sqlite:PATH[?synchronous=normal], postgres://user@host:port/database, memory or none';
 
 /** Parse a store spec; throws a {@link SettingsError} naming what is wrong. */
 export function parseStoreSpec(spec: string, where = 'store'): ParsedStore {
