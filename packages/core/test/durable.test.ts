@@ -268,7 +268,9 @@ describe('durable actors', () => {
       ['COMMIT_FAILED', 'STORE_UNAVAILABLE'],
       ['COMMIT_FAILED', 'STORE_UNAVAILABLE'],
     ]);
-    expect(await acct.ask('balance', {}).catch((e: unknown) => (e as { code: string }).code)).toBe('STORE_UNAVAILABLE');
+    // One failed commit is not a store that is down: it answers the probe, and the actor goes on from what is stored.
+    expect(await acct.ask('balance', {})).toBe(2);
+    expect(s.stats().durable).toMatchObject({ available: true, storeErrors: 1 });
   });
 
   it('while the store is down, asks to durable actors fail fast with STORE_UNAVAILABLE; they work again once it answers', async () => {
@@ -279,6 +281,8 @@ describe('durable actors', () => {
     c.setDown(true);
     const first = await acct.ask('deposit', { amount: 1 }).catch((e: unknown) => e);
     expect((first as { code: string }).code).toBe('COMMIT_FAILED');
+    // The failed commit makes the system ask the store at once whether it answers; it does not.
+    await new Promise((r) => setTimeout(r, 20));
     const t0 = Date.now();
     const fast = await acct.ask('balance', {}).catch((e: unknown) => e);
     expect((fast as { code: string }).code).toBe('STORE_UNAVAILABLE');

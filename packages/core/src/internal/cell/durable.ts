@@ -341,9 +341,22 @@ export function holdAsk(cell: Cell, msg: CompiledMessage, input: unknown, option
   // A fenced turn's state was thrown away: what it sends would reveal it.
   if (turn.fenced) return Promise.reject(new ActorStopped(turn.actorId, 'restarting'));
   if (!slot.gatedTurn || turn.done) return null;
+  commitBeforeSend(turn.owner as Cell, slot, turn);
   return new Promise((resolve, reject) => {
     slot.held.push(new Held(null, undefined, undefined, () => askQueued(cell, msg, input, options, turn).then(resolve, reject), reject));
   });
+}
+
+/**
+ * A message leaves only once the state it may reveal is committed: if the sending turn may have
+ * written, its state so far is enlisted now. (An async turn that awaits the answer would wait
+ * forever if its message had to wait for the end of the turn.)
+ */
+function commitBeforeSend(sender: Cell, slot: DurableSlot, turn: Turn): void {
+  if (writes((turn as MessageTurn).msg as BoundMessage) && sender.status === RUNNING) {
+    slot.dirty = true;
+    slot.durability.enlist(sender, slot);
+  }
 }
 
 /** A tell sent from a durable turn that holds its outputs: true when it was held. */
@@ -357,6 +370,7 @@ export function holdTell(cell: Cell, msg: CompiledMessage, input: unknown): bool
     return true;
   }
   if (!slot.gatedTurn || turn.done) return false;
+  commitBeforeSend(turn.owner as Cell, slot, turn);
   slot.held.push(new Held(null, undefined, undefined, () => tellQueued(cell, msg, input), null));
   return true;
 }

@@ -140,20 +140,27 @@ export class Durability {
       return;
     }
     if (code === 'STORE_CONFLICT') return;
+    // One failed operation is not a store that is down: ask it at once whether it answers, and
+    // fail fast only if it does not.
+    if (what !== 'open' && what !== 'probe' && this.down === null) {
+      this.core.logger.warn({ err: error, store: this.store.name }, `store ${what} failed; checking whether the store answers`);
+      this.#scheduleProbe(0);
+      return;
+    }
     if (this.down === null) {
       this.down = error;
       this.core.logger.error({ err: error, store: this.store.name }, `store ${what} failed; durable actors fail fast until it answers`);
       this.core.emit({ type: 'error', actor: this.store.name, actorType: 'store', incarnation: 0, where: `store ${what}`, error, at: this.core.clock.now() });
     }
-    this.#scheduleProbe();
+    this.#scheduleProbe(RETRY_MS);
   }
 
-  #scheduleProbe(): void {
+  #scheduleProbe(ms: number): void {
     if (this.#retry !== null || this.#closed || this.fenced !== null) return;
     this.#retry = this.core.clock.setTimeout(() => {
       this.#retry = null;
       void this.#probe();
-    }, RETRY_MS);
+    }, ms);
     unref(this.#retry);
   }
 
