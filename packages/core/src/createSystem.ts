@@ -368,6 +368,30 @@ export class ActorSystem {
     return cell.requestRestart();
   }
 
+  /**
+   * Put a durable actor to sleep now, as an idle timeout would: its memory is freed (its state is
+   * in the store), and its next message wakes it. Waits up to `waitMs` (default 2 000) for it to
+   * be idle (no turn running, nothing queued, nothing waiting for a commit); resolves true once
+   * it sleeps, false when it stayed busy. Rejects `ACTOR_NOT_FOUND` for an unknown id and
+   * `INVALID_ARGUMENT` for an actor that is not durable.
+   */
+  async passivate(target: ActorRef | string, options: { readonly waitMs?: number } = {}): Promise<boolean> {
+    const cell = this.#find(target);
+    if (cell === undefined) throw new ActorNotFound(String(typeof target === 'string' ? target : target.id));
+    const slot = cell.durable;
+    if (slot === null) throw new InvalidArgument(`passivate: '${cell.id}' is not a durable actor`);
+    const until = Date.now() + (options.waitMs ?? 2_000);
+    for (;;) {
+      if (cell.status >= STOPPING) return true;
+      if (slot.idle(cell)) {
+        await slot.durability.passivate(cell);
+        return true;
+      }
+      if (Date.now() >= until) return false;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
   /** The actor's summary and its state as `inspect` renders it, read between turns. */
   inspect(target: ActorRef | string): Promise<ActorSnapshot> {
     const cell = this.#find(target);

@@ -21,9 +21,10 @@ export type RejectedStatuses = Readonly<Record<string, number>>;
  * | `REJECTED` | 409, or `rejected[reason]` | the business `reason` as `error`, its `details` |
  * | `ACTOR_NOT_FOUND` | 404 | |
  * | `MAILBOX_FULL`, `WORKER_LOST`, `ACTOR_STOPPED` | 503 | `Retry-After: 1`: the actor is busy, restarting or gone |
+ * | `COMMIT_FAILED`, `STORE_UNAVAILABLE` | 503 | `Retry-After: 1`: a durable actor's store failed or is down |
  * | `SHUTTING_DOWN` | 503 | `Connection: close`: go to another instance |
  * | `ASK_TIMEOUT` | 504 | |
- * | anything else (`ACTOR_CRASHED`, `DEADLOCK`, a bug) | 500 | code only: the details go to the log |
+ * | anything else (`ACTOR_CRASHED`, `DEADLOCK`, `STATE_INVALID`, a bug) | 500 | code only: the details go to the log |
  *
  * @example
  * ```ts
@@ -52,6 +53,9 @@ export function httpStatusOf(error: unknown, rejected: RejectedStatuses = {}): H
     case 'WORKER_LOST':
     case 'ACTOR_STOPPED':
       return fail(503, error.code, 'unavailable: try again shortly', { 'retry-after': '1' }, false);
+    case 'COMMIT_FAILED':
+    case 'STORE_UNAVAILABLE':
+      return fail(503, error.code, 'unavailable: the store failed; try again shortly', { 'retry-after': '1' }, false);
     case 'SHUTTING_DOWN':
       return fail(503, error.code, 'unavailable: the service is shutting down', { connection: 'close' }, false);
     case 'ASK_TIMEOUT':

@@ -23,6 +23,7 @@ export const REPL_USAGE = {
   untrace: '',
   restart: '<id>',
   stop: '<id>',
+  passivate: '<id>',
   stats: '',
   events: '[id]',
   eval: '<code>',
@@ -83,6 +84,12 @@ export class Commands {
           out_.result(snap, () => {
             out_.line(`${out_.style('bold', snap.id)} (${snap.type}) ${snap.status}, incarnation ${snap.incarnation}`);
             out_.line(out_.value(snap.state));
+            const d = snap.durable;
+            if (d !== undefined) {
+              out_.line(
+                `${out_.style('dim', 'durable:')} revision ${d.revision}, schema version ${d.version}${d.storedVersion !== 0 && d.storedVersion !== d.version ? ` (stored at ${d.storedVersion})` : ''}, ${d.committing ? 'committing' : d.dirty ? 'changed, not committed yet' : 'committed'}${d.held > 0 ? `, ${d.held} outputs held` : ''}`,
+              );
+            }
             if (snap.history.length > 0) out_.line(`${out_.style('dim', 'restarts:')} ${out_.value(snap.history)}`);
           });
         },
@@ -149,6 +156,18 @@ export class Commands {
           out_.result({ stopped: id }, () => out_.line(`stopped ${id}`));
         },
       },
+      passivate: {
+        usage: REPL_USAGE.passivate,
+        help: replHelp('passivate'),
+        completes: 'actor',
+        run: async (args) => {
+          const id = this.#one(args, '.passivate <id>');
+          const { passivated } = await c.call('passivate', { id });
+          out_.result({ passivated }, () =>
+            out_.line(passivated ? `${id} is asleep (its state is stored; its next message wakes it)` : `${id} stayed busy; try again`),
+          );
+        },
+      },
       stats: {
         usage: REPL_USAGE.stats,
         help: replHelp('stats'),
@@ -157,7 +176,9 @@ export class Commands {
           out_.result(stats, () =>
             out_.table(
               ['counter', 'value'],
-              Object.entries(stats).map(([k, v]) => [k, String(v)]),
+              Object.entries(stats).flatMap(([k, v]) =>
+                v !== null && typeof v === 'object' ? Object.entries(v).map(([dk, dv]) => [`${k}.${dk}`, String(dv)]) : [[k, String(v)]],
+              ),
             ),
           );
         },

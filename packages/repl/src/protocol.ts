@@ -54,7 +54,17 @@ export const RestartRow = z.looseObject({
 });
 
 /** What `state` answers: the actor's summary, its `inspect()` view and its restart history (core's `ActorSnapshot`). */
-export const ActorState = ActorRow.extend({ state: z.unknown(), history: z.array(RestartRow) });
+/** A durable actor's standing with the store (core's `DurableActorInfo`). */
+export const DurableRow = z.looseObject({
+  revision: z.number(),
+  version: z.number(),
+  storedVersion: z.number(),
+  dirty: z.boolean(),
+  held: z.number(),
+  committing: z.boolean(),
+});
+
+export const ActorState = ActorRow.extend({ state: z.unknown(), history: z.array(RestartRow), durable: DurableRow.optional() });
 export type ActorState = z.infer<typeof ActorState>;
 
 /** An actor in the supervision tree (core's `ChildActorSnapshot`). */
@@ -113,8 +123,21 @@ export const Description = z.object({
 });
 export type Description = z.infer<typeof Description>;
 
-/** What `stats` answers: core's `SystemStats`, counters by name. */
-export const Stats = z.record(z.string(), z.union([z.number(), z.string()]));
+/** A system's durable actors and store (core's `DurableStats`). */
+export const DurableStatsRow = z.looseObject({
+  store: z.string(),
+  available: z.boolean(),
+  active: z.number(),
+  activations: z.number(),
+  passivations: z.number(),
+  commits: z.number(),
+  writes: z.number(),
+  largestBatch: z.number(),
+  storeErrors: z.number(),
+});
+
+/** What `stats` answers: core's `SystemStats`, counters by name (and `durable`: the store's, or null). */
+export const Stats = z.record(z.string(), z.union([z.number(), z.string(), DurableStatsRow.nullable()]));
 
 /** A lifecycle event as the protocol carries it: the event with its wall-clock time. */
 export const WireEvent = z.looseObject({ type: z.string(), actor: z.string(), wall: z.number() });
@@ -149,7 +172,16 @@ export const Commands = {
     result: z.null(),
     help: 'tell (the input is checked first: a bad one is not sent)',
   },
-  restart: { args: z.object({ id: ActorId }), result: z.null(), help: 'restart an actor (fresh state from init; not counted against its restart limit)' },
+  restart: {
+    args: z.object({ id: ActorId }),
+    result: z.null(),
+    help: 'restart an actor (fresh state from init, or a durable one from its store; not counted against its restart limit)',
+  },
+  passivate: {
+    args: z.object({ id: ActorId }),
+    result: z.object({ passivated: z.boolean() }),
+    help: 'put a durable actor to sleep now (its state is stored; its next message wakes it)',
+  },
   stop: { args: z.object({ id: ActorId }), result: z.null(), help: 'stop an actor for good' },
   stats: { args: z.object({}), result: Stats, help: "the system's counters" },
   events: {

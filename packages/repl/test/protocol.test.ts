@@ -23,6 +23,7 @@ describe('the debug protocol', () => {
       'tell',
       'restart',
       'stop',
+      'passivate',
       'stats',
       'events',
       'trace',

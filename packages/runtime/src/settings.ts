@@ -30,7 +30,7 @@ export const SettingsSchema = z.object({
   /** How long the drain may take before the process gives up and exits non-zero. */
   drainTimeoutMs: z.coerce.number().int().positive().default(10_000),
   /**
-   * Where durable actors keep their state: `sqlite` (data/<service>.db under the working
+   * Where durable actors keep their state: `sqlite` (the file `data/SERVICE.db` under the working
    * directory), `sqlite:PATH[?synchronous=normal]`, `postgres://…`, `memory` or `none`. Overrides
    * the service's own `store`.
    */

@@ -404,6 +404,8 @@ class Session {
       case 'stop':
         await system.stop(args.id as string);
         return null;
+      case 'passivate':
+        return { passivated: await system.passivate(args.id as string) };
       case 'events': {
         const only = args.id as string | undefined;
         const limit = (args.limit as number | undefined) ?? 50;

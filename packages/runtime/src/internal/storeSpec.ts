@@ -61,13 +61,24 @@ export async function makeStore(parsed: ParsedStore, service: string): Promise<A
       return memoryStore();
     }
     case 'sqlite': {
-      const { sqliteStore } = await import('@holdfast/store-sqlite');
+      const { sqliteStore } = await driver('@holdfast/store-sqlite', () => import('@holdfast/store-sqlite'));
       return sqliteStore({ path: parsed.path === null ? defaultSqlitePath(service) : resolve(parsed.path), synchronous: parsed.synchronous });
     }
     case 'postgres': {
-      const { postgresStore } = await import('@holdfast/store-postgres');
+      const { postgresStore } = await driver('@holdfast/store-postgres', () => import('@holdfast/store-postgres'));
       return postgresStore({ connectionString: parsed.url });
     }
+  }
+}
+
+/** A store package, loaded when the spec names it: a clear error when it is not installed. */
+async function driver<T>(name: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(name))
+      throw new SettingsError(`the store needs ${name}: install it next to @holdfast/runtime (npm install ${name})`);
+    throw e;
   }
 }
 

@@ -356,9 +356,14 @@ export class Durability {
   }
 
   #passivate(cell: Cell): void {
+    void this.passivate(cell);
+  }
+
+  /** Put `cell` to sleep (it is idle): its state is in the store; the next message wakes it. */
+  passivate(cell: Cell): Promise<void> {
     this.active.delete(cell);
     this.passivations++;
-    void cell.stopFor('passivated', null);
+    return cell.stopFor('passivated', null);
   }
 
   // ---------------------------------------------------------------- reminders
