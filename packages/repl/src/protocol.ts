@@ -177,12 +177,12 @@ export const Commands = {
     result: z.null(),
     help: 'restart an actor (fresh state from init, or a durable one from its store; not counted against its restart limit)',
   },
+  stop: { args: z.object({ id: ActorId }), result: z.null(), help: 'stop an actor for good' },
   passivate: {
     args: z.object({ id: ActorId }),
     result: z.object({ passivated: z.boolean() }),
     help: 'put a durable actor to sleep now (its state is stored; its next message wakes it)',
   },
-  stop: { args: z.object({ id: ActorId }), result: z.null(), help: 'stop an actor for good' },
   stats: { args: z.object({}), result: Stats, help: "the system's counters" },
   events: {
     args: z.object({ id: ActorId.optional(), limit: z.number().int().positive().max(1_000).optional() }),
