@@ -1,16 +1,18 @@
 // The benchmark harness. `pnpm bench` runs every group (one process each) and the supervision
 // measurements, then writes results/latest.json and docs/benchmarks.md. `pnpm bench --quick` is a smoke run: small sizes,
 // two rounds, results/quick.json only. `pnpm bench --render` rewrites the page from the last run.
-// `pnpm bench <group>…` (messaging, fanout, spawn, memory, million, supervision, workers) measures only
+// `pnpm bench <group>…` (messaging, fanout, spawn, memory, million, supervision, workers, durable) measures only
 // those and merges them into the last full run's results.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startPostgres } from '@holdfast/tests/postgres';
 import { contestants } from './contestants/index.js';
+import { durableMeasurements, STORE_CONFIGS } from './durable.js';
 import { peerVersions } from './peerVersions.js';
-import { renderMarkdown, summarise, summariseSupervision, summariseWorkers } from './report.js';
+import { renderMarkdown, summarise, summariseDurable, summariseSupervision, summariseWorkers } from './report.js';
 import { groups } from './scenarios.js';
 import { supervisionScenarios } from './supervision.js';
 import { workerMeasurements } from './workers.js';
@@ -26,7 +28,10 @@ const only = args.filter((a) => !a.startsWith('--'));
 if (args.includes('--render')) {
   const saved = JSON.parse(readFileSync(join(pkg, 'results', 'latest.json'), 'utf8'));
   saved.versions = { ...peerVersions(), ...saved.versions };
-  writeFileSync(join(root, 'docs', 'benchmarks.md'), renderMarkdown(saved, summarise(saved), summariseSupervision(saved), summariseWorkers(saved)));
+  writeFileSync(
+    join(root, 'docs', 'benchmarks.md'),
+    renderMarkdown(saved, summarise(saved), summariseSupervision(saved), summariseWorkers(saved), summariseDurable(saved)),
+  );
   process.exit(0);
 }
 
@@ -106,6 +111,47 @@ if (only.length === 0 || only.includes('workers')) {
   }
 }
 
+// Durable actors: Holdfast against a batched writer on the same store, a fresh process (and a
+// fresh file or database) for each contestant in each round; PostgreSQL on a server of our own.
+if (only.length === 0 || only.includes('durable')) {
+  const durableRounds = quick ? 1 : 3;
+  console.error(`durable${quick ? ' (quick)' : ''}: ${durableRounds} rounds (at ${elapsed()})`);
+  const pg = await startPostgres();
+  let databases = 0;
+  const runOne = (round: number, args: string[]) => {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    if (args[1] === 'postgres') {
+      const name = `bench_${++databases}`;
+      pg.createDatabase(name);
+      env.HOLDFAST_BENCH_PG = pg.url(name);
+    }
+    const r = spawnSync(
+      process.execPath,
+      ['--expose-gc', '--conditions=holdfast:source', '--import', 'tsx', join(here, 'runDurable.ts'), quick ? 'quick' : 'full', String(round), ...args],
+      { cwd: pkg, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024, env },
+    );
+    if (r.status !== 0) {
+      console.error(`durable ${args.join(' ')} failed (exit ${r.status})`);
+      pg.stop();
+      process.exit(1);
+    }
+    samples.push(...JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '[]'));
+  };
+  try {
+    for (let round = 0; round < durableRounds; round++) {
+      for (const config of STORE_CONFIGS) {
+        // The order alternates each round.
+        const who = round % 2 === 0 ? ['floor', 'holdfast'] : ['holdfast', 'floor'];
+        for (const w of who) runOne(round, ['rmw', config, w]);
+      }
+      runOne(round, ['readonly']);
+    }
+    runOne(0, ['million']);
+  } finally {
+    pg.stop();
+  }
+}
+
 const versions = { ...peerVersions(), node: process.version, core: JSON.parse(readFileSync(join(root, 'packages/core/package.json'), 'utf8')).version };
 const machine = {
   cpu: os.cpus()[0]?.model ?? 'unknown',
@@ -127,6 +173,7 @@ if (!quick && only.length > 0) {
     ...only.flatMap((g) => (groups[g] ?? []).map((s) => s.id)),
     ...(only.includes('supervision') ? supervisionScenarios.map((s) => s.id) : []),
     ...(only.includes('workers') ? workerMeasurements.map((m) => m.id) : []),
+    ...(only.includes('durable') ? durableMeasurements.map((m) => m.id) : []),
   ]);
   const saved = JSON.parse(readFileSync(join(pkg, 'results', 'latest.json'), 'utf8')) as typeof result;
   result.samples = [...saved.samples.filter((x) => !ids.has(x.scenario)), ...result.samples];
@@ -134,16 +181,20 @@ if (!quick && only.length > 0) {
 const rows = summarise(result);
 const supervision = summariseSupervision(result);
 const workerRows = summariseWorkers(result);
+const durableRows = summariseDurable(result);
 mkdirSync(join(pkg, 'results'), { recursive: true });
 writeFileSync(
   join(pkg, 'results', quick ? 'quick.json' : 'latest.json'),
-  `${JSON.stringify({ ...result, rows, supervision, workers: workerRows }, null, 2)}\n`,
+  `${JSON.stringify({ ...result, rows, supervision, workers: workerRows, durable: durableRows }, null, 2)}\n`,
 );
-if (!quick) writeFileSync(join(root, 'docs', 'benchmarks.md'), renderMarkdown(result, rows, supervision, workerRows));
+if (!quick) writeFileSync(join(root, 'docs', 'benchmarks.md'), renderMarkdown(result, rows, supervision, workerRows, durableRows));
 // A peer's failed check is reported in its row; only Holdfast's or the floor's fails the run.
-const unverified = [...rows.filter((r) => r.contestant.startsWith('holdfast') || r.contestant.startsWith('floor')), ...supervision, ...workerRows].filter(
-  (r) => !r.verified,
-);
+const unverified = [
+  ...rows.filter((r) => r.contestant.startsWith('holdfast') || r.contestant.startsWith('floor')),
+  ...supervision,
+  ...workerRows,
+  ...durableRows,
+].filter((r) => !r.verified);
 for (const r of rows)
   console.log(
     `${r.scenario.padEnd(16)} ${r.contestant.padEnd(32)} ${r.median.toFixed(3).padStart(14)} ${r.unit.padEnd(12)} x${r.ratio.toFixed(2)} of floor${r.verified ? '' : '  NOT VERIFIED'}`,
@@ -151,6 +202,10 @@ for (const r of rows)
 for (const r of workerRows)
   console.log(
     `${r.scenario.padEnd(16)} ${'holdfast (worker)'.padEnd(32)} ${r.median.toFixed(3).padStart(14)} ${r.unit}${r.ratio === null ? '' : ` x${r.ratio.toFixed(2)} of ${r.baseline}`}${r.verified ? '' : '  NOT VERIFIED'}`,
+  );
+for (const r of durableRows)
+  console.log(
+    `${r.scenario.padEnd(28)} ${r.median.toFixed(2).padStart(14)} ${r.unit}${r.ratio === null ? '' : ` x${r.ratio.toFixed(2)} of ${r.baseline}`}${r.verified ? '' : '  NOT VERIFIED'}`,
   );
 for (const r of supervision)
   console.log(`${r.scenario.padEnd(16)} ${'holdfast'.padEnd(32)} ${r.median.toFixed(3).padStart(14)} ${r.unit}${r.verified ? '' : '  NOT VERIFIED'}`);

@@ -79,5 +79,23 @@ describe('benchmark harness', () => {
       expect(row.rounds).toBe(1);
       expect(row.median).toBeGreaterThan(0);
     }
+    // Durable actors: every store against its batched floor (each run checks what was stored).
+    const durable = (result as unknown as { durable: Array<{ scenario: string; verified: boolean; rounds: number; median: number; ratio: number | null }> })
+      .durable;
+    expect(durable.map((r) => [r.scenario, r.ratio === null])).toEqual([
+      ...['sqlite-full', 'sqlite-normal', 'postgres'].flatMap((c) => [
+        [`durable-seq-p50/${c}`, false],
+        [`durable-seq-p99/${c}`, false],
+        [`durable-1/${c}`, false],
+        [`durable-64/${c}`, false],
+      ]),
+      ['durable-readonly', false],
+      ['durable-million', true],
+    ]);
+    for (const row of durable) {
+      expect(row.verified, row.scenario).toBe(true);
+      expect(row.rounds).toBe(1);
+      expect(row.median).toBeGreaterThan(0);
+    }
   });
 });

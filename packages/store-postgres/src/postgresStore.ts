@@ -37,6 +37,41 @@ CREATE TABLE IF NOT EXISTS holdfast_reminders (
   PRIMARY KEY (type, id, name)
 );
 CREATE INDEX IF NOT EXISTS holdfast_reminders_at ON holdfast_reminders (at);
+CREATE OR REPLACE FUNCTION holdfast_commit_v1(
+  p_epoch bigint, p_types text[], p_ids text[], p_states text[], p_versions integer[], p_expected bigint[],
+  r_types text[], r_ids text[], r_names text[], r_ats bigint[], r_messages text[], r_inputs text[]
+) RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+  newest bigint;
+  n bigint;
+BEGIN
+  -- The owner lock, shared: an open() elsewhere (which takes it alone) waits until this commit
+  -- ends, and every commit after that open reads the newer epoch. An advisory lock lives in
+  -- memory: unlike a row lock, taking it writes nothing.
+  PERFORM pg_advisory_xact_lock_shared(1215261796, 1);
+  SELECT epoch INTO newest FROM holdfast_owner WHERE singleton = 1;
+  IF newest IS DISTINCT FROM p_epoch THEN
+    RAISE EXCEPTION USING ERRCODE = 'HF001', MESSAGE = coalesce(newest, 0)::text;
+  END IF;
+  INSERT INTO holdfast_actors (type, id, state, version, revision, epoch)
+    SELECT t, i, s, v, 1, p_epoch FROM unnest(p_types, p_ids, p_states, p_versions, p_expected) AS u(t, i, s, v, e) WHERE e = 0
+    ON CONFLICT DO NOTHING;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  IF n <> (SELECT count(*) FROM unnest(p_expected) AS e WHERE e = 0) THEN RAISE EXCEPTION USING ERRCODE = 'HF002', MESSAGE = 'conflict'; END IF;
+  UPDATE holdfast_actors a SET state = u.s, version = u.v, revision = a.revision + 1, epoch = p_epoch
+    FROM unnest(p_types, p_ids, p_states, p_versions, p_expected) AS u(t, i, s, v, e)
+    WHERE u.e <> 0 AND a.type = u.t AND a.id = u.i AND a.revision = u.e;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  IF n <> (SELECT count(*) FROM unnest(p_expected) AS e WHERE e <> 0) THEN RAISE EXCEPTION USING ERRCODE = 'HF002', MESSAGE = 'conflict'; END IF;
+  IF r_types IS NOT NULL THEN
+    DELETE FROM holdfast_reminders m USING unnest(r_types, r_ids, r_names, r_ats) AS u(t, i, nm, at)
+      WHERE u.at IS NULL AND m.type = u.t AND m.id = u.i AND m.name = u.nm;
+    INSERT INTO holdfast_reminders (type, id, name, at, message, input)
+      SELECT t, i, nm, at, msg, inp FROM unnest(r_types, r_ids, r_names, r_ats, r_messages, r_inputs) AS u(t, i, nm, at, msg, inp) WHERE at IS NOT NULL
+      ON CONFLICT (type, id, name) DO UPDATE SET at = excluded.at, message = excluded.message, input = excluded.input;
+  END IF;
+END
+$fn$;
 `;
 
 /** One advisory lock key for making the tables, so that two first opens do not race. */
@@ -90,6 +125,7 @@ export function postgresStore(options: PostgresStoreOptions): ActorStore {
       try {
         epoch = await transaction(pool, async (c) => {
           await c.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
+          await c.query('SELECT pg_advisory_xact_lock($1, 1)', [SCHEMA_LOCK]);
           await c.query(SCHEMA);
           const r = await c.query<{ epoch: string }>(
             'INSERT INTO holdfast_owner (singleton, epoch) VALUES (1, 1) ON CONFLICT (singleton) DO UPDATE SET epoch = holdfast_owner.epoch + 1 RETURNING epoch',
@@ -105,8 +141,9 @@ export function postgresStore(options: PostgresStoreOptions): ActorStore {
         if (closed) throw StoreError.closed(name, epoch);
       };
       const fenceCheck = async (c: pg.PoolClient) => {
-        // A share lock on the owner row: an open() elsewhere waits until this transaction ends.
-        const r = await c.query<{ epoch: string }>('SELECT epoch FROM holdfast_owner WHERE singleton = 1 FOR SHARE');
+        // The owner lock, shared (see holdfast_commit_v1): an open() elsewhere waits until this transaction ends.
+        await c.query('SELECT pg_advisory_xact_lock_shared($1, 1)', [SCHEMA_LOCK]);
+        const r = await c.query<{ epoch: string }>('SELECT epoch FROM holdfast_owner WHERE singleton = 1');
         const newest = Number(r.rows[0]?.epoch);
         if (newest !== epoch) throw StoreError.fenced(name, epoch, newest);
       };
@@ -150,65 +187,38 @@ export function postgresStore(options: PostgresStoreOptions): ActorStore {
         async commit(writes: readonly StateWrite[]): Promise<void> {
           ensureOpen();
           if (writes.length === 0) return;
-          // A whole batch in a few statements (arrays unnested server-side), not one round trip per row.
-          const inserts = writes.filter((w) => w.expected === 0);
-          const updates = writes.filter((w) => w.expected !== 0);
+          // One round trip: the fence check, every row and every reminder in one server-side
+          // function, atomic as one statement (a conflict or a newer owner raises, and nothing is written).
           const reminders = writes.flatMap((w) => (w.reminders ?? []).map((r) => [w, r] as const));
-          await guarded('commit', () =>
-            transaction(pool, async (c) => {
-              await fenceCheck(c);
-              if (inserts.length > 0) {
-                const r = await c.query(
-                  `INSERT INTO holdfast_actors (type, id, state, version, revision, epoch)
-                   SELECT t, i, s, v, 1, $5 FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS u(t, i, s, v)
-                   ON CONFLICT DO NOTHING`,
-                  [inserts.map((w) => w.type), inserts.map((w) => w.id), inserts.map((w) => JSON.stringify(w.state)), inserts.map((w) => w.version), epoch],
-                );
-                if (r.rowCount !== inserts.length) throw await firstConflict(c, inserts);
+          const r = reminders.length > 0;
+          try {
+            await pool.query('SELECT holdfast_commit_v1($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)', [
+              epoch,
+              writes.map((w) => w.type),
+              writes.map((w) => w.id),
+              writes.map((w) => JSON.stringify(w.state)),
+              writes.map((w) => w.version),
+              writes.map((w) => w.expected),
+              r ? reminders.map(([w]) => w.type) : null,
+              r ? reminders.map(([w]) => w.id) : null,
+              r ? reminders.map(([, m]) => m.name) : null,
+              r ? reminders.map(([, m]) => m.at) : null,
+              r ? reminders.map(([, m]) => (m.at === null ? null : String(m.message))) : null,
+              r ? reminders.map(([, m]) => (m.at === null ? null : JSON.stringify(m.input ?? null))) : null,
+            ]);
+          } catch (e) {
+            const code = (e as { code?: string }).code;
+            if (code === 'HF001') throw StoreError.fenced(name, epoch, Number((e as Error).message));
+            if (code === 'HF002') {
+              const c = await pool.connect();
+              try {
+                throw await firstConflict(c, writes);
+              } finally {
+                c.release();
               }
-              if (updates.length > 0) {
-                const r = await c.query(
-                  `UPDATE holdfast_actors a SET state = u.s, version = u.v, revision = a.revision + 1, epoch = $6
-                   FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[]) AS u(t, i, s, v, e)
-                   WHERE a.type = u.t AND a.id = u.i AND a.revision = u.e`,
-                  [
-                    updates.map((w) => w.type),
-                    updates.map((w) => w.id),
-                    updates.map((w) => JSON.stringify(w.state)),
-                    updates.map((w) => w.version),
-                    updates.map((w) => w.expected),
-                    epoch,
-                  ],
-                );
-                if (r.rowCount !== updates.length) throw await firstConflict(c, updates);
-              }
-              if (reminders.length > 0) {
-                const drop = reminders.filter(([, r]) => r.at === null);
-                const set = reminders.filter(([, r]) => r.at !== null);
-                if (drop.length > 0) {
-                  await c.query(
-                    'DELETE FROM holdfast_reminders m USING unnest($1::text[], $2::text[], $3::text[]) AS u(t, i, n) WHERE m.type = u.t AND m.id = u.i AND m.name = u.n',
-                    [drop.map(([w]) => w.type), drop.map(([w]) => w.id), drop.map(([, r]) => r.name)],
-                  );
-                }
-                if (set.length > 0) {
-                  await c.query(
-                    `INSERT INTO holdfast_reminders (type, id, name, at, message, input)
-                     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[])
-                     ON CONFLICT (type, id, name) DO UPDATE SET at = excluded.at, message = excluded.message, input = excluded.input`,
-                    [
-                      set.map(([w]) => w.type),
-                      set.map(([w]) => w.id),
-                      set.map(([, r]) => r.name),
-                      set.map(([, r]) => r.at),
-                      set.map(([, r]) => String(r.message)),
-                      set.map(([, r]) => JSON.stringify(r.input ?? null)),
-                    ],
-                  );
-                }
-              }
-            }),
-          );
+            }
+            throw StoreError.unavailable(name, 'commit', e);
+          }
         },
         async dueReminders(before: number, limit: number): Promise<StoredReminder[]> {
           ensureOpen();

@@ -236,7 +236,12 @@ export class Durability {
     if (this.#flushing) return;
     this.#flushing = true;
     try {
-      while (this.#dirty.length > 0) await this.#commitBatch();
+      while (this.#dirty.length > 0) {
+        await this.#commitBatch();
+        // Let the turns that the released replies set off run first (their callers ask again at
+        // once): they join the next commit instead of trickling into several small ones.
+        await new Promise((r) => setImmediate(r));
+      }
     } finally {
       this.#flushing = false;
       const waiters = this.#batchWaiters;
