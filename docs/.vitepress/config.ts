@@ -23,6 +23,7 @@ export default defineConfig({
           { text: 'Reply channels', link: '/concepts/reply-channels' },
           { text: 'Supervision: the steward', link: '/concepts/supervision' },
           { text: 'Worker-hosted actors', link: '/concepts/workers' },
+          { text: 'Durable actors', link: '/concepts/durable-actors' },
           { text: 'Architecture', link: '/concepts/architecture' },
         ],
       },
@@ -30,6 +31,7 @@ export default defineConfig({
         text: 'Guides',
         items: [
           { text: 'Running a service', link: '/guides/running-a-service' },
+          { text: 'Making actors durable', link: '/guides/durable-actors' },
           { text: 'The debug REPL', link: '/guides/debug-repl' },
           { text: 'Testing actors', link: '/guides/testing-actors' },
           { text: 'Patterns', link: '/guides/patterns' },
