@@ -17,7 +17,7 @@ import type { ActorStore, ReminderWrite, StateWrite, StoreSession } from '../../
 import { tellQueued } from '../cell/admission.js';
 import type { Cell } from '../cell/Cell.js';
 import type { DurableSlot } from '../cell/durable.js';
-import { reminderMessage } from '../cell/durable.js';
+import { checkState, reminderMessage } from '../cell/durable.js';
 import type { BoundMessage } from '../cell/handlers.js';
 import type { SystemCore } from '../SystemCore.js';
 
@@ -260,10 +260,10 @@ export class Durability {
       const slot = cell.durable as DurableSlot;
       if (!slot.enlisted) continue;
       slot.enlisted = false;
-      const checked = slot.spec.schema.safeParse(cell.state);
-      if (!checked.success) {
+      const checked = checkState(slot.spec, cell.state);
+      if (!checked.ok) {
         this.#unpend(slot.key);
-        const error = new StateInvalid({ actor: cell.id, type: cell.def.name, at: 'commit', version: slot.spec.version, issues: checked.error.issues });
+        const error = new StateInvalid({ actor: cell.id, type: cell.def.name, at: 'commit', version: slot.spec.version, issues: checked.issues });
         slot.commitRefused(cell, error);
         continue;
       }
