@@ -125,4 +125,31 @@ describe('kv under SIGKILL: no acknowledged write is lost', () => {
       `postgres: ${r.acknowledged} acknowledged increments survived ${ROUNDS} SIGKILLs; ${r.uncertain} in flight at a kill, ${r.landedUnacknowledged} of them landed`,
     );
   }, 120_000);
+
+  it('two processes on one SQLite file: the second takes over with a newer epoch; the first one’s writes are refused (503 COMMIT_FAILED, STORE_FENCED) and never land', async () => {
+    const store = freshStore('kv').args;
+    const first = await startService(app, ['--config', 'port=0', ...store]);
+    let second: RunningService | null = null;
+    const agent = new http.Agent({ keepAlive: true });
+    try {
+      expect((await call(agent, `${first.front}/kv/owner/incr?by=1`, 'POST')).status).toBe(200);
+      second = await startService(app, ['--config', 'port=0', ...store]);
+      expect(second.logs.find((l) => l.msg === 'store opened')).toMatchObject({ epoch: 2 });
+      expect(first.logs.find((l) => l.msg === 'store opened')).toMatchObject({ epoch: 1 });
+      expect(JSON.parse((await call(agent, `${second.front}/kv/owner/incr?by=10`, 'POST')).body)).toMatchObject({ value: '11', version: 2 });
+      // The first process still runs, with the key in memory at 1: its write is fenced off.
+      const refused = await call(agent, `${first.front}/kv/owner/incr?by=100`, 'POST');
+      expect([refused.status, JSON.parse(refused.body).error]).toEqual([503, 'COMMIT_FAILED']);
+      expect(first.logs.some((l) => l.msg === 'store: a newer owner took over; durable actors here are fenced off')).toBe(true);
+      // From then on it fails fast, and says it is not ready.
+      const fast = await call(agent, `${first.front}/kv/other`, 'GET');
+      expect([fast.status, JSON.parse(fast.body).error]).toEqual([503, 'STORE_UNAVAILABLE']);
+      expect((await fetch(`${first.admin}/readyz`)).status).toBe(503);
+      expect(JSON.parse((await call(agent, `${second.front}/kv/owner`, 'GET')).body)).toMatchObject({ value: '11', version: 2 });
+    } finally {
+      agent.destroy();
+      first.child.kill('SIGKILL');
+      second?.child.kill('SIGKILL');
+    }
+  });
 });
