@@ -6,7 +6,7 @@ import { DURABLE, DURABLE_FLOOR, freshPlace, measureMillion, measureReadonly, me
 const [mode, roundArg, what, config, who] = process.argv.slice(2);
 const quick = mode === 'quick';
 const round = Number(roundArg ?? 0);
-let samples;
+let samples: Awaited<ReturnType<typeof measureRmw>>;
 if (what === 'rmw') {
   const contestant = who === 'floor' ? DURABLE_FLOOR : DURABLE;
   samples = await measureRmw(contestant, freshPlace(config as StoreConfig, process.env.HOLDFAST_BENCH_PG ?? null), quick);

@@ -5,7 +5,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type TestPostgres } from '../../src/postgres.js';
-import { appDir, freshStore, type RunningService, startService } from '../../src/service.js';
+import { appDir, freshStore, type RunningService, startService, until } from '../../src/service.js';
 
 const app = appDir('kv');
 const WRITERS = 12;
@@ -140,7 +140,8 @@ describe('kv under SIGKILL: no acknowledged write is lost', () => {
       // The first process still runs, with the key in memory at 1: its write is fenced off.
       const refused = await call(agent, `${first.front}/kv/owner/incr?by=100`, 'POST');
       expect([refused.status, JSON.parse(refused.body).error]).toEqual([503, 'COMMIT_FAILED']);
-      expect(first.logs.some((l) => l.msg === 'store: a newer owner took over; durable actors here are fenced off')).toBe(true);
+      // (The log line comes through its pipe in its own time.)
+      await until(() => first.logs.some((l) => l.msg === 'store: a newer owner took over; durable actors here are fenced off'), 'the fenced log line');
       // From then on it fails fast, and says it is not ready.
       const fast = await call(agent, `${first.front}/kv/other`, 'GET');
       expect([fast.status, JSON.parse(fast.body).error]).toEqual([503, 'STORE_UNAVAILABLE']);
