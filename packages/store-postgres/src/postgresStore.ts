@@ -37,8 +37,9 @@ CREATE TABLE IF NOT EXISTS holdfast_reminders (
   PRIMARY KEY (type, id, name)
 );
 CREATE INDEX IF NOT EXISTS holdfast_reminders_at ON holdfast_reminders (at);
-CREATE OR REPLACE FUNCTION holdfast_commit_v1(
+CREATE OR REPLACE FUNCTION holdfast_commit(
   p_epoch bigint, p_types text[], p_ids text[], p_states text[], p_versions integer[], p_expected bigint[],
+  p_new integer, p_old integer,
   r_types text[], r_ids text[], r_names text[], r_ats bigint[], r_messages text[], r_inputs text[]
 ) RETURNS void LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -53,16 +54,21 @@ BEGIN
   IF newest IS DISTINCT FROM p_epoch THEN
     RAISE EXCEPTION USING ERRCODE = 'HF001', MESSAGE = coalesce(newest, 0)::text;
   END IF;
-  INSERT INTO holdfast_actors (type, id, state, version, revision, epoch)
-    SELECT t, i, s, v, 1, p_epoch FROM unnest(p_types, p_ids, p_states, p_versions, p_expected) AS u(t, i, s, v, e) WHERE e = 0
-    ON CONFLICT DO NOTHING;
-  GET DIAGNOSTICS n = ROW_COUNT;
-  IF n <> (SELECT count(*) FROM unnest(p_expected) AS e WHERE e = 0) THEN RAISE EXCEPTION USING ERRCODE = 'HF002', MESSAGE = 'conflict'; END IF;
-  UPDATE holdfast_actors a SET state = u.s, version = u.v, revision = a.revision + 1, epoch = p_epoch
-    FROM unnest(p_types, p_ids, p_states, p_versions, p_expected) AS u(t, i, s, v, e)
-    WHERE u.e <> 0 AND a.type = u.t AND a.id = u.i AND a.revision = u.e;
-  GET DIAGNOSTICS n = ROW_COUNT;
-  IF n <> (SELECT count(*) FROM unnest(p_expected) AS e WHERE e <> 0) THEN RAISE EXCEPTION USING ERRCODE = 'HF002', MESSAGE = 'conflict'; END IF;
+  -- p_new rows are new (expected revision 0), p_old rows updates: the caller counted them.
+  IF p_new > 0 THEN
+    INSERT INTO holdfast_actors (type, id, state, version, revision, epoch)
+      SELECT t, i, s, v, 1, p_epoch FROM unnest(p_types, p_ids, p_states, p_versions, p_expected) AS u(t, i, s, v, e) WHERE e = 0
+      ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF n <> p_new THEN RAISE EXCEPTION USING ERRCODE = 'HF002', MESSAGE = 'conflict'; END IF;
+  END IF;
+  IF p_old > 0 THEN
+    UPDATE holdfast_actors a SET state = u.s, version = u.v, revision = a.revision + 1, epoch = p_epoch
+      FROM unnest(p_types, p_ids, p_states, p_versions, p_expected) AS u(t, i, s, v, e)
+      WHERE u.e <> 0 AND a.type = u.t AND a.id = u.i AND a.revision = u.e;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF n <> p_old THEN RAISE EXCEPTION USING ERRCODE = 'HF002', MESSAGE = 'conflict'; END IF;
+  END IF;
   IF r_types IS NOT NULL THEN
     DELETE FROM holdfast_reminders m USING unnest(r_types, r_ids, r_names, r_ats) AS u(t, i, nm, at)
       WHERE u.at IS NULL AND m.type = u.t AND m.id = u.i AND m.name = u.nm;
@@ -141,7 +147,7 @@ export function postgresStore(options: PostgresStoreOptions): ActorStore {
         if (closed) throw StoreError.closed(name, epoch);
       };
       const fenceCheck = async (c: pg.PoolClient) => {
-        // The owner lock, shared (see holdfast_commit_v1): an open() elsewhere waits until this transaction ends.
+        // The owner lock, shared (see holdfast_commit): an open() elsewhere waits until this transaction ends.
         await c.query('SELECT pg_advisory_xact_lock_shared($1, 1)', [SCHEMA_LOCK]);
         const r = await c.query<{ epoch: string }>('SELECT epoch FROM holdfast_owner WHERE singleton = 1');
         const newest = Number(r.rows[0]?.epoch);
@@ -192,13 +198,16 @@ export function postgresStore(options: PostgresStoreOptions): ActorStore {
           const reminders = writes.flatMap((w) => (w.reminders ?? []).map((r) => [w, r] as const));
           const r = reminders.length > 0;
           try {
-            await pool.query('SELECT holdfast_commit_v1($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)', [
+            const fresh = writes.reduce((n, w) => n + (w.expected === 0 ? 1 : 0), 0);
+            await pool.query('SELECT holdfast_commit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)', [
               epoch,
               writes.map((w) => w.type),
               writes.map((w) => w.id),
               writes.map((w) => JSON.stringify(w.state)),
               writes.map((w) => w.version),
               writes.map((w) => w.expected),
+              fresh,
+              writes.length - fresh,
               r ? reminders.map(([w]) => w.type) : null,
               r ? reminders.map(([w]) => w.id) : null,
               r ? reminders.map(([, m]) => m.name) : null,
