@@ -10,7 +10,7 @@ import type { DeadLetter, LifecycleEvent } from './events.js';
 import type { ActorSnapshot, ActorSummary, DurableStats, StewardSnapshot, SystemCounters, TraceEvent } from './inspection.js';
 import { Cell } from './internal/cell/Cell.js';
 import { DurableSlot, wakeCell } from './internal/cell/durable.js';
-import { GATE_DURABLE, STOPPING } from './internal/cell/parts.js';
+import { GATE_STORE, STOPPING } from './internal/cell/parts.js';
 import { drainAndStop } from './internal/drain.js';
 import { Durability } from './internal/durable/Durability.js';
 import { SHUTDOWN_KEYS, SPAWN_KEYS, STEWARD_KEYS, SYSTEM_KEYS } from './internal/optionKeys.js';
@@ -257,7 +257,9 @@ export class ActorSystem {
     const durability = this.#core.durability as Durability;
     durability.register(def);
     cell.durable = new DurableSlot(cell, durability);
-    cell.gate = GATE_DURABLE;
+    // Awake, a durable actor takes the same send path as any actor; while its store cannot be
+    // used, the gate sends it the slow way, which refuses at once.
+    if (durability.refusal(id) !== null) cell.gate = GATE_STORE;
     const r = ref ?? new ActorRef(cell);
     retarget(r, cell);
     cell.ref = r;

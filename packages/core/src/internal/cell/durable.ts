@@ -431,8 +431,8 @@ export function runDurableTurns(cell: Cell, budget: number): number {
     }
     n++;
     const input = mailbox.headInput();
-    const reminder = (h as Partial<ReminderMessage>).reminder;
-    if (reminder !== undefined) {
+    const reminder = h.reminder;
+    if (reminder !== null) {
       // Handling a reminder removes it, with this turn's commit (unless the handler sets it again).
       slot.delivering = { name: reminder.name, at: reminder.at };
       (slot.reminderOps ??= new Map()).set(reminder.name, { name: reminder.name, at: null });
@@ -566,19 +566,13 @@ function durableTurnEnded(cell: Cell, h: BoundMessage, turn: MessageTurn, value:
  * A reminder on its way into the mailbox: the message it delivers, marked with which reminder it
  * is (an object whose prototype is the bound message, so the turn loop calls it like any other).
  */
-export interface ReminderMessage extends BoundMessage {
-  readonly reminder: { readonly name: string; readonly at: number; readonly key: string };
-}
-
-export function reminderMessage(bound: BoundMessage, name: string, at: number, key: string): ReminderMessage {
-  const m = Object.create(bound) as { reminder: ReminderMessage['reminder'] };
-  m.reminder = { name, at, key };
-  return m as unknown as ReminderMessage;
+export function reminderMessage(bound: BoundMessage, name: string, at: number, key: string): BoundMessage {
+  return Object.create(bound, { reminder: { value: { name, at, key } } }) as BoundMessage;
 }
 
 /** The turn may change the state: not read-only, or it handles a reminder (which it removes). */
 function writes(h: BoundMessage): boolean {
-  return !h.readonly || (h as Partial<ReminderMessage>).reminder !== undefined;
+  return !h.readonly || h.reminder !== null;
 }
 
 /** A restart of a durable actor: the next incarnation loads its state from the store. */

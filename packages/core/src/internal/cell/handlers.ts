@@ -19,6 +19,8 @@ export const ASYNC = 2;
 export class BoundMessage extends CompiledMessage {
   /** How the turn loop calls it: SYNC or ASYNC (one load per turn). */
   mode: number;
+  /** Set only on a reminder on its way in (durable.ts: reminderMessage): which reminder it is. */
+  readonly reminder: { readonly name: string; readonly at: number; readonly key: string } | null = null;
   constructor(
     message: CompiledMessage,
     readonly fn: AnyHandler,

@@ -32,8 +32,8 @@ export const GATE_DOWN = 2;
 export const GATE_ZOMBIE = 4;
 /** Someone traces this actor's messages. */
 export const GATE_TRACE = 8;
-/** A durable actor: every send takes the slow path (the store's health, waking it when asleep). */
-export const GATE_DURABLE = 16;
+/** A durable actor whose store cannot be used now (down, or fenced off): sends fail fast. */
+export const GATE_STORE = 16;
 
 /** What goes ahead of user messages, run at the next turn boundary. */
 export type SystemMessage =

@@ -19,6 +19,7 @@ import type { Cell } from '../cell/Cell.js';
 import type { DurableSlot } from '../cell/durable.js';
 import { checkState, reminderMessage } from '../cell/durable.js';
 import type { BoundMessage } from '../cell/handlers.js';
+import { GATE_STORE } from '../cell/parts.js';
 import type { SystemCore } from '../SystemCore.js';
 
 /** How a system runs its durable actors. */
@@ -102,7 +103,7 @@ export class Durability {
           throw new StoreUnavailable(this.store.name, '*', new Error('the system is stopped'));
         }
         this.session = session;
-        this.down = null;
+        this.#up();
         this.core.logger.info({ store: this.store.name, epoch: session.epoch }, 'store opened');
         return session;
       },
@@ -126,6 +127,21 @@ export class Durability {
     return null;
   }
 
+  /** The store cannot be used: every awake durable actor's gate sends senders the slow way, which refuses. */
+  #gate(closed: boolean): void {
+    for (const cell of this.active.keys()) {
+      if (closed) cell.gate |= GATE_STORE;
+      else cell.gate &= ~GATE_STORE;
+    }
+  }
+
+  /** The store answers again. */
+  #up(): void {
+    if (this.down === null) return;
+    this.down = null;
+    if (this.fenced === null) this.#gate(false);
+  }
+
   /** A store operation failed: count it, log it, and if the store is down, fail fast until a probe succeeds. */
   #failed(what: string, e: unknown): void {
     this.storeErrors++;
@@ -134,6 +150,7 @@ export class Durability {
     if (code === 'STORE_FENCED') {
       if (this.fenced === null) {
         this.fenced = error;
+        this.#gate(true);
         this.core.logger.error({ err: error, store: this.store.name }, 'store: a newer owner took over; durable actors here are fenced off');
         this.core.emit({ type: 'error', actor: this.store.name, actorType: 'store', incarnation: 0, where: `store ${what}`, error, at: this.core.clock.now() });
       }
@@ -149,6 +166,7 @@ export class Durability {
     }
     if (this.down === null) {
       this.down = error;
+      this.#gate(true);
       this.core.logger.error({ err: error, store: this.store.name }, `store ${what} failed; durable actors fail fast until it answers`);
       this.core.emit({ type: 'error', actor: this.store.name, actorType: 'store', incarnation: 0, where: `store ${what}`, error, at: this.core.clock.now() });
     }
@@ -169,7 +187,7 @@ export class Durability {
       const session = await this.open();
       await session.load('holdfast', 'probe');
       if (this.down !== null) this.core.logger.info({ store: this.store.name }, 'store answers again');
-      this.down = null;
+      this.#up();
     } catch (e) {
       this.#failed('probe', e);
     }
@@ -293,7 +311,7 @@ export class Durability {
       this.commits++;
       this.writes += writes.length;
       if (writes.length > this.largestBatch) this.largestBatch = writes.length;
-      if (this.down !== null) this.down = null;
+      this.#up();
     } else {
       this.#failed('commit', failure);
     }
