@@ -9,7 +9,8 @@ import { ActorExists, ActorNotFound, InvalidArgument, ShuttingDown, toError } fr
 import type { DeadLetter, LifecycleEvent } from './events.js';
 import type { ActorSnapshot, ActorSummary, DurableStats, StewardSnapshot, SystemCounters, TraceEvent } from './inspection.js';
 import { Cell } from './internal/cell/Cell.js';
-import { DurableSlot, wakeCell } from './internal/cell/durable.js';
+import { DurableSlot } from './internal/cell/durableSlot.js';
+import { wakeCell } from './internal/cell/durableWake.js';
 import { GATE_STORE, STOPPING } from './internal/cell/parts.js';
 import { drainAndStop } from './internal/drain.js';
 import { Durability } from './internal/durable/Durability.js';

@@ -11,7 +11,10 @@
 //   timers.ts          ctx.schedule()
 //   trace.ts           the message trace (the debug REPL)
 //   snapshot.ts        what inspection shows of an actor
-//   durable.ts         durable actors: waking from the store, the output gate, failed commits
+//   durable.ts         a durable actor's turns, and the output gate (what its turns send waits for their commit)
+//   durableSlot.ts     a durable actor's part of its cell: revision, dirtiness, held outputs, failed commits
+//   durableWake.ts     waking a durable actor from the store (load, migrate, check) and sending to one asleep
+//   reminders.ts       ctx.remind() and ctx.cancelReminder()
 //
 // An ask's path: ActorRef.ask → Cell.ask (queue its reply channel) → Dispatcher → turns.runTurns
 // (call the handler) → the reply channel settles (ReplyChannel.succeed / replies.sendReply) →
@@ -34,7 +37,7 @@ import type { StewardNode } from '../StewardNode.js';
 import { CELL, ChildRecord, type Supervised } from '../Supervised.js';
 import type { SystemCore } from '../SystemCore.js';
 import { askSlow, sendWaiting, tellSlow, type Waiting } from './admission.js';
-import type { DurableSlot } from './durable.js';
+import type { DurableSlot } from './durableSlot.js';
 import { type BoundTable, bindHandlers } from './handlers.js';
 import { abandonCell, closeGate, crashFromOutside, onHung, startCell, startNextIncarnation, stopFor, terminateIncarnation } from './lifecycle.js';
 import { type Rare, RUNNING, rareOf, STATUS_NAMES, STOPPED, type Status, type SystemMessage } from './parts.js';

@@ -14,7 +14,8 @@ import { ASK_KEYS } from '../optionKeys.js';
 import { promiseFor, ReplyChannel } from '../ReplyChannel.js';
 import { RingBuffer } from '../RingBuffer.js';
 import type { Cell } from './Cell.js';
-import { durableTarget, holdAsk, holdTell } from './durable.js';
+import { holdAsk, holdTell } from './durable.js';
+import { durableTarget } from './durableWake.js';
 import { GATE_DOWN, GATE_TRACE, GATE_ZOMBIE, RESTARTING, rareOf, STOPPING } from './parts.js';
 import { traceAsk, traceEvent } from './trace.js';
 

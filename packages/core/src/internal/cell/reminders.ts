@@ -7,7 +7,7 @@ import type { RemindWhen } from '../../defineActor.js';
 import { type CompiledMessage, messageIn, Refused } from '../../defineProtocol.js';
 import { InvalidArgument, InvalidMessage } from '../../errors.js';
 import type { Cell } from './Cell.js';
-import type { DurableSlot } from './durable.js';
+import type { DurableSlot } from './durableSlot.js';
 
 const MAX_NAME = 200;
 
