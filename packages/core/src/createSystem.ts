@@ -256,7 +256,7 @@ export class ActorSystem {
   #wakeNew(def: ActorDefinition, id: string, ref: ActorRef | null): Cell {
     const cell = new Cell(this.#core, def, id, undefined, resolveActorOptions(def, {}, this.#defaults, this.#optionsCache));
     const durability = this.#core.durability as Durability;
-    durability.register(def);
+    durability.reminders.register(def);
     cell.durable = new DurableSlot(cell, durability);
     // Awake, a durable actor takes the same send path as any actor; while its store cannot be
     // used, the gate sends it the slow way, which refuses at once.
@@ -515,7 +515,7 @@ function openDurability(core: SystemCore, options: SystemOptions): Durability {
   for (const def of d.types ?? []) {
     if (def?.kind !== 'actor' || def.behaviour.durable === undefined)
       throw new InvalidArgument('createSystem: durable.types must list durable actor definitions');
-    durability.register(def as unknown as ActorDefinition);
+    durability.reminders.register(def as unknown as ActorDefinition);
   }
   return durability;
 }

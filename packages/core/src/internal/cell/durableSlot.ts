@@ -153,7 +153,7 @@ export class DurableSlot {
     this.inFlight = false;
     this.revision++;
     if (this.sealedOps !== null || this.sealedDelivered !== null) {
-      this.durability.remindersCommitted(cell.def.name, cell.id, this.sealedOps, this.sealedDelivered);
+      this.durability.reminders.committed(cell.def.name, cell.id, this.sealedOps, this.sealedDelivered);
       this.sealedOps = this.sealedDelivered = null;
     }
     const sealed = this.sealed;
@@ -172,7 +172,7 @@ export class DurableSlot {
   commitFailed(cell: Cell, error: CommitFailed): void {
     this.inFlight = false;
     this.sealedOps = null;
-    if (this.sealedDelivered !== null) this.durability.deliveriesFailed(this.sealedDelivered);
+    if (this.sealedDelivered !== null) this.durability.reminders.failed(this.sealedDelivered);
     this.sealedDelivered = null;
     const sealed = this.sealed;
     this.sealed = null;
@@ -202,7 +202,7 @@ export function dropUncommitted(cell: Cell, cause: Error): void {
   slot.durability.withdraw(slot);
   slot.reminderOps = null;
   slot.delivering = null;
-  if (slot.delivered !== null) slot.durability.deliveriesFailed(slot.delivered);
+  if (slot.delivered !== null) slot.durability.reminders.failed(slot.delivered);
   slot.delivered = null;
   if (slot.held.length === 0) return;
   const held = slot.held;

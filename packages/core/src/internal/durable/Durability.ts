@@ -9,19 +9,15 @@
 // commit is in flight wait for the next one, so under load each commit carries many turns and
 // throughput does not pay one fsync per ask.
 import type { TimerHandle } from '../../Clock.js';
-import type { ActorDefinition } from '../../defineActor.js';
-import { messageIn, Refused } from '../../defineProtocol.js';
 import { CommitFailed, StateInvalid, StoreUnavailable, toError } from '../../errors.js';
 import type { DurableStats } from '../../inspection.js';
-import type { ActorStore, ReminderWrite, StateWrite, StoreSession } from '../../store.js';
-import { tellQueued } from '../cell/admission.js';
+import type { ActorStore, StateWrite, StoreSession } from '../../store.js';
 import type { Cell } from '../cell/Cell.js';
-import { reminderMessage } from '../cell/durable.js';
 import type { DurableSlot } from '../cell/durableSlot.js';
 import { checkState } from '../cell/durableSlot.js';
-import type { BoundMessage } from '../cell/handlers.js';
 import { GATE_STORE } from '../cell/parts.js';
 import type { SystemCore } from '../SystemCore.js';
+import { Reminders } from './Reminders.js';
 
 /** How a system runs its durable actors. */
 export interface DurabilitySettings {
@@ -38,8 +34,6 @@ export interface DurabilitySettings {
 export type CommitObserver = (durationMs: number, writes: number, ok: boolean) => void;
 
 const RETRY_MS = 1_000;
-/** A delivered reminder whose turn has not committed after this long is delivered again. */
-const REDELIVER_MS = 30_000;
 
 export class Durability {
   readonly store: ActorStore;
@@ -47,15 +41,8 @@ export class Durability {
   readonly maxActive: number;
   readonly reminderPollMs: number;
   readonly core: SystemCore;
-  /** Durable types by name: a reminder of a type is delivered once its definition is known here. */
-  readonly types = new Map<string, ActorDefinition>();
-  /** Reminders armed (due soon): key → timer. */
-  readonly #armed = new Map<string, TimerHandle>();
-  /** Reminders delivered and not yet removed by a commit: key → when (ms since the epoch). */
-  readonly #firing = new Map<string, number>();
-  #poll: TimerHandle | null = null;
-  #polling = false;
-  readonly #unknownTypes = new Set<string>();
+  /** Durable reminders: due ones found in the store and delivered. */
+  readonly reminders: Reminders;
   session: StoreSession | null = null;
   /** Why the store cannot be used now (down, or fenced off), or null. */
   down: Error | null = null;
@@ -89,6 +76,12 @@ export class Durability {
     this.passivateAfterMs = settings.passivateAfterMs;
     this.maxActive = settings.maxActive;
     this.reminderPollMs = settings.reminderPollMs;
+    this.reminders = new Reminders(
+      core,
+      settings.reminderPollMs,
+      () => this.open(),
+      (what, e) => this.#failed(what, e),
+    );
     void this.open().catch(() => {});
   }
 
@@ -390,109 +383,6 @@ export class Durability {
     return cell.stopFor('passivated', null);
   }
 
-  // ---------------------------------------------------------------- reminders
-
-  /** A durable type in use: its reminders can be delivered. */
-  register(def: ActorDefinition): void {
-    if (this.types.get(def.name) !== def) this.types.set(def.name, def);
-    if (this.#poll === null && !this.#polling && !this.#closed) this.#schedulePoll(0);
-  }
-
-  #schedulePoll(ms: number): void {
-    this.#poll = this.core.clock.setTimeout(() => {
-      this.#poll = null;
-      void this.#pollOnce();
-    }, ms);
-    unref(this.#poll);
-  }
-
-  async #pollOnce(): Promise<void> {
-    if (this.#closed) return;
-    this.#polling = true;
-    try {
-      const session = await this.open();
-      const due = await session.dueReminders(Date.now() + 2 * this.reminderPollMs, 1_000);
-      for (const r of due) this.#arm(r.type, r.id, r.name, r.at, r.message, r.input);
-    } catch (e) {
-      this.#failed('reminder poll', e);
-    } finally {
-      this.#polling = false;
-      if (!this.#closed) this.#schedulePoll(this.reminderPollMs);
-    }
-  }
-
-  #arm(type: string, id: string, name: string, at: number, message: string, input: unknown): void {
-    const key = `${keyOf(type, id)}\u0000${name}`;
-    const fired = this.#firing.get(key);
-    // Delivered and not committed yet: again only if its turn seems lost (at least once).
-    if (fired !== undefined && Date.now() - fired < REDELIVER_MS) return;
-    const old = this.#armed.get(key);
-    if (old !== undefined) this.core.clock.clearTimeout(old);
-    const timer = this.core.clock.setTimeout(
-      () => {
-        this.#armed.delete(key);
-        this.#deliver(key, type, id, name, at, message, input);
-      },
-      Math.max(0, at - Date.now()),
-    );
-    unref(timer);
-    this.#armed.set(key, timer);
-  }
-
-  #deliver(key: string, type: string, id: string, name: string, at: number, message: string, input: unknown): void {
-    if (this.#closed || this.core.draining) return;
-    const def = this.types.get(type);
-    if (def === undefined) {
-      if (!this.#unknownTypes.has(type)) {
-        this.#unknownTypes.add(type);
-        this.core.logger.warn(
-          { type },
-          'a reminder is due for a durable type this system has not used yet; it is delivered once system.ref() or durable.types names the type',
-        );
-      }
-      return;
-    }
-    const target = this.core.wakeFor(def, id);
-    if (target instanceof Error) return;
-    const msg = messageIn(target.table, message) as BoundMessage | undefined;
-    const checked = msg?.checkInput(input);
-    if (msg === undefined || checked instanceof Refused) {
-      // A stored reminder the code no longer accepts: reported once per process, left stored.
-      this.#firing.set(key, Number.POSITIVE_INFINITY);
-      const error = new Error(
-        msg === undefined
-          ? `reminder '${name}' delivers '${message}', which is not a message of '${type}'`
-          : `reminder '${name}': its stored input fails '${message}'`,
-      );
-      this.core.logger.error({ err: error, actor: id, type, reminder: name }, 'reminder cannot be delivered');
-      this.core.emit({ type: 'error', actor: id, actorType: type, incarnation: 0, where: `reminder '${name}'`, error, at: this.core.clock.now() });
-      return;
-    }
-    this.#firing.set(key, Date.now());
-    tellQueued(target, reminderMessage(msg, name, at, key), checked);
-  }
-
-  /** A commit landed with reminders set or removed, and deliveries handled. */
-  remindersCommitted(type: string, id: string, ops: readonly ReminderWrite[] | null, delivered: readonly string[] | null): void {
-    if (delivered !== null) for (const key of delivered) this.#firing.delete(key);
-    if (ops === null) return;
-    const horizon = Date.now() + 2 * this.reminderPollMs;
-    for (const op of ops) {
-      const key = `${keyOf(type, id)}\u0000${op.name}`;
-      const timer = this.#armed.get(key);
-      if (timer !== undefined) {
-        this.core.clock.clearTimeout(timer);
-        this.#armed.delete(key);
-      }
-      if (op.at !== null && op.at < horizon) this.#arm(type, id, op.name, op.at, String(op.message), op.input);
-    }
-  }
-
-  /** Deliveries whose turns were lost: the next poll delivers them again. */
-  deliveriesFailed(keys: readonly string[]): void {
-    for (const key of keys) this.#firing.delete(key);
-  }
-
   stats(): DurableStats {
     return {
       store: this.store.name,
@@ -513,10 +403,8 @@ export class Durability {
     this.#closed = true;
     if (this.#retry !== null) this.core.clock.clearTimeout(this.#retry);
     if (this.#sweep !== null) this.core.clock.clearTimeout(this.#sweep);
-    if (this.#poll !== null) this.core.clock.clearTimeout(this.#poll);
-    for (const t of this.#armed.values()) this.core.clock.clearTimeout(t);
-    this.#armed.clear();
-    this.#retry = this.#sweep = this.#poll = null;
+    this.reminders.close();
+    this.#retry = this.#sweep = null;
     const session = this.session;
     this.session = null;
     if (session !== null) {
