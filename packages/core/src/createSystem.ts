@@ -231,6 +231,23 @@ export class ActorSystem {
   }
 
   /**
+   * The ref of actor `id` — one that is awake, or a durable actor that sleeps: its row is looked
+   * up in the store under each durable type this system knows (`durable.types`, and every type
+   * `system.ref` was called with), and the first found is woken. Undefined when there is neither.
+   * The debug REPL reaches actors through this.
+   */
+  async find(id: string): Promise<ActorRef | undefined> {
+    const awake = this.#cells.get(id);
+    if (awake !== undefined && awake.status < STOPPING) return awake.ref;
+    const durability = this.#core.durability;
+    if (durability === null || typeof id !== 'string' || id.length === 0) return undefined;
+    for (const def of durability.reminders.types.values()) {
+      if ((await durability.load(def.name, id)) !== null) return this.ref(def as ActorDefinition<AnyProtocol, unknown, unknown>, id);
+    }
+    return undefined;
+  }
+
+  /**
    * Open the system's store now (it opens on its own at once; this waits for it). Rejects with
    * `STORE_UNAVAILABLE` when it cannot be opened, and `INVALID_ARGUMENT` for a system without a
    * store. `holdfast run` waits for this before the service serves.

@@ -306,6 +306,10 @@ describe('durable actors', () => {
     await new Promise((r) => setTimeout(r, 250));
     expect(stopped).toEqual(['sleepy:passivated']);
     expect(s.lookup('sleepy')).toBeUndefined();
+    // find() looks a sleeping durable actor up in the store (under the types the system knows) and wakes it.
+    expect(await s.find('no-such-account')).toBeUndefined();
+    const found = await s.find('sleepy');
+    expect([found?.id, found?.type, s.lookup('sleepy') === found]).toEqual(['sleepy', 'account', true]);
     expect(await acct.ask('deposit', { amount: 1 })).toBe(12);
     expect(s.lookup('sleepy')).toBeDefined();
     expect(s.stats().durable).toMatchObject({ activations: 2, passivations: 1 });

@@ -379,9 +379,9 @@ class Session {
       case 'stats':
         return system.stats();
       case 'state':
-        return system.inspect(args.id as string);
+        return system.inspect(await this.#ref(args.id as string));
       case 'describe': {
-        const ref = this.#ref(args.id as string);
+        const ref = await this.#ref(args.id as string);
         const messages = Object.entries(ref.protocol.messages as Record<string, { reply?: unknown }>).map(([name, spec]) => ({
           name,
           reply: spec.reply !== undefined,
@@ -389,13 +389,13 @@ class Session {
         return { id: ref.id, type: ref.type, protocol: ref.protocol.name, messages };
       }
       case 'ask': {
-        const ref = this.#ref(args.id as string);
+        const ref = await this.#ref(args.id as string);
         const timeoutMs = args.timeoutMs as number | undefined;
         return ref.ask(args.message as never, args.input as never, timeoutMs === undefined ? undefined : { timeoutMs });
       }
       case 'tell': {
         // send, not tell: it rejects (INVALID_MESSAGE, MAILBOX_FULL, …) where a tell would make a dead letter.
-        await this.#ref(args.id as string).send(args.message as never, args.input as never);
+        await (await this.#ref(args.id as string)).send(args.message as never, args.input as never);
         return null;
       }
       case 'restart':
@@ -413,7 +413,7 @@ class Session {
       }
       case 'trace': {
         const only = (args.id as string | undefined) ?? null;
-        if (only !== null) this.#ref(only);
+        if (only !== null) await this.#ref(only);
         if (this.#traces.size >= MAX_TRACES_PER_CONNECTION)
           throw new ProtocolFailure(ProtocolError.TOO_MANY_TRACES, `a connection may have ${MAX_TRACES_PER_CONNECTION} traces open; .untrace one first`);
         if (this.budget.open >= MAX_TRACES)
@@ -460,8 +460,9 @@ class Session {
     }
   }
 
-  #ref(id: string) {
-    const ref = this.system.lookup(id);
+  /** The actor `id`: awake, or a durable one woken from the store. */
+  async #ref(id: string) {
+    const ref = await this.system.find(id);
     if (ref === undefined) throw new ActorNotFound(id);
     return ref;
   }

@@ -45,6 +45,9 @@ describe('holdfast run with a store', () => {
       expect(await repl(s.socket, '.actors tally')).not.toContain('tally ');
       expect(await repl(s.socket, '.stats')).toMatch(/durable\.passivations\s+1\n/);
       expect(await repl(s.socket, '.passivate worker')).toBe("INVALID_ARGUMENT: passivate: 'worker' is not a durable actor\n");
+      // Asleep, it is still reachable: the REPL wakes it from the store.
+      expect(await repl(s.socket, '.state tally')).toBe('tally (tally) running, incarnation 1\n{ n: 3 }\ndurable: revision 3, schema version 1, committed\n');
+      expect(await repl(s.socket, '.state nobody')).toBe("ACTOR_NOT_FOUND: no actor 'nobody'\n");
       expect(await get(`${s.front}/tally`)).toEqual({ status: 200, body: '4' });
       s.child.kill('SIGTERM');
       expect(await s.exited).toBe(0);
