@@ -14,6 +14,7 @@ import { sqliteStore } from '@holdfast/store-sqlite';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { z } from 'zod';
+import type { WorkerMeasurement, WorkerSample } from './workers.js';
 
 export const DURABLE = 'holdfast (durable)';
 export const DURABLE_FLOOR = 'floor (batched writer)';
@@ -28,15 +29,8 @@ export const CONFIG_TITLES: Record<StoreConfig, string> = {
   postgres: 'PostgreSQL 15 (fsync on)',
 };
 
-/** A measurement of the durable family; its id is `<kind>/<config>`. */
-export interface DurableMeasurement {
-  readonly id: string;
-  readonly title: string;
-  readonly unit: string;
-  readonly better: 'lower' | 'higher';
-  readonly baseline: string | null;
-  readonly target: string;
-}
+/** A measurement of the durable family (shaped like the worker ones); its id is `<kind>/<config>`. */
+export type DurableMeasurement = Omit<WorkerMeasurement, 'ratio'>;
 
 const kinds = (c: StoreConfig): DurableMeasurement[] => [
   {
@@ -79,13 +73,8 @@ export const durableMeasurements: DurableMeasurement[] = [
   },
 ];
 
-export interface DurableSample {
-  readonly scenario: string;
-  readonly contestant: string;
-  readonly value: number;
-  readonly verified: boolean;
-  readonly note?: string;
-}
+/** One sample: a contestant's figure in one round (shaped like the worker samples). */
+export type DurableSample = WorkerSample;
 
 // ---------------------------------------------------------------- the contestants
 

@@ -185,9 +185,22 @@ export interface WorkerRow {
 }
 
 export function summariseWorkers(run: RunResult): WorkerRow[] {
+  return summariseAgainstBaseline(run, workerMeasurements, HOLDFAST_WORKER);
+}
+
+/**
+ * One row per measurement that `contestant` has samples of, next to its baseline: medians over
+ * rounds, and the cost ratio paired within each round (Holdfast over the baseline for times, the
+ * baseline over Holdfast for rates), then its median.
+ */
+function summariseAgainstBaseline(
+  run: RunResult,
+  measurements: ReadonlyArray<{ id: string; title: string; unit: string; better: 'lower' | 'higher'; baseline: string | null; target: string }>,
+  contestant: string,
+): WorkerRow[] {
   const rows: WorkerRow[] = [];
-  for (const m of workerMeasurements) {
-    const mine = run.samples.filter((x) => x.scenario === m.id && x.contestant === HOLDFAST_WORKER);
+  for (const m of measurements) {
+    const mine = run.samples.filter((x) => x.scenario === m.id && x.contestant === contestant);
     if (mine.length === 0) continue;
     const base = m.baseline === null ? [] : run.samples.filter((x) => x.scenario === m.id && x.contestant === m.baseline);
     const baseByRound = new Map(base.map((x) => [x.round, x.value]));
@@ -217,35 +230,7 @@ export function summariseWorkers(run: RunResult): WorkerRow[] {
 
 /** The durable measurements, each next to its baseline (same shape as the worker rows). */
 export function summariseDurable(run: RunResult): WorkerRow[] {
-  const rows: WorkerRow[] = [];
-  for (const m of durableMeasurements) {
-    const mine = run.samples.filter((x) => x.scenario === m.id && x.contestant === DURABLE);
-    if (mine.length === 0) continue;
-    const base = m.baseline === null ? [] : run.samples.filter((x) => x.scenario === m.id && x.contestant === m.baseline);
-    const baseByRound = new Map(base.map((x) => [x.round, x.value]));
-    // Cost ratios: Holdfast over the baseline for times, the baseline over Holdfast for rates (×1.00 = as good).
-    const ratios = mine.flatMap((x) => {
-      const b = baseByRound.get(x.round);
-      return b === undefined ? [] : [m.better === 'lower' ? x.value / b : b / x.value];
-    });
-    const values = mine.map((x) => x.value);
-    rows.push({
-      scenario: m.id,
-      title: m.title,
-      unit: m.unit,
-      baseline: m.baseline,
-      baselineMedian: base.length === 0 ? null : median(base.map((x) => x.value)),
-      median: median(values),
-      min: Math.min(...values),
-      max: Math.max(...values),
-      ratio: ratios.length === 0 ? null : median(ratios),
-      target: m.target,
-      rounds: values.length,
-      verified: [...mine, ...base].every((x) => x.verified),
-      note: mine.find((x) => x.note)?.note ?? '',
-    });
-  }
-  return rows;
+  return summariseAgainstBaseline(run, durableMeasurements, DURABLE);
 }
 
 const DURABLE_READING = [

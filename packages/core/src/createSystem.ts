@@ -113,7 +113,7 @@ export class ActorSystem {
       wall,
       observer: observerState(options.turnObserver, logger),
       progress: ((options as { [PROGRESS_HOOK]?: () => void })[PROGRESS_HOOK] as (() => void) | undefined) ?? null,
-      wake: (stopped) => this.#wake(stopped),
+      wake: (stopped) => this.#wakeFor(stopped.def, stopped.id, stopped.ref),
       wakeFor: (def, id) => this.#wakeFor(def, id),
     });
     if (options.store !== undefined) this.#core.durability = openDurability(this.#core, options);
@@ -220,14 +220,19 @@ export class ActorSystem {
     return cell.ref as ActorRef<P>;
   }
 
-  #wakeFor(def: ActorDefinition, id: string): Cell | Error {
+  /**
+   * The cell serving durable actor `id` of type `def`: the awake one, or one woken now. A stale ref
+   * (`ref`, pointing at a cell that went to sleep) is pointed at it.
+   */
+  #wakeFor(def: ActorDefinition, id: string, ref: ActorRef | null = null): Cell | Error {
     if (this.#status !== 'running') return new ShuttingDown(this.name);
     const existing = this.#cells.get(id);
     if (existing !== undefined && existing.status < STOPPING) {
       if (existing.def !== def) return new InvalidArgument(`ref: id '${id}' is taken by an actor of type '${existing.def.name}'`);
+      if (ref !== null) retarget(ref, existing);
       return existing;
     }
-    return this.#wakeNew(def, id, null);
+    return this.#wakeNew(def, id, ref);
   }
 
   /**
@@ -256,18 +261,6 @@ export class ActorSystem {
     const durability = this.#core.durability;
     if (durability === null) throw new InvalidArgument('openStore: the system has no store: createSystem({ store })');
     await durability.open();
-  }
-
-  /** A send reached the stopped cell of a durable actor: the cell that serves it now. */
-  #wake(stopped: Cell): Cell | Error {
-    if (this.#status !== 'running') return new ShuttingDown(this.name);
-    const existing = this.#cells.get(stopped.id);
-    if (existing !== undefined && existing !== stopped && existing.status < STOPPING) {
-      if (existing.def !== stopped.def) return new InvalidArgument(`id '${stopped.id}' is taken by an actor of type '${existing.def.name}'`);
-      retarget(stopped.ref, existing);
-      return existing;
-    }
-    return this.#wakeNew(stopped.def, stopped.id, stopped.ref);
   }
 
   #wakeNew(def: ActorDefinition, id: string, ref: ActorRef | null): Cell {

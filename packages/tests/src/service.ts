@@ -3,6 +3,7 @@
 // addresses it prints.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,6 +66,28 @@ export function startService(app: string, args: readonly string[], env: Record<s
       }
     });
     void exited.then((code) => reject(new Error(`exited early (${code}): ${stderr}`)));
+  });
+}
+
+/** One HTTP request through `agent` (keep-alive connections): status, Connection header and body. */
+export function request(
+  agent: http.Agent,
+  url: string,
+  method: string,
+  body?: string,
+): Promise<{ status: number; connection: string | undefined; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, agent }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        text += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body: text }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
   });
 }
 

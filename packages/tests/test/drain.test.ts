@@ -4,7 +4,7 @@
 // first; the process exits 0.
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { appDir, freshStore, startService, until } from '../src/service.js';
+import { appDir, request as call, freshStore, startService, until } from '../src/service.js';
 
 interface Tally {
   sent: number;
@@ -13,22 +13,6 @@ interface Tally {
   unavailable: number;
   unavailableClosing: number;
   errors: Map<string, number>;
-}
-
-function call(agent: http.Agent, url: string, method: string, body?: string): Promise<{ status: number; connection: string | undefined; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, agent }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        text += c;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body: text }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 describe('the drain under load', () => {

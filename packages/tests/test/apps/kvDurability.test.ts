@@ -5,28 +5,12 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type TestPostgres } from '../../src/postgres.js';
-import { appDir, freshStore, type RunningService, startService, until } from '../../src/service.js';
+import { appDir, request as call, freshStore, type RunningService, startService, until } from '../../src/service.js';
 
 const app = appDir('kv');
 const WRITERS = 12;
 const KEYS_PER_WRITER = 3;
 const ROUNDS = 4;
-
-function call(agent: http.Agent, url: string, method: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, agent }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        body += c;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** Per key: the last value its writer saw acknowledged, and whether an increment was in flight when the process died. */
 interface KeyRecord {

@@ -12,68 +12,65 @@ import { admit, askQueued, deadLetter, tellQueued } from './admission.js';
 import type { Cell } from './Cell.js';
 import { type DurableSlot, endGatedTurn, Held } from './durableSlot.js';
 import { ASYNC, type BoundMessage } from './handlers.js';
-import { crash, reportError } from './lifecycle.js';
+import { crash } from './lifecycle.js';
 import { GATE_ZOMBIE, RUNNING, rareOf } from './parts.js';
+import { sendReply } from './replies.js';
 import { runSystemMessages } from './systemMessages.js';
 import { callAsync, endTurn } from './turns.js';
 
 // ---------------------------------------------------------------- the output gate
 
+/**
+ * Where a message sent by `turn` must wait: its actor's slot when the turn holds its outputs (the
+ * state so far is enlisted for the next commit), `'fenced'` when it must not go at all (a fenced
+ * turn's state was thrown away: what it sends would reveal it), or null when it goes now.
+ */
+function gateOf(turn: Turn): DurableSlot | 'fenced' | null {
+  const sender = turn.owner as { durable?: DurableSlot | null };
+  const slot = sender.durable;
+  if (slot == null) return null;
+  if (turn.fenced) return 'fenced';
+  if (!slot.gatedTurn || turn.done) return null;
+  // A message leaves only once the state it may reveal is committed. (An async turn that awaits
+  // the answer would wait forever if its message had to wait for the end of the turn.)
+  if (writes((turn as MessageTurn).msg as BoundMessage) && (sender as Cell).status === RUNNING) {
+    slot.dirty = true;
+    slot.durability.enlist(sender as Cell, slot);
+  }
+  return slot;
+}
+
 /** An ask sent from a durable turn that holds its outputs: queued once that turn's state is committed. */
 export function holdAsk(cell: Cell, msg: CompiledMessage, input: unknown, options: AskOptions | undefined, turn: Turn): Promise<unknown> | null {
-  const slot = (turn.owner as { durable?: DurableSlot | null }).durable;
-  if (slot == null) return null;
-  // A fenced turn's state was thrown away: what it sends would reveal it.
-  if (turn.fenced) return Promise.reject(new ActorStopped(turn.actorId, 'restarting'));
-  if (!slot.gatedTurn || turn.done) return null;
-  commitBeforeSend(turn.owner as Cell, slot, turn);
+  const slot = gateOf(turn);
+  if (slot === null) return null;
+  if (slot === 'fenced') return Promise.reject(new ActorStopped(turn.actorId, 'restarting'));
   return new Promise((resolve, reject) => {
     slot.held.push(new Held(null, undefined, undefined, () => askQueued(cell, msg, input, options, turn).then(resolve, reject), reject));
   });
 }
 
-/**
- * A message leaves only once the state it may reveal is committed: if the sending turn may have
- * written, its state so far is enlisted now. (An async turn that awaits the answer would wait
- * forever if its message had to wait for the end of the turn.)
- */
-function commitBeforeSend(sender: Cell, slot: DurableSlot, turn: Turn): void {
-  if (writes((turn as MessageTurn).msg as BoundMessage) && sender.status === RUNNING) {
-    slot.dirty = true;
-    slot.durability.enlist(sender, slot);
-  }
-}
-
-/** A tell sent from a durable turn that holds its outputs: true when it was held. */
+/** A tell sent from a durable turn that holds its outputs: true when it was held (or refused). */
 export function holdTell(cell: Cell, msg: CompiledMessage, input: unknown): boolean {
   const turn = currentTurn();
-  if (turn === null) return false;
-  const slot = (turn.owner as { durable?: DurableSlot | null }).durable;
-  if (slot == null) return false;
-  if (turn.fenced) {
-    deadLetter(cell, msg.name, input, 'fenced', false);
-    return true;
-  }
-  if (!slot.gatedTurn || turn.done) return false;
-  commitBeforeSend(turn.owner as Cell, slot, turn);
-  slot.held.push(new Held(null, undefined, undefined, () => tellQueued(cell, msg, input), null));
+  const slot = turn === null ? null : gateOf(turn);
+  if (slot === null) return false;
+  if (slot === 'fenced') deadLetter(cell, msg.name, input, 'fenced', false);
+  else slot.held.push(new Held(null, undefined, undefined, () => tellQueued(cell, msg, input), null));
   return true;
 }
 
-/** A deferred reply (`ctx.defer()`) of a durable actor: it waits behind uncommitted state. */
-export function deliverDurable(cell: Cell, channel: ReplyChannel, value: unknown): boolean {
-  if (channel.settled) {
-    cell.late(channel);
-    return false;
-  }
-  const issues = cell.opts.validateReply ? channel.msg.replyIssues(value) : null;
-  if (issues !== null) {
-    const err = new InvalidReply({ actor: cell.id, message: channel.msg.name, issues });
-    channel.failWith(err);
-    reportError(cell, `deferred reply to '${channel.msg.name}'`, err);
-    return false;
-  }
-  (cell.durable as DurableSlot).output(new Held(channel, channel.msg.reply === undefined ? undefined : value, undefined, null, null));
+/** A deferred reply (`ctx.defer()`) of a durable actor with uncommitted state: sent (and checked) once that state is committed. */
+export function holdDeferred(cell: Cell, channel: ReplyChannel, value: unknown): boolean {
+  (cell.durable as DurableSlot).held.push(
+    new Held(
+      null,
+      undefined,
+      undefined,
+      () => void sendReply(cell, channel, value, false),
+      (e) => channel.failWith(e),
+    ),
+  );
   return true;
 }
 

@@ -130,12 +130,6 @@ export class DurableSlot {
     );
   }
 
-  /** Release now, or hold behind what waits. */
-  output(h: Held): void {
-    if (this.pending) this.held.push(h);
-    else h.release();
-  }
-
   /** The flush took this actor's state: what its turns held now waits on that commit. */
   sealBatch(): ReminderWrite[] | undefined {
     this.dirty = false;

@@ -3,8 +3,8 @@ import { HandlerContext } from '../HandlerContext.js';
 import { deadLetter } from './admission.js';
 import type { Cell } from './Cell.js';
 import { checkState, type DurableSlot } from './durableSlot.js';
-import { startIncarnation, stopForGood } from './lifecycle.js';
-import { GATE_DOWN, rareOf, STARTING, STOPPING } from './parts.js';
+import { restarted, startIncarnation, stopForGood } from './lifecycle.js';
+import { rareOf, STARTING, STOPPING } from './parts.js';
 
 /**
  * Wake `cell` (new, or restarting after a crash): load its row, migrate and check it, or run
@@ -27,18 +27,8 @@ export function wakeCell(cell: Cell, restarting: boolean): void {
       cell.state = state;
       cell.live = true;
       cell.busy = false;
-      cell.gate &= ~GATE_DOWN;
-      if (restarting) {
-        cell.core.emit({
-          type: 'restarted',
-          actor: cell.id,
-          actorType: cell.def.name,
-          incarnation: cell.incarnation,
-          restarts: cell.restarts,
-          at: cell.core.clock.now(),
-        });
-      }
-      startIncarnation(cell);
+      if (restarting) restarted(cell);
+      else startIncarnation(cell);
     },
     (e: unknown) => {
       if (cell.status !== STARTING) return;

@@ -280,6 +280,11 @@ export function startNextIncarnation(cell: Cell): void {
   cell.live = true;
   cell.busy = false;
   cell.status = STARTING;
+  restarted(cell);
+}
+
+/** The next incarnation has its state: announce it and start it (onStart, then its messages). */
+export function restarted(cell: Cell): void {
   cell.gate &= ~GATE_DOWN;
   cell.core.emit({
     type: 'restarted',

@@ -5,7 +5,7 @@ import { isBecome } from '../../defineActor.js';
 import { AskTimeout, InvalidReply, isHoldfastError, toError } from '../../errors.js';
 import { type MessageTurn, ReplyChannel } from '../ReplyChannel.js';
 import type { Cell } from './Cell.js';
-import { deliverDurable } from './durable.js';
+import { holdDeferred } from './durable.js';
 import { crash, reportError } from './lifecycle.js';
 import { rareOf } from './parts.js';
 import { endTurn } from './turns.js';
@@ -40,11 +40,12 @@ export function onLate(cell: Cell, channel: ReplyChannel): void {
 }
 
 export function deliverDeferred(cell: Cell, channel: ReplyChannel, value: unknown): boolean {
-  if (cell.durable !== null) return deliverDurable(cell, channel, value);
   if (channel.settled) {
     onLate(cell, channel);
     return false;
   }
+  // A durable actor's reply waits behind its uncommitted state.
+  if (cell.durable?.pending === true) return holdDeferred(cell, channel, value);
   return sendReply(cell, channel, value, false);
 }
 
