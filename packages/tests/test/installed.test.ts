@@ -1,7 +1,8 @@
 // The packages as a user outside this repository gets them: packed with `pnpm pack`, installed
 // with npm into a new project, and its TypeScript service run through the `holdfast` bin (no
 // build step of the user's), with an HTTP front and an actor on a worker thread; then
-// `holdfast repl` attached to it, and a drain on SIGTERM.
+// `holdfast repl` attached to it, a durable actor in the embedded SQLite store (better-sqlite3 built
+// by npm) killed with SIGKILL and read back, and a drain on SIGTERM.
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,23 +13,31 @@ import { root } from '../src/service.js';
 
 const run = promisify(execFile);
 /** In dependency order: each package's prepack builds it against the ones packed before it. */
-const PACKAGES = ['core', 'repl', 'http', 'workers', 'runtime'];
+const PACKAGES = ['core', 'repl', 'http', 'workers', 'store-sqlite', 'runtime'];
 
 const SERVICE = `import { createHttpFront } from '@holdfast/http';
 import { defineService } from '@holdfast/runtime';
 import { createWorkerHost, workerActor } from '@holdfast/workers';
+import { defineActor, defineProtocol } from '@holdfast/core';
 import { z } from 'zod';
 import { SquareProtocol } from './protocol.js';
 
 const Square = workerActor(SquareProtocol, new URL('./square.actor.ts', import.meta.url));
+const Tally = defineActor(defineProtocol('tally', { add: { input: z.object({}), reply: z.number() } }), {
+  durable: { schema: z.object({ n: z.number().int() }) },
+  init: () => ({ n: 0 }),
+  handlers: { add: (s) => ++s.n },
+});
 
 export default defineService({
   name: 'outside',
+  store: 'sqlite',
   config: z.object({ port: z.coerce.number().int().default(0) }),
   async start({ system, config, log, metrics }) {
     const host = createWorkerHost({ threads: 1 });
     const square = system.spawn(Square, { id: 'square', host });
     const front = createHttpFront({ name: 'outside', log, metrics });
+    front.app.post('/tally', () => system.ref(Tally, 'tally').ask('add', {}));
     front.app.get('/square/:n', { schema: { params: z.object({ n: z.coerce.number().int() }) } }, (req) => square.ask('square', { n: req.params.n }));
     log.info({ front: await front.listen({ port: config.port, host: '127.0.0.1' }) }, 'front listening');
     return front.close;
@@ -48,7 +57,7 @@ export default defineActor(SquareProtocol, { init: () => ({}), handlers: { squar
 `;
 
 describe('the packages as installed', () => {
-  it('run a TypeScript service through the holdfast bin of a project outside this repository, and attach the repl to it', async () => {
+  it('run a TypeScript service through the holdfast bin of a project outside this repository, attach the repl to it, and keep a durable actor's writes across a SIGKILL', async () => {
     const work = mkdtempSync(join(os.tmpdir(), 'holdfast-installed-'));
     const packs = join(work, 'packs');
     mkdirSync(packs);
@@ -81,9 +90,9 @@ describe('the packages as installed', () => {
     expect(help.stdout).toMatch(/run \[options\] <entry>/);
 
     const socket = join(work, 'debug.sock');
-    const child = spawn(bin, ['run', 'src/service.ts', '--admin-port', '0', '--no-pretty', '--debug-socket', socket], { cwd: project, env });
-    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-    try {
+    const start = async () => {
+      const child = spawn(bin, ['run', 'src/service.ts', '--admin-port', '0', '--no-pretty', '--debug-socket', socket], { cwd: project, env });
+      const exited = new Promise<number | string | null>((r) => child.on('close', (code, signal) => r(code ?? signal)));
       const logs: Array<Record<string, unknown>> = [];
       let stderr = '';
       child.stderr.on('data', (d) => {
@@ -104,6 +113,11 @@ describe('the packages as installed', () => {
         });
         void exited.then((code) => reject(new Error(`exited (${code}): ${stderr}`)));
       });
+      return { child, exited, logs, front };
+    };
+    const tally = async (front: string) => (await fetch(`${front}/tally`, { method: 'POST' })).text();
+    let { child, exited, logs, front } = await start();
+    try {
       // It runs from the built packages: the runtime under node_modules, not this checkout's source.
       expect(logs.some((l) => l.msg === 'service started')).toBe(true);
       const r = await fetch(`${front}/square/12`);
@@ -113,6 +127,14 @@ describe('the packages as installed', () => {
       const actors = JSON.parse(repl.stdout) as Array<{ id: string; type: string; host: string }>;
       expect(actors.map((a) => [a.id, a.type])).toEqual([['square', 'square']]);
       expect(actors[0]?.host).toMatch(/^workers#\d+$/);
+
+      // A durable actor in the embedded store (data/outside.db): its acknowledged writes survive a SIGKILL.
+      expect([await tally(front), await tally(front), await tally(front)]).toEqual(['1', '2', '3']);
+      expect(logs.find((l) => l.msg === 'store opened')).toMatchObject({ store: `sqlite:${join(project, 'data', 'outside.db')}` });
+      child.kill('SIGKILL');
+      expect(await exited).toBe('SIGKILL');
+      ({ child, exited, logs, front } = await start());
+      expect(await tally(front)).toBe('4');
 
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
