@@ -57,7 +57,7 @@ export default defineActor(SquareProtocol, { init: () => ({}), handlers: { squar
 `;
 
 describe('the packages as installed', () => {
-  it('run a TypeScript service through the holdfast bin of a project outside this repository, attach the repl to it, and keep a durable actor's writes across a SIGKILL', async () => {
+  it('run a TypeScript service through the holdfast bin of a project outside this repository, attach the repl to it, and keep the writes of a durable actor across a SIGKILL', async () => {
     const work = mkdtempSync(join(os.tmpdir(), 'holdfast-installed-'));
     const packs = join(work, 'packs');
     mkdirSync(packs);
