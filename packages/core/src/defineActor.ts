@@ -4,6 +4,7 @@ import { checkKeys } from './checkKeys.js';
 import type { ActorSystem } from './createSystem.js';
 import type { AnyProtocol, HandlerInputOf, InputOf, MessageName, ReplyOf } from './defineProtocol.js';
 import { InvalidArgument, type StopReason } from './errors.js';
+import { notJson } from './internal/durable/jsonSafe.js';
 import { BEHAVIOUR_KEYS } from './internal/optionKeys.js';
 import type { Logger } from './Logger.js';
 import type { ActorOptions } from './options.js';
@@ -249,6 +250,11 @@ export function defineActor<P extends AnyProtocol, S, A = undefined>(protocol: P
 function checkDurable(name: string, d: DurableSpec<unknown>): void {
   if (typeof (d.schema as { safeParse?: unknown } | undefined)?.safeParse !== 'function')
     throw new InvalidArgument(`actor '${name}': durable.schema must be a zod schema`);
+  const bad = notJson(d.schema as z.ZodType);
+  if (bad !== null)
+    throw new InvalidArgument(
+      `actor '${name}': durable state is stored as JSON, which cannot carry the ${bad.type} at ${bad.path}: use ${bad.instead} instead`,
+    );
   const version = d.version ?? 1;
   if (!Number.isInteger(version) || version < 1)
     throw new InvalidArgument(`actor '${name}': durable.version must be a positive integer, got ${String(version)}`);

@@ -134,6 +134,25 @@ async function stored(store: ActorStore, id: string) {
 }
 
 describe('durable actors', () => {
+  it('refuse, when defined, a state schema with a part JSON cannot carry, naming the part and what to use', () => {
+    const P = defineProtocol('json-check', { get: { input: z.object({}), reply: z.number() } });
+    const define = (schema: z.ZodType) => () => defineActor(P, { durable: { schema }, init: () => ({}) as never, handlers: { get: () => 1 } });
+    expect(define(z.object({ at: z.date() }))).toThrow(
+      "actor 'json-check': durable state is stored as JSON, which cannot carry the date at at: use an ISO string (z.iso.datetime()) or a number of milliseconds instead",
+    );
+    expect(define(z.object({ log: z.array(z.object({ tags: z.set(z.string()) })) }))).toThrow('cannot carry the set at log[].tags: use an array instead');
+    expect(define(z.object({ byId: z.record(z.string(), z.map(z.string(), z.number())) }))).toThrow('cannot carry the map at byId[*]');
+    expect(define(z.object({ n: z.bigint().optional() }))).toThrow('cannot carry the bigint at n');
+    expect(define(z.map(z.string(), z.string()))).toThrow('cannot carry the map at (the state itself)');
+    for (const schema of [
+      z.object({ at: z.iso.datetime(), n: z.number().nullable(), tags: z.array(z.string()).default([]), byId: z.record(z.string(), z.number()) }),
+      z.union([z.object({ k: z.literal('a') }), z.object({ k: z.literal('b'), v: z.string() })]),
+      // What a transform makes cannot be known from the schema: let through.
+      z.object({ s: z.string().transform((x) => x.trim()) }),
+    ])
+      expect(define(schema)).not.toThrow();
+  });
+
   it('wake on their first message through system.ref, run init only when nothing is stored, and keep state across systems', async () => {
     const c = controlledStore();
     const a = system(c.store);

@@ -41,7 +41,11 @@ CREATE OR REPLACE FUNCTION holdfast_commit(
   p_epoch bigint, p_types text[], p_ids text[], p_states text[], p_versions integer[], p_expected bigint[],
   p_new integer, p_old integer,
   r_types text[], r_ids text[], r_names text[], r_ats bigint[], r_messages text[], r_inputs text[]
-) RETURNS void LANGUAGE plpgsql AS $fn$
+) RETURNS void LANGUAGE plpgsql
+-- One plan for every call: a custom plan per call (PostgreSQL's default for the first calls, and
+-- for as long as it guesses one may be cheaper) costs more than the commit's own work.
+SET plan_cache_mode = force_generic_plan
+AS $fn$
 DECLARE
   newest bigint;
   n bigint;
@@ -79,6 +83,8 @@ BEGIN
 END
 $fn$;
 `;
+
+const COMMIT_CALL = { name: 'holdfast_commit', text: 'SELECT holdfast_commit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)' };
 
 /** One advisory lock key for making the tables, so that two first opens do not race. */
 const SCHEMA_LOCK = 0x486f6c64;
@@ -199,7 +205,8 @@ export function postgresStore(options: PostgresStoreOptions): ActorStore {
           const r = reminders.length > 0;
           try {
             const fresh = writes.reduce((n, w) => n + (w.expected === 0 ? 1 : 0), 0);
-            await pool.query('SELECT holdfast_commit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)', [
+            // A named statement: parsed once per connection, not at every commit.
+            await pool.query(COMMIT_CALL, [
               epoch,
               writes.map((w) => w.type),
               writes.map((w) => w.id),

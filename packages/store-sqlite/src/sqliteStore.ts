@@ -45,6 +45,9 @@ CREATE TABLE IF NOT EXISTS holdfast_reminders (
 CREATE INDEX IF NOT EXISTS holdfast_reminders_at ON holdfast_reminders (at);
 `;
 
+/** At most this many rows per statement (SQLite binds at most 32,766 parameters). */
+const CHUNK = 64;
+
 interface ActorRow {
   state: string;
   version: number;
@@ -111,10 +114,43 @@ export function sqliteStore(options: SqliteStoreOptions): ActorStore {
       }
       const owner = db.prepare('SELECT epoch FROM holdfast_owner WHERE singleton = 1');
       const select = db.prepare('SELECT state, version, revision, epoch FROM holdfast_actors WHERE type = ? AND id = ?');
-      const insert = db.prepare('INSERT INTO holdfast_actors (type, id, state, version, revision, epoch) VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT DO NOTHING');
-      const update = db.prepare(
-        'UPDATE holdfast_actors SET state = ?, version = ?, revision = revision + 1, epoch = ? WHERE type = ? AND id = ? AND revision = ?',
+      // A commit writes its rows with one statement per kind (new rows, updated rows) for up to
+      // CHUNK rows at a time; each statement checks the owner epoch itself (a scalar subquery,
+      // run once per statement), so a write that lands proves the epoch was ours, and nobody can
+      // change it while this transaction holds the write lock. When fewer rows land than were
+      // written, fenceCheck and firstConflict say why.
+      const ours = '(SELECT epoch FROM holdfast_owner WHERE singleton = 1) = ?';
+      // One row goes without a VALUES list (SQLite would make a temporary table of it).
+      const insertOne = db.prepare(
+        `INSERT INTO holdfast_actors (type, id, state, version, revision, epoch) SELECT ?, ?, ?, ?, 1, ? WHERE ${ours} ON CONFLICT DO NOTHING`,
       );
+      const updateOne = db.prepare(
+        `UPDATE holdfast_actors SET state = ?, version = ?, revision = revision + 1, epoch = ? WHERE type = ? AND id = ? AND revision = ? AND ${ours}`,
+      );
+      const inserts = new Map<number, Database.Statement>();
+      const updates = new Map<number, Database.Statement>();
+      const insertOf = (n: number) => {
+        let st = inserts.get(n);
+        if (st === undefined) {
+          const rows = Array.from({ length: n }, () => '(?, ?, ?, ?)').join(', ');
+          st = db.prepare(
+            `INSERT INTO holdfast_actors (type, id, state, version, revision, epoch) SELECT column1, column2, column3, column4, 1, ? FROM (VALUES ${rows}) WHERE ${ours} ON CONFLICT DO NOTHING`,
+          );
+          inserts.set(n, st);
+        }
+        return st;
+      };
+      const updateOf = (n: number) => {
+        let st = updates.get(n);
+        if (st === undefined) {
+          const rows = Array.from({ length: n }, () => '(?, ?, ?, ?, ?)').join(', ');
+          st = db.prepare(
+            `UPDATE holdfast_actors AS a SET state = u.column3, version = u.column4, revision = a.revision + 1, epoch = ? FROM (VALUES ${rows}) AS u WHERE a.type = u.column1 AND a.id = u.column2 AND a.revision = u.column5 AND ${ours}`,
+          );
+          updates.set(n, st);
+        }
+        return st;
+      };
       const del = db.prepare('DELETE FROM holdfast_actors WHERE type = ? AND id = ? AND revision = ?');
       const setReminder = db.prepare(
         'INSERT INTO holdfast_reminders (type, id, name, at, message, input) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (type, id, name) DO UPDATE SET at = excluded.at, message = excluded.message, input = excluded.input',
@@ -133,12 +169,44 @@ export function sqliteStore(options: SqliteStoreOptions): ActorStore {
         const actual = (revisionOf.get(type, id) as { revision: number } | undefined)?.revision ?? 0;
         return StoreError.conflict(name, type, id, expected, actual);
       };
+      /** The first write of `writes` whose row is not at the revision it expects. */
+      const firstConflict = (writes: readonly StateWrite[]) => {
+        for (const w of writes) {
+          const actual = (revisionOf.get(w.type, w.id) as { revision: number } | undefined)?.revision ?? 0;
+          if (actual !== w.expected) return StoreError.conflict(name, w.type, w.id, w.expected, actual);
+        }
+        return StoreError.conflict(name, writes[0]?.type ?? '', writes[0]?.id ?? '', writes[0]?.expected ?? 0, -1);
+      };
+      /** Writes `rows` (all new, or all updates) in chunks; throws if any row did not land. */
+      const writeRows = (rows: ReadonlyArray<readonly [StateWrite, string]>, fresh: boolean) => {
+        for (let at = 0; at < rows.length; at += CHUNK) {
+          const chunk = rows.slice(at, at + CHUNK);
+          let landed: number;
+          if (chunk.length === 1) {
+            const [w, state] = chunk[0] as readonly [StateWrite, string];
+            landed = (
+              fresh ? insertOne.run(w.type, w.id, state, w.version, epoch, epoch) : updateOne.run(state, w.version, epoch, w.type, w.id, w.expected, epoch)
+            ).changes;
+          } else {
+            const args: unknown[] = [epoch];
+            if (fresh) for (const [w, state] of chunk) args.push(w.type, w.id, state, w.version);
+            else for (const [w, state] of chunk) args.push(w.type, w.id, state, w.version, w.expected);
+            args.push(epoch);
+            landed = (fresh ? insertOf(chunk.length) : updateOf(chunk.length)).run(...args).changes;
+          }
+          if (landed !== chunk.length) {
+            fenceCheck();
+            throw firstConflict(chunk.map(([w]) => w));
+          }
+        }
+      };
       const commitAll = db.transaction((writes: ReadonlyArray<readonly [StateWrite, string]>) => {
-        fenceCheck();
-        for (const [w, state] of writes) {
-          const r = w.expected === 0 ? insert.run(w.type, w.id, state, w.version, epoch) : update.run(state, w.version, epoch, w.type, w.id, w.expected);
-          if (r.changes !== 1) throw conflict(w.type, w.id, w.expected);
-          for (const m of w.reminders ?? []) {
+        const fresh = writes.filter(([w]) => w.expected === 0);
+        if (fresh.length > 0) writeRows(fresh, true);
+        writeRows(fresh.length === 0 ? writes : writes.filter(([w]) => w.expected !== 0), false);
+        for (const [w] of writes) {
+          if (w.reminders === undefined) continue;
+          for (const m of w.reminders) {
             if (m.at === null) dropReminder.run(w.type, w.id, m.name);
             else setReminder.run(w.type, w.id, m.name, m.at, String(m.message), JSON.stringify(m.input ?? null));
           }

@@ -102,6 +102,18 @@ export class Deadlines {
     return this.#stamp;
   }
 
+  /**
+   * The time, for bookkeeping that needs no more precision than an ask's start time: the cached
+   * reading while it lasts (see #read), else a new one.
+   */
+  now(): number {
+    if (this.#stampUses > 0) {
+      this.#stampUses--;
+      return this.#stamp;
+    }
+    return this.#read();
+  }
+
   readonly #expireStamp = (): void => {
     this.#stampUses = 0;
     this.#stampExpiryQueued = false;

@@ -137,7 +137,8 @@ export function runDurableTurns(cell: Cell, budget: number): number {
   cell.turns += n;
   if (n > 0) {
     cell.lastTurnAt = cell.core.wall.now;
-    const now = cell.core.clock.now();
+    // To the precision of an ask's start time: a clock read per run of turns is not free either.
+    const now = cell.core.deadlines.now();
     // The active set's order is kept to the nearest 100 ms: a Map move per run of turns is not free.
     if (now - slot.touchedAt >= 100) {
       slot.touchedAt = now;
