@@ -1,5 +1,6 @@
 import { type AnyProtocol, type CompiledMessage, type InputOf, type MessageName, messageIn, Refused, type ReplyOf } from './defineProtocol.js';
 import { InvalidMessage } from './errors.js';
+import { ASK_ZOD } from './internal/compileSchema.js';
 import type { Cell } from './internal/cell/Cell.js';
 import type { AskOptions } from './options.js';
 
@@ -68,8 +69,12 @@ export class ActorRef<P extends AnyProtocol = AnyProtocol> {
     const cell = this.#cell;
     const msg = messageIn(cell.table, message);
     // Small on purpose, like tell: the JIT inlines this and Cell.ask into the caller.
-    if (msg === undefined || cell.opts.validateInput) return this.#askChecked(msg, message, input, options) as Promise<ReplyOf<P, K>>;
-    return cell.ask(msg, input, options) as Promise<ReplyOf<P, K>>;
+    if (msg === undefined) return this.#askChecked(msg, message, input, options) as Promise<ReplyOf<P, K>>;
+    if (!cell.opts.validateInput) return cell.ask(msg, input, options) as Promise<ReplyOf<P, K>>;
+    const fast = msg.fastInput;
+    const value = fast === null ? ASK_ZOD : fast(input);
+    if (value === ASK_ZOD) return this.#askChecked(msg, message, input, options) as Promise<ReplyOf<P, K>>;
+    return cell.ask(msg, value, options) as Promise<ReplyOf<P, K>>;
   }
 
   #askChecked(msg: CompiledMessage | undefined, message: string, input: unknown, options: AskOptions | undefined): Promise<unknown> {
@@ -95,9 +100,16 @@ export class ActorRef<P extends AnyProtocol = AnyProtocol> {
   tell<K extends MessageName<P>>(message: K, input: InputOf<P, K>): void {
     const cell = this.#cell;
     const msg = messageIn(cell.table, message);
-    // Small on purpose: the JIT inlines this and Cell.tell into the caller's loop.
-    if (msg === undefined || cell.opts.validateInput) this.#tellChecked(msg, message, input);
-    else cell.tell(msg, input);
+    // Small on purpose: the JIT inlines this and Cell.tell into the caller's loop, with the
+    // compiled input check when it takes the input; anything else goes to #tellChecked.
+    if (msg === undefined) this.#tellChecked(msg, message, input);
+    else if (!cell.opts.validateInput) cell.tell(msg, input);
+    else {
+      const fast = msg.fastInput;
+      const value = fast === null ? ASK_ZOD : fast(input);
+      if (value === ASK_ZOD) this.#tellChecked(msg, message, input);
+      else cell.tell(msg, value);
+    }
   }
 
   #tellChecked(msg: CompiledMessage | undefined, message: string, input: unknown): void {
