@@ -1,7 +1,7 @@
 import { type AnyProtocol, type CompiledMessage, type InputOf, type MessageName, messageIn, Refused, type ReplyOf } from './defineProtocol.js';
 import { InvalidMessage } from './errors.js';
-import { ASK_ZOD } from './internal/compileSchema.js';
 import type { Cell } from './internal/cell/Cell.js';
+import { ASK_ZOD } from './internal/compileSchema.js';
 import type { AskOptions } from './options.js';
 
 /** How core reaches a ref's cell (set once by the class's static block; see {@link cellOf}). */

@@ -28,21 +28,30 @@ export const detachedReply: DeferredReply<unknown> = Object.freeze({
  * it ends). Used after its turn, `defer()` throws `INVALID_ARGUMENT`; used after its incarnation
  * ended (a fenced turn that went on), it reaches no one.
  */
-export class HandlerContext implements ActorContext<never, unknown> {
-  readonly cell: Cell;
-  readonly incarnation: number;
-  fenced = false;
+/** The parts of a context few incarnations use. */
+class ContextExtras {
   /** Backs `signal` for tells: aborted when the incarnation ends (made on first use). */
-  #controller: AbortController | null = null;
+  controller: AbortController | null = null;
   /** The logger of the last message asked for (a turn reads `ctx.log` once or several times). */
-  #logMsg: CompiledMessage | null = null;
-  #log: Logger | null = null;
-  #fenceReason: unknown = undefined;
-  #stop: StopReason | null = null;
+  logMsg: CompiledMessage | null = null;
+  log: Logger | null = null;
+  fenceReason: unknown = undefined;
+  stop: StopReason | null = null;
+}
+
+export class HandlerContext implements ActorContext<never, unknown> {
+  declare readonly cell: Cell;
+  declare readonly incarnation: number;
+  declare fenced: boolean;
+  /** What few incarnations need (a signal for tells, a logger, why it was fenced), made on first use: every actor has a context. */
+  declare more: ContextExtras | null;
 
   constructor(cell: Cell) {
+    // Assigned here, not by field initializers (which V8 runs as a function of their own).
     this.cell = cell;
     this.incarnation = cell.incarnation;
+    this.fenced = false;
+    this.more = null;
   }
 
   /** The message of the turn running now on this incarnation, or null. */
@@ -74,19 +83,21 @@ export class HandlerContext implements ActorContext<never, unknown> {
   get log(): Logger {
     const msg = this.#msg();
     if (msg === null) return this.cell.log;
-    if (msg !== this.#logMsg || this.#log === null) {
-      this.#logMsg = msg;
-      this.#log = this.cell.log.child({ message: msg.name });
+    const more = (this.more ??= new ContextExtras());
+    if (msg !== more.logMsg || more.log === null) {
+      more.logMsg = msg;
+      more.log = this.cell.log.child({ message: msg.name });
     }
-    return this.#log;
+    return more.log;
   }
   get signal(): AbortSignal {
     const ask = this.#ask();
     if (ask !== null) return ask.signal;
-    this.#controller ??= new AbortController();
+    const more = (this.more ??= new ContextExtras());
+    more.controller ??= new AbortController();
     // A fenced turn that goes on sees its signal aborted, whenever it looks.
-    if (this.fenced && !this.#controller.signal.aborted) this.#controller.abort(this.#reason());
-    return this.#controller.signal;
+    if (this.fenced && !more.controller.signal.aborted) more.controller.abort(this.#reason());
+    return more.controller.signal;
   }
 
   /**
@@ -97,14 +108,19 @@ export class HandlerContext implements ActorContext<never, unknown> {
   fence(reason: unknown, stop: StopReason | null = null): void {
     if (this.fenced) return;
     this.fenced = true;
-    this.#fenceReason = reason;
-    this.#stop = stop;
-    if (this.#controller !== null && !this.#controller.signal.aborted) this.#controller.abort(this.#reason());
+    // Kept only when something may ask for it later (a signal, made now or on a later look).
+    if (reason === undefined && stop === null && this.more === null) return;
+    const more = (this.more ??= new ContextExtras());
+    more.fenceReason = reason;
+    more.stop = stop;
+    if (more.controller !== null && !more.controller.signal.aborted) more.controller.abort(this.#reason());
   }
 
   #reason(): unknown {
-    if (this.#fenceReason === null && this.#stop !== null) this.#fenceReason = new ActorStopped(this.cell.id, this.#stop);
-    return this.#fenceReason ?? undefined;
+    const more = this.more;
+    if (more === null) return undefined;
+    if (more.fenceReason === null && more.stop !== null) more.fenceReason = new ActorStopped(this.cell.id, more.stop);
+    return more.fenceReason ?? undefined;
   }
 
   heartbeat(): void {

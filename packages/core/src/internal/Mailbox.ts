@@ -61,7 +61,8 @@ export class Mailbox {
   shift(): void {
     const buf = this.#buf;
     const h = this.#head;
-    buf[h] = undefined;
+    // The input and the ask are let go (they may be large, or hold a caller's promise); the
+    // message is its type's, alive as long as the type: its slot is overwritten on reuse.
     buf[h + 1] = undefined;
     buf[h + 2] = undefined;
     const next = h + W;

@@ -53,62 +53,62 @@ import { runningAsk, runningTurn, runSome } from './turns.js';
  * across restarts (the ref and id stay; the incarnation changes).
  */
 export class Cell implements Runnable, ReplyChannelOwner, RunningCell, Supervised {
-  readonly id: string;
-  readonly def: ActorDefinition;
-  readonly core: SystemCore;
-  readonly opts: ResolvedActorOptions;
-  readonly args: unknown;
+  declare readonly id: string;
+  declare readonly def: ActorDefinition;
+  declare readonly core: SystemCore;
+  declare readonly opts: ResolvedActorOptions;
+  declare readonly args: unknown;
   /** Message name → message bound to this type's handler (read on every send). */
-  readonly table: BoundTable;
-  ref!: ActorRef;
+  declare readonly table: BoundTable;
+  declare ref: ActorRef;
   /** Its steward (set when added to one). */
-  parent!: StewardNode | null;
-  state: unknown = undefined;
-  status: Status = 0;
-  incarnation = 1;
+  declare parent: StewardNode | null;
+  declare state: unknown;
+  declare status: Status;
+  declare incarnation: number;
   /** The `ctx` of this incarnation's handlers (one per incarnation, made when it starts, fenced when it ends). */
-  ctx!: HandlerContext;
-  scheduled = false;
+  declare ctx: HandlerContext;
+  declare scheduled: boolean;
   /**
    * 0 while the actor takes messages from anyone; not 0 once it stops, the system drains, it is
    * down, a fenced turn still runs, or it is traced (see the GATE_ bits). One field to test on
    * every send, instead of the status and the system's state.
    */
-  gate = 0;
+  declare gate: number;
   /** A turn (async), a hook or a restart is in progress: nothing else runs. */
-  busy = false;
-  readonly mailbox = new Mailbox();
+  declare busy: boolean;
+  declare readonly mailbox: Mailbox;
   /** Senders waiting for room (`overflow: 'wait'`), oldest first. */
-  waiters: RingBuffer<Waiting> | null = null;
+  declare waiters: RingBuffer<Waiting> | null;
   /** System messages waiting for the next turn boundary. */
-  sys: SystemMessage[] | null = null;
+  declare sys: SystemMessage[] | null;
   /** The message whose turn is running after its handler returned (an async handler awaiting). */
-  current: ReplyChannel | TellTurn | null = null;
+  declare current: ReplyChannel | TellTurn | null;
   /** The call-chain link of the tell whose handler runs synchronously, once it asked someone. */
-  running: TellTurn | null = null;
+  declare running: TellTurn | null;
   /**
    * A handler of this actor is running synchronously now (its message is the mailbox head).
    * A boolean on the cell, not a pointer in `syncState`: a store of true/false needs no GC write
    * barrier, and this is two stores per turn.
    */
-  inHandler = false;
-  turns = 0;
+  declare inHandler: boolean;
+  declare turns: number;
   /** Bumped by `ctx.heartbeat()` in a long turn. */
-  beats = 0;
+  declare beats: number;
   /**
    * The last proof of progress of the turn in flight (its start, or its last `ctx.heartbeat()`),
    * on the system's clock: the steward's sweep compares it with the hang timeout. Stamped only
    * for turns that outlive their call (an async turn), so a synchronous turn pays nothing.
    */
-  hbAt = 0;
+  declare hbAt: number;
   /** The current incarnation's state exists and its onStop is owed. */
-  live = false;
+  declare live: boolean;
   /** Wall-clock time of the last run of turns (±250 ms), or 0. */
-  lastTurnAt = 0;
+  declare lastTurnAt: number;
   /** What most actors never need, made on first use (an idle actor stays small). */
-  rare: Rare | null = null;
+  declare rare: Rare | null;
   /** A durable actor's revision, dirtiness and held outputs (durable.ts); null for the rest. */
-  durable: DurableSlot | null = null;
+  declare durable: DurableSlot | null;
 
   constructor(core: SystemCore, def: ActorDefinition, id: string, args: unknown, opts: ResolvedActorOptions) {
     this.core = core;
@@ -117,6 +117,30 @@ export class Cell implements Runnable, ReplyChannelOwner, RunningCell, Supervise
     this.args = args;
     this.opts = opts;
     this.table = bindHandlers(def);
+    // Assigned here, not by field initializers: V8 runs those as a function of their own at every
+    // construction, and a spawn makes one cell. (ref, parent and ctx are set by the spawn.)
+    this.ref = undefined as unknown as ActorRef;
+    this.parent = null;
+    this.ctx = undefined as unknown as HandlerContext;
+    this.state = undefined;
+    this.status = 0;
+    this.incarnation = 1;
+    this.scheduled = false;
+    this.gate = 0;
+    this.busy = false;
+    this.mailbox = new Mailbox();
+    this.waiters = null;
+    this.sys = null;
+    this.current = null;
+    this.running = null;
+    this.inHandler = false;
+    this.turns = 0;
+    this.beats = 0;
+    this.hbAt = 0;
+    this.live = false;
+    this.lastTurnAt = 0;
+    this.rare = null;
+    this.durable = null;
   }
 
   get ready(): boolean {

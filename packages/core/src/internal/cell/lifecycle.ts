@@ -29,7 +29,10 @@ export function startCell(cell: Cell): void {
   cell.live = true;
   // Made now, not in the constructor: a host may have set the starting incarnation.
   cell.ctx = new HandlerContext(cell);
-  cell.core.emit({ type: 'spawned', actor: cell.id, actorType: cell.def.name, at: cell.core.clock.now() });
+  // Events are made only for listeners: a spawn with nobody listening pays a count.
+  const events = cell.core.eventStream;
+  if (events.listenerCount === 0) events.tally();
+  else events.emit({ type: 'spawned', actor: cell.id, actorType: cell.def.name, at: cell.core.clock.now() });
   startIncarnation(cell);
 }
 
@@ -69,7 +72,9 @@ export function startIncarnation(cell: Cell): void {
 export function started(cell: Cell): void {
   if (cell.status >= STOPPING) return;
   cell.status = RUNNING;
-  cell.core.emit({ type: 'started', actor: cell.id, actorType: cell.def.name, incarnation: cell.incarnation, at: cell.core.clock.now() });
+  const events = cell.core.eventStream;
+  if (events.listenerCount === 0) events.tally();
+  else events.emit({ type: 'started', actor: cell.id, actorType: cell.def.name, incarnation: cell.incarnation, at: cell.core.clock.now() });
   if (cell.ready) cell.core.dispatcher.schedule(cell);
   // Restarted during a drain with nothing queued: the drain may be done.
   else if (cell.core.draining) cell.core.noteIdle();
