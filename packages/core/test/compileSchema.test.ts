@@ -47,6 +47,9 @@ const schemas: Record<string, z.ZodType> = {
     mode: z.enum(['on', 'off']).default('off'),
   }),
   empty: z.object({}),
+  // Required keys whose schema refuses undefined: an absent key is told apart by the type test alone.
+  required: z.object({ n: z.number().int(), a: z.int32(), b: z.uint32().nullable(), c: z.string(), tags: z.array(z.int()), inner: z.object({}) }),
+  undefinedLiteral: z.object({ a: z.literal(['a', undefined]), mode: z.enum(['on', 'off']).nullable() }),
   anyField: z.object({ a: z.any(), b: z.undefined().optional() }),
   wrapped: z.object({
     a: z.number().default(5),

@@ -72,19 +72,23 @@ export function compileSchema(schema: z.ZodType): CompiledCheck | null {
     const checks = [...((def as { check?: string }).check !== undefined ? [def as unknown as CheckDef] : []), ...(def.checks ?? []).map((c) => c._zod.def)];
     const out = fresh('o');
     switch (def.type) {
+      // Primitives are their own output: no variable of their own (the code stays small, so that
+      // the JIT inlines it into the sender's path).
       case 'string': {
         let code = `if (typeof ${input} !== 'string') return ASK;\n`;
         for (const c of checks) code += stringCheck(c, input, constant);
-        return { code: `${code}const ${out} = ${input};\n`, out };
+        return { code, out: input };
       }
       case 'number': {
-        let code = `if (typeof ${input} !== 'number' || !Number.isFinite(${input})) return ASK;\n`;
+        // An integer check (z.int(), .int(), int32, uint32) says number and finite too.
+        const integer = checks.some((c) => c.check === 'number_format' && (c.format === 'safeint' || c.format === 'int32' || c.format === 'uint32'));
+        let code = integer ? '' : `if (typeof ${input} !== 'number' || !Number.isFinite(${input})) return ASK;\n`;
         for (const c of checks) code += numberCheck(c, input);
-        return { code: `${code}const ${out} = ${input};\n`, out };
+        return { code, out: input };
       }
       case 'boolean':
         noChecks(checks);
-        return { code: `if (typeof ${input} !== 'boolean') return ASK;\nconst ${out} = ${input};\n`, out };
+        return { code: `if (typeof ${input} !== 'boolean') return ASK;\n`, out: input };
       case 'null':
         noChecks(checks);
         return { code: `if (${input} !== null) return ASK;\nconst ${out} = null;\n`, out };
@@ -143,7 +147,9 @@ export function compileSchema(schema: z.ZodType): CompiledCheck | null {
           // Whether a key may be absent, and what an absent key gives, as zod's objects decide it.
           const { optin, optout } = (value as unknown as { _zod: { optin?: string; optout?: string } })._zod;
           if (optin === undefined) {
-            code += `if (${v} === undefined && !(${k} in ${input})) return ASK;\n${field.code}`;
+            // An absent key reads as undefined: only a schema that takes undefined must tell them apart.
+            if (takesUndefined(value)) code += `if (${v} === undefined && !(${k} in ${input})) return ASK;\n`;
+            code += field.code;
             always.push(`${k}: ${field.out}`);
           } else if (optin === 'defaulted' && optout === undefined) {
             code += field.code;
@@ -185,6 +191,28 @@ export function compileSchema(schema: z.ZodType): CompiledCheck | null {
   } catch (e) {
     if (e instanceof NotCompiled) return null;
     throw e;
+  }
+}
+
+/** Whether the compiled check of `s` may accept undefined (the rest refuse it by their type test). */
+function takesUndefined(s: z.ZodType): boolean {
+  const def = defOf(s);
+  switch (def.type) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+    case 'null':
+    case 'object':
+    case 'array':
+      return false;
+    case 'literal':
+      return (def.values ?? []).includes(undefined);
+    case 'enum':
+      return Object.values(def.entries ?? {}).includes(undefined);
+    case 'nullable':
+      return takesUndefined(def.innerType as z.ZodType);
+    default:
+      return true;
   }
 }
 

@@ -93,6 +93,9 @@ export function runTurns(cell: Cell, budget: number): number {
     if (t0 !== 0) (observer as ObserverState).observe(cell.def.name, h.name, performance.now() - t0);
     if (ask === null) {
       if (link !== null) link.done = true;
+      // An empty mailbox ends the run here (most runs are one turn): what the handler may have
+      // set off (a system message) makes the cell ready, and the dispatcher runs it again.
+      if (mailbox.length === 0) break;
       continue;
     }
     // The common reply, here: a plain value, not deferred, with no reply schema to check or one
@@ -105,6 +108,7 @@ export function runTurns(cell: Cell, budget: number): number {
     ) {
       ask.done = true;
       ask.succeed(h.reply === undefined ? undefined : result);
+      if (mailbox.length === 0) break;
       continue;
     }
     turnReturned(cell, ask, result);
