@@ -39,7 +39,7 @@ export interface RunningCell {
  * that store's GC write barrier cost ~10 ns per message; and storing the cell here once per turn
  * cost ~10 % of a tell.
  */
-export const syncState: { turn: Turn | null; cell: RunningCell | null } = { turn: null, cell: null };
+export const syncState: { turn: Turn | null; cell: RunningCell | null; async: boolean } = { turn: null, cell: null, async: false };
 let als: AsyncLocalStorage<Turn> | null = null;
 
 /**
@@ -47,6 +47,15 @@ let als: AsyncLocalStorage<Turn> | null = null;
  * is 0 — always, in a system without durable actors — every tell takes its fast path.
  */
 export const outputGate: { turns: number } = { turns: 0 };
+
+/**
+ * True when a turn may be running (and currentTurn must look): false from outside any actor
+ * before any async turn ever ran. Small, for the send paths to test inline.
+ */
+export function maybeInTurn(): boolean {
+  const s = syncState;
+  return s.turn !== null || s.cell !== null || s.async;
+}
 
 /** The running turn, or null when called from outside any actor. */
 export function currentTurn(): Turn | null {
@@ -83,6 +92,7 @@ export function leaveSync(prev: SavedSync): void {
 /** Run `fn` as part of `turn`, carrying the turn across its awaits. */
 export function runAsync<R>(turn: Turn, fn: () => R): R {
   als ??= new AsyncLocalStorage<Turn>();
+  syncState.async = true;
   return als.run(turn, fn);
 }
 

@@ -27,7 +27,7 @@ import type { CrashReason, StopReason } from '../../errors.js';
 import type { ActorSnapshot, ActorSummary, ChildActorSnapshot, StatusName, TraceEvent } from '../../inspection.js';
 import type { Logger } from '../../Logger.js';
 import type { AskOptions, ResolvedActorOptions } from '../../options.js';
-import { currentTurn, outputGate, type RunningCell, type Turn } from '../callChain.js';
+import { currentTurn, maybeInTurn, outputGate, type RunningCell, type Turn } from '../callChain.js';
 import type { Runnable } from '../Dispatcher.js';
 import type { HandlerContext } from '../HandlerContext.js';
 import { Mailbox } from '../Mailbox.js';
@@ -204,7 +204,7 @@ export class Cell implements Runnable, ReplyChannelOwner, RunningCell, Supervise
 
   /** Queue an ask (the input is already validated). Never throws. */
   ask(msg: CompiledMessage, input: unknown, options: AskOptions | undefined): Promise<unknown> {
-    const turn = currentTurn();
+    const turn = maybeInTurn() ? currentTurn() : null;
     // The common case (from outside any actor, no options, an open gate, room) in as little code
     // as possible, so that the JIT inlines it into the caller; everything else takes askSlow.
     if (options !== undefined || turn !== null || this.gate !== 0 || this.mailbox.length >= this.opts.capacity || this.waiters !== null) {
