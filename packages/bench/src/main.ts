@@ -114,7 +114,7 @@ if (only.length === 0 || only.includes('workers')) {
 // Durable actors: Holdfast against a batched writer on the same store, a fresh process (and a
 // fresh file or database) for each contestant in each round; PostgreSQL on a server of our own.
 if (only.length === 0 || only.includes('durable')) {
-  const durableRounds = quick ? 1 : 3;
+  const durableRounds = quick ? 1 : 5;
   console.error(`durable${quick ? ' (quick)' : ''}: ${durableRounds} rounds (at ${elapsed()})`);
   const pg = await startPostgres();
   let databases = 0;
