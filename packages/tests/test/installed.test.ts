@@ -142,5 +142,7 @@ describe('the packages as installed', () => {
     } finally {
       child.kill('SIGKILL');
     }
-  });
+    // Packing six packages and an npm install with a native addon (better-sqlite3) take about two
+    // minutes here, more on a slow network.
+  }, 360_000);
 });
