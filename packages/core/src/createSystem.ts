@@ -95,9 +95,12 @@ export class ActorSystem {
     const onListenerError = (err: unknown) => logger.error({ err: toError(err) }, 'event listener threw');
     this.events = new EventStream<LifecycleEvent>(onListenerError);
     this.deadLetters = new EventStream<DeadLetter>(onListenerError);
-    const wall = { now: Date.now() };
+    // Kept as milliseconds since the system began (from 1): a small integer, which a cell stores
+    // without a number box of its own (24 days of uptime; a boxed number after that).
+    const base = Date.now() - 1;
+    const wall = { base, now: 1 };
     this.#wallTimer = setInterval(() => {
-      wall.now = Date.now();
+      wall.now = Date.now() - base;
     }, 250);
     this.#wallTimer.unref();
     this.#core = new SystemCore({

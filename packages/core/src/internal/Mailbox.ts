@@ -113,8 +113,8 @@ export class Mailbox {
 
   #grow(): void {
     const old = this.#buf;
-    // Two messages first (most actors never hold more), then doubling.
-    const next: unknown[] = new Array(old.length === 0 ? 2 * W : old.length * 2);
+    // One message first (most actors hold one at a time: an idle actor stays small), then doubling.
+    const next: unknown[] = new Array(old.length === 0 ? W : old.length * 2);
     let j = this.#head;
     for (let i = 0; i < this.#size * W; i++) {
       next[i] = old[j];

@@ -45,7 +45,8 @@ export class StewardNode implements Supervised {
   parent: StewardNode | null;
   readonly record = new ChildRecord();
   /** Children in start order. */
-  readonly children = new Map<string, Supervised>();
+  /** In start order. A set of the children themselves: an actor and a steward may share a name. */
+  readonly children = new Set<Supervised>();
   readonly window: RestartWindow;
   /** Its actors in the middle of an async turn: all the sweep needs to look at. */
   readonly inTurn = new Set<Cell>();
@@ -113,7 +114,7 @@ export class StewardNode implements Supervised {
 
   /** Add a child at the end of the start order (the caller has started it). */
   add(child: Supervised): void {
-    this.children.set(child.id, child);
+    this.children.add(child);
     child.parent = this;
     if (child.kind === CELL) {
       this.#cells++;
@@ -132,8 +133,7 @@ export class StewardNode implements Supervised {
 
   /** Forget a child that stopped for good. */
   remove(child: Supervised): void {
-    if (this.children.get(child.id) !== child) return;
-    this.children.delete(child.id);
+    if (!this.children.delete(child)) return;
     this.#pending.delete(child);
     if (child.kind === CELL) {
       this.#cells--;

@@ -31,7 +31,7 @@ export interface SystemCoreOptions {
   readonly cells: Map<string, object>;
   readonly stewards: Map<string, { readonly id: string }>;
   readonly random: () => number;
-  readonly wall: { now: number };
+  readonly wall: { readonly base: number; now: number };
   readonly observer: ObserverState | null;
   readonly progress: (() => void) | null;
   /** The cell serving a durable actor whose cell stopped (asleep): woken, or the existing one. */
@@ -70,8 +70,11 @@ export class SystemCore {
   draining = false;
   /** The random source of backoff jitter. */
   readonly random: () => number;
-  /** Wall-clock time, refreshed every 250 ms (for "last turn" times, without a clock read per turn). */
-  readonly wall: { now: number };
+  /**
+   * Wall-clock time, refreshed every 250 ms (for "last turn" times, without a clock read per
+   * turn): `now` is milliseconds since `base` (a Date.now() value), never 0.
+   */
+  readonly wall: { readonly base: number; now: number };
   /** Who receives turn durations, or null (then turns are not timed at all). */
   readonly observer: ObserverState | null;
   /** Called by `ctx.heartbeat()` (an actor host counts it as its thread's progress), or null. */

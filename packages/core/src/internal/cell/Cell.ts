@@ -103,7 +103,7 @@ export class Cell implements Runnable, ReplyChannelOwner, RunningCell, Supervise
   declare hbAt: number;
   /** The current incarnation's state exists and its onStop is owed. */
   declare live: boolean;
-  /** Wall-clock time of the last run of turns (±250 ms), or 0. */
+  /** When the last run of turns was, in `core.wall` time (ms since its base, ±250 ms), or 0. */
   declare lastTurnAt: number;
   /** What most actors never need, made on first use (an idle actor stays small). */
   declare rare: Rare | null;

@@ -13,7 +13,7 @@ export function summaryOf(cell: Cell): ActorSummary {
     type: cell.def.name,
     steward: cell.parent?.id ?? 'root',
     host: cell.rare?.host ? (cell.rare.host.describe?.(cell.id) ?? cell.rare.host.name) : 'main',
-    lastTurnAt: cell.lastTurnAt === 0 ? null : cell.lastTurnAt,
+    lastTurnAt: cell.lastTurnAt === 0 ? null : cell.core.wall.base + cell.lastTurnAt,
     status: cell.statusName,
     mailbox: cell.mailbox.length,
     waiting: cell.waiters?.length ?? 0,
