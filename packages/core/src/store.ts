@@ -82,6 +82,12 @@ export interface StoreSession {
   remove(type: string, id: string, expected: number): Promise<void>;
   /** Release the session (a later open still takes a newer epoch). */
   close(): Promise<void>;
+  /**
+   * Optional: tell `listener` about failures met outside any call (a pooled connection that
+   * breaks while idle). A system logs them, counts them as store errors and checks that the
+   * store still answers.
+   */
+  onError?(listener: (error: Error) => void): void;
 }
 
 /** A place where durable actors keep their state. */

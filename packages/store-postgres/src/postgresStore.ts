@@ -131,8 +131,14 @@ export function postgresStore(options: PostgresStoreOptions): ActorStore {
       // A transaction left idle (its process paused or stuck) is ended by the server, so that its
       // locks never keep a newer owner from opening.
       const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: connectTimeoutMs, idle_in_transaction_session_timeout: 5_000 });
-      // An idle connection that breaks is reported here; the next query gets a fresh one.
-      pool.on('error', () => {});
+      // An idle connection that breaks is reported here (the next query gets a fresh one): to the
+      // system through onError, or as a process warning when nobody listens.
+      let onError: ((error: Error) => void) | null = null;
+      pool.on('error', (e) => {
+        const error = StoreError.unavailable(name, 'idle connection', e);
+        if (onError !== null) onError(error);
+        else process.emitWarning(error.message, { code: error.code });
+      });
       let epoch: number;
       try {
         epoch = await transaction(pool, async (c) => {
@@ -261,6 +267,9 @@ export function postgresStore(options: PostgresStoreOptions): ActorStore {
           if (closed) return;
           closed = true;
           await pool.end();
+        },
+        onError(listener: (error: Error) => void): void {
+          onError = listener;
         },
       };
     },

@@ -9,6 +9,8 @@ export interface TestPostgres {
   /** The connection string of database `name` (made with {@link TestPostgres.createDatabase}). */
   url(name: string): string;
   createDatabase(name: string): void;
+  /** End every connection to database `name` from the server's side (as a restart or a network cut would). */
+  terminateConnections(name: string): void;
   stop(): void;
 }
 
@@ -62,6 +64,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   return {
     url: (name) => `postgres://holdfast@127.0.0.1:${port}/${name}`,
     createDatabase: (name) => psql(`CREATE DATABASE "${name}"`),
+    terminateConnections: (name) => psql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name.replace(/'/g, "''")}'`),
     stop() {
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);

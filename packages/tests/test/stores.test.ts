@@ -3,12 +3,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { createSystem, defineActor, defineProtocol } from '@holdfast/core';
 import { memoryStore } from '@holdfast/core/store';
 import { postgresStore } from '@holdfast/store-postgres';
 import { sqliteStore } from '@holdfast/store-sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { startPostgres, type TestPostgres } from '../src/postgres.js';
 import { storeConformance } from '../src/storeConformance.js';
+
+const Counter = defineActor(defineProtocol('idle-counter', { add: { input: z.object({}), reply: z.number() } }), {
+  durable: { schema: z.object({ n: z.number().int() }) },
+  init: () => ({ n: 0 }),
+  handlers: { add: (s) => ++s.n },
+});
 
 // One suite, every store: the in-memory one and SQLite on a real file.
 storeConformance('memory', async () => {
@@ -43,6 +51,39 @@ storeConformance('postgres', async () => {
     reopen: () => postgresStore({ connectionString: server.url(name) }),
     cleanup: async () => {},
   };
+});
+
+describe('postgres store, connections broken while idle', () => {
+  it('tells the session’s listener (STORE_UNAVAILABLE); a system counts it, checks the store, and the next asks work on fresh connections', async () => {
+    const server = pgServer as TestPostgres;
+    const name = `idle_${++databases}`;
+    server.createDatabase(name);
+    const session = await postgresStore({ connectionString: server.url(name) }).open();
+    const errors: Error[] = [];
+    session.onError?.((e) => errors.push(e));
+    await session.commit([{ type: 't', id: 'a', state: { n: 1 }, version: 1, expected: 0 }]);
+    server.terminateConnections(name);
+    for (let i = 0; i < 200 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(errors.map((e) => [(e as { code?: string }).code, e.message.includes('idle connection')])).toEqual([['STORE_UNAVAILABLE', true]]);
+    await session.commit([{ type: 't', id: 'a', state: { n: 2 }, version: 1, expected: 1 }]);
+    expect((await session.load('t', 'a'))?.state).toEqual({ n: 2 });
+    await session.close();
+
+    const system = createSystem({ store: postgresStore({ connectionString: server.url(name) }) });
+    try {
+      const counter = system.ref(Counter, 'c');
+      expect(await counter.ask('add', {})).toBe(1);
+      const before = system.stats().durable?.storeErrors ?? -1;
+      server.terminateConnections(name);
+      for (let i = 0; i < 200 && (system.stats().durable?.storeErrors ?? 0) === before; i++) await new Promise((r) => setTimeout(r, 10));
+      // One per pooled connection that was open (the commits', the reminder poll's).
+      expect(system.stats().durable?.storeErrors).toBeGreaterThan(before);
+      expect(await counter.ask('add', {})).toBe(2);
+      expect(system.stats().durable?.available).toBe(true);
+    } finally {
+      await system.shutdown();
+    }
+  });
 });
 
 describe('sqlite store across processes', () => {

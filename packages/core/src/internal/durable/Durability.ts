@@ -97,6 +97,7 @@ export class Durability {
           throw new StoreUnavailable(this.store.name, '*', new Error('the system is stopped'));
         }
         this.session = session;
+        session.onError?.((e) => this.#failed('connection', e));
         this.#up();
         this.core.logger.info({ store: this.store.name, epoch: session.epoch }, 'store opened');
         return session;
