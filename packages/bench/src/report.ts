@@ -284,6 +284,18 @@ const DURABLE_READING = [
   '  the whole process, sampled every 50 ms; the note says how many were awake at most.',
 ];
 
+/** A table of measurements each next to its baseline (worker-hosted and durable actors); `ratioOf` writes the ratio column. */
+function baselineTable(rows: WorkerRow[], ratioHeader: string, ratioOf: (r: WorkerRow) => string): string[] {
+  const out = [`| measurement | baseline | Holdfast | spread | ${ratioHeader} | target | rounds | verified |`, '|---|---:|---:|---:|---:|---|---:|:---:|'];
+  for (const r of rows) {
+    const base = r.baselineMedian === null ? '—' : `${r.baseline}: ${fmtWorker(r.baselineMedian, r.unit)}`;
+    out.push(
+      `| ${r.title}${r.note ? ` (${r.note})` : ''} | ${base} | ${fmtWorker(r.median, r.unit)} | ${fmtWorker(r.min, r.unit)} – ${fmtWorker(r.max, r.unit)} | ${ratioOf(r)} | ${r.target} | ${r.rounds} | ${r.verified ? 'yes' : '**no**'} |`,
+    );
+  }
+  return out;
+}
+
 function renderDurable(rows: WorkerRow[]): string[] {
   if (rows.length === 0) return [];
   const out = ['## Durable actors', ''];
@@ -294,15 +306,7 @@ function renderDurable(rows: WorkerRow[]): string[] {
   out.push('');
   const glanceLines = durableGlance(rows);
   if (glanceLines.length > 0) out.push(...glanceLines, '');
-  out.push('| measurement | baseline | Holdfast | spread | × baseline | target | rounds | verified |');
-  out.push('|---|---:|---:|---:|---:|---|---:|:---:|');
-  for (const r of rows) {
-    const base = r.baselineMedian === null ? '—' : `${r.baseline}: ${fmtWorker(r.baselineMedian, r.unit)}`;
-    const ratio = r.ratio === null ? '—' : `×${r.ratio.toFixed(2)}`;
-    out.push(
-      `| ${r.title}${r.note ? ` (${r.note})` : ''} | ${base} | ${fmtWorker(r.median, r.unit)} | ${fmtWorker(r.min, r.unit)} – ${fmtWorker(r.max, r.unit)} | ${ratio} | ${r.target} | ${r.rounds} | ${r.verified ? 'yes' : '**no**'} |`,
-    );
-  }
+  out.push(...baselineTable(rows, '× baseline', (r) => (r.ratio === null ? '—' : `×${r.ratio.toFixed(2)}`)));
   out.push('');
   out.push(...DURABLE_READING);
   out.push('');
@@ -349,16 +353,12 @@ function renderWorkers(rows: WorkerRow[]): string[] {
   out.push('Actors on worker threads (`@holdfast/workers`). Measured in one process per round, each figure');
   out.push('next to its baseline (medians over rounds; the ratio is paired within each round, then the median).');
   out.push('');
-  out.push('| measurement | baseline | Holdfast | spread | ratio | target | rounds | verified |');
-  out.push('|---|---:|---:|---:|---:|---|---:|:---:|');
-  for (const r of rows) {
-    const base = r.baselineMedian === null ? '—' : `${r.baseline}: ${fmtWorker(r.baselineMedian, r.unit)}`;
-    const gain = workerMeasurements.find((m) => m.id === r.scenario)?.ratio === 'gain';
-    const ratio = r.ratio === null ? '—' : gain ? `${(1 / r.ratio).toFixed(r.ratio < 0.1 ? 0 : 2)}× better` : `×${r.ratio.toFixed(2)}`;
-    out.push(
-      `| ${r.title}${r.note ? ` (${r.note})` : ''} | ${base} | ${fmtWorker(r.median, r.unit)} | ${fmtWorker(r.min, r.unit)} – ${fmtWorker(r.max, r.unit)} | ${ratio} | ${r.target} | ${r.rounds} | ${r.verified ? 'yes' : '**no**'} |`,
-    );
-  }
+  out.push(
+    ...baselineTable(rows, 'ratio', (r) => {
+      const gain = workerMeasurements.find((m) => m.id === r.scenario)?.ratio === 'gain';
+      return r.ratio === null ? '—' : gain ? `${(1 / r.ratio).toFixed(r.ratio < 0.1 ? 0 : 2)}× better` : `×${r.ratio.toFixed(2)}`;
+    }),
+  );
   out.push('');
   out.push(...WORKER_READING);
   out.push('');

@@ -127,27 +127,20 @@ export function sqliteStore(options: SqliteStoreOptions): ActorStore {
       const updateOne = db.prepare(
         `UPDATE holdfast_actors SET state = ?, version = ?, revision = revision + 1, epoch = ? WHERE type = ? AND id = ? AND revision = ? AND ${ours}`,
       );
-      const inserts = new Map<number, Database.Statement>();
-      const updates = new Map<number, Database.Statement>();
-      const insertOf = (n: number) => {
-        let st = inserts.get(n);
+      /** The statement writing `n` rows (n > 1) at once, new ones or updates; prepared once per size. */
+      const batches = new Map<number, Database.Statement>();
+      const batchOf = (n: number, fresh: boolean) => {
+        // New rows under -n, updates under n.
+        const key = fresh ? -n : n;
+        let st = batches.get(key);
         if (st === undefined) {
-          const rows = Array.from({ length: n }, () => '(?, ?, ?, ?)').join(', ');
+          const rows = Array.from({ length: n }, () => (fresh ? '(?, ?, ?, ?)' : '(?, ?, ?, ?, ?)')).join(', ');
           st = db.prepare(
-            `INSERT INTO holdfast_actors (type, id, state, version, revision, epoch) SELECT column1, column2, column3, column4, 1, ? FROM (VALUES ${rows}) WHERE ${ours} ON CONFLICT DO NOTHING`,
+            fresh
+              ? `INSERT INTO holdfast_actors (type, id, state, version, revision, epoch) SELECT column1, column2, column3, column4, 1, ? FROM (VALUES ${rows}) WHERE ${ours} ON CONFLICT DO NOTHING`
+              : `UPDATE holdfast_actors AS a SET state = u.column3, version = u.column4, revision = a.revision + 1, epoch = ? FROM (VALUES ${rows}) AS u WHERE a.type = u.column1 AND a.id = u.column2 AND a.revision = u.column5 AND ${ours}`,
           );
-          inserts.set(n, st);
-        }
-        return st;
-      };
-      const updateOf = (n: number) => {
-        let st = updates.get(n);
-        if (st === undefined) {
-          const rows = Array.from({ length: n }, () => '(?, ?, ?, ?, ?)').join(', ');
-          st = db.prepare(
-            `UPDATE holdfast_actors AS a SET state = u.column3, version = u.column4, revision = a.revision + 1, epoch = ? FROM (VALUES ${rows}) AS u WHERE a.type = u.column1 AND a.id = u.column2 AND a.revision = u.column5 AND ${ours}`,
-          );
-          updates.set(n, st);
+          batches.set(key, st);
         }
         return st;
       };
@@ -165,17 +158,12 @@ export function sqliteStore(options: SqliteStoreOptions): ActorStore {
         const newest = (owner.get() as { epoch: number }).epoch;
         if (newest !== epoch) throw StoreError.fenced(name, epoch, newest);
       };
-      const conflict = (type: string, id: string, expected: number) => {
-        const actual = (revisionOf.get(type, id) as { revision: number } | undefined)?.revision ?? 0;
-        return StoreError.conflict(name, type, id, expected, actual);
-      };
+      const revisionNow = (type: string, id: string) => (revisionOf.get(type, id) as { revision: number } | undefined)?.revision ?? 0;
+      const conflict = (type: string, id: string, expected: number) => StoreError.conflict(name, type, id, expected, revisionNow(type, id));
       /** The first write of `writes` whose row is not at the revision it expects. */
       const firstConflict = (writes: readonly StateWrite[]) => {
-        for (const w of writes) {
-          const actual = (revisionOf.get(w.type, w.id) as { revision: number } | undefined)?.revision ?? 0;
-          if (actual !== w.expected) return StoreError.conflict(name, w.type, w.id, w.expected, actual);
-        }
-        return StoreError.conflict(name, writes[0]?.type ?? '', writes[0]?.id ?? '', writes[0]?.expected ?? 0, -1);
+        const stale = writes.find((w) => revisionNow(w.type, w.id) !== w.expected) ?? writes[0];
+        return stale === undefined ? StoreError.conflict(name, '', '', 0, -1) : conflict(stale.type, stale.id, stale.expected);
       };
       /** Writes `rows` (all new, or all updates) in chunks; throws if any row did not land. */
       const writeRows = (rows: ReadonlyArray<readonly [StateWrite, string]>, fresh: boolean) => {
@@ -192,7 +180,7 @@ export function sqliteStore(options: SqliteStoreOptions): ActorStore {
             if (fresh) for (const [w, state] of chunk) args.push(w.type, w.id, state, w.version);
             else for (const [w, state] of chunk) args.push(w.type, w.id, state, w.version, w.expected);
             args.push(epoch);
-            landed = (fresh ? insertOf(chunk.length) : updateOf(chunk.length)).run(...args).changes;
+            landed = batchOf(chunk.length, fresh).run(...args).changes;
           }
           if (landed !== chunk.length) {
             fenceCheck();
