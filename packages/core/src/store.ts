@@ -17,6 +17,10 @@
  *   `STORE_FENCED`) and nothing is written.
  * - Nothing is acknowledged before it is durable: `commit` resolves only once the store says the
  *   transaction is on disk (for SQLite with `synchronous=FULL`, after the fsync).
+ * - A store that serves a cluster (`@holdfast/nats`) also opens **shared** sessions
+ *   ({@link ActorStore.openShared}): many nodes write at once, each to the shards it owns. There
+ *   the epoch is per shard: a node **claims** a shard with the epoch of its lease (higher than
+ *   any before), and from then on a write to that shard carrying an older epoch is fenced.
  *
  * @module @holdfast/core/store
  */
@@ -33,6 +37,12 @@ export interface StoredState {
   readonly epoch: number;
 }
 
+/** The shard a write belongs to and the epoch its writer claimed it at (shared sessions). */
+export interface ShardFence {
+  readonly shard: number;
+  readonly epoch: number;
+}
+
 /** One row to write in a commit. */
 export interface StateWrite {
   readonly type: string;
@@ -43,6 +53,8 @@ export interface StateWrite {
   readonly expected: number;
   /** The actor's reminders set (`at` a time) or removed (`at` null) by the turns written here: in the same transaction. */
   readonly reminders?: readonly ReminderWrite[];
+  /** In a shared session: the row's shard and its writer's epoch there. The row lands only if that is still the shard's newest. */
+  readonly fence?: ShardFence;
 }
 
 /** A durable reminder set or removed with an actor's state. */
@@ -76,10 +88,20 @@ export interface StoreSession {
    * row's revision moved), `STORE_FENCED` (a newer session exists) or `STORE_UNAVAILABLE`.
    */
   commit(writes: readonly StateWrite[]): Promise<void>;
-  /** Reminders due before `before` (ms since the epoch), earliest first, at most `limit`. */
-  dueReminders(before: number, limit: number): Promise<StoredReminder[]>;
+  /**
+   * Reminders due before `before` (ms since the epoch), earliest first, at most `limit`; in a
+   * shared session, only those of `shards`.
+   */
+  dueReminders(before: number, limit: number, shards?: readonly number[]): Promise<StoredReminder[]>;
   /** Remove an actor's row (its state is gone for good) and its reminders. Fenced like a commit. */
-  remove(type: string, id: string, expected: number): Promise<void>;
+  remove(type: string, id: string, expected: number, fence?: ShardFence): Promise<void>;
+  /**
+   * Shared sessions: take `shard` at `epoch`. Resolves once every later write to the shard with
+   * an older epoch is fenced, and every earlier one has landed or failed (so what the claimant
+   * loads next is final). Rejects with `STORE_FENCED` when the shard is already at a newer epoch;
+   * claiming again at the same epoch is allowed.
+   */
+  claimShard?(shard: number, epoch: number): Promise<void>;
   /** Release the session (a later open still takes a newer epoch). */
   close(): Promise<void>;
   /**
@@ -96,6 +118,13 @@ export interface ActorStore {
   readonly name: string;
   /** Open a session, taking a new ownership epoch. */
   open(): Promise<StoreSession>;
+  /**
+   * Open a session shared with other nodes of a cluster: it takes no store-wide epoch (its
+   * `epoch` is 0) and fences nobody; every write carries its shard's fence instead
+   * ({@link StateWrite.fence}), and the session has {@link StoreSession.claimShard}. Only stores
+   * that many processes can reach offer it (PostgreSQL; the memory store, within one process).
+   */
+  openShared?(): Promise<StoreSession>;
 }
 
 /** Why a store refused or failed. */
@@ -116,6 +145,11 @@ export class StoreError extends HoldfastError<StoreErrorCode, Readonly<Record<st
   /** The session was closed. */
   static closed(store: string, epoch: number): StoreError {
     return new StoreError('STORE_CLOSED', `store '${store}': this session is closed`, { epoch });
+  }
+
+  /** A newer owner (epoch `newest`) took `shard` over from `epoch` (shared sessions). */
+  static shardFenced(store: string, shard: number, epoch: number, newest: number): StoreError {
+    return new StoreError('STORE_FENCED', `store '${store}': shard ${shard} has a newer owner (epoch ${newest}) than epoch ${epoch}`, { shard, epoch, newest });
   }
 
   /** A newer session (epoch `newest`) took the store over from `epoch`. */
@@ -161,65 +195,100 @@ interface Row {
  */
 export function memoryStore(name = 'memory'): ActorStore {
   const rows = new Map<string, Row>();
-  const reminders = new Map<string, { type: string; id: string; name: string; at: number; message: string; input: string }>();
+  const reminders = new Map<string, { type: string; id: string; name: string; at: number; message: string; input: string; shard: number | null }>();
+  const shardEpochs = new Map<number, number>();
   const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   let newest = 0;
   const key = (type: string, id: string) => `${type}\u0000${id}`;
+  const openSession = (shared: boolean): StoreSession => {
+    const epoch = shared ? 0 : ++newest;
+    let closed = false;
+    const check = (fences: Iterable<ShardFence | undefined>) => {
+      if (closed) throw StoreError.closed(name, epoch);
+      if (!shared) {
+        if (epoch !== newest) throw StoreError.fenced(name, epoch, newest);
+        return;
+      }
+      for (const f of fences) {
+        if (f === undefined) throw new StoreError('STORE_FENCED', `store '${name}': a write in a shared session must name its shard`, {});
+        const now = shardEpochs.get(f.shard) ?? 0;
+        if (now !== f.epoch) throw StoreError.shardFenced(name, f.shard, f.epoch, now);
+      }
+    };
+    return {
+      epoch,
+      async load(type, id) {
+        if (closed) throw StoreError.closed(name, epoch);
+        const row = rows.get(key(type, id));
+        return row === undefined ? null : { state: JSON.parse(row.state), version: row.version, revision: row.revision, epoch: row.epoch };
+      },
+      async commit(writes) {
+        check(writes.map((w) => w.fence));
+        for (const w of writes) {
+          const current = rows.get(key(w.type, w.id))?.revision ?? 0;
+          if (current !== w.expected) {
+            throw StoreError.conflict(name, w.type, w.id, w.expected, current);
+          }
+        }
+        const encoded = writes.map((w) => [w, JSON.stringify(w.state)] as const);
+        for (const [w, state] of encoded) {
+          rows.set(key(w.type, w.id), { state, version: w.version, revision: w.expected + 1, epoch: w.fence?.epoch ?? epoch });
+          for (const r of w.reminders ?? []) {
+            const k = `${key(w.type, w.id)}\u0000${r.name}`;
+            if (r.at === null) reminders.delete(k);
+            else
+              reminders.set(k, {
+                type: w.type,
+                id: w.id,
+                name: r.name,
+                at: r.at,
+                message: String(r.message),
+                input: JSON.stringify(r.input ?? null),
+                shard: w.fence?.shard ?? null,
+              });
+          }
+        }
+      },
+      async dueReminders(before, limit, shards) {
+        if (closed) throw StoreError.closed(name, epoch);
+        const only = shards === undefined ? null : new Set(shards);
+        return [...reminders.values()]
+          .filter((r) => r.at < before && (only === null || (r.shard !== null && only.has(r.shard))))
+          .sort((a, b) => a.at - b.at || cmp(a.type, b.type) || cmp(a.id, b.id) || cmp(a.name, b.name))
+          .slice(0, limit)
+          .map(({ shard: _, ...r }) => ({ ...r, input: JSON.parse(r.input) }));
+      },
+      async remove(type, id, expected, fence) {
+        check([fence]);
+        const current = rows.get(key(type, id))?.revision ?? 0;
+        if (current !== expected) {
+          throw StoreError.conflict(name, type, id, expected, current);
+        }
+        rows.delete(key(type, id));
+        for (const [k, r] of reminders) if (r.type === type && r.id === id) reminders.delete(k);
+      },
+      ...(shared
+        ? {
+            async claimShard(shard: number, at: number) {
+              if (closed) throw StoreError.closed(name, epoch);
+              const now = shardEpochs.get(shard) ?? 0;
+              if (now > at) throw StoreError.shardFenced(name, shard, at, now);
+              shardEpochs.set(shard, at);
+            },
+          }
+        : {}),
+      async close() {
+        closed = true;
+      },
+    };
+  };
   return {
     name,
-    async open(): Promise<StoreSession> {
-      const epoch = ++newest;
-      let closed = false;
-      const check = () => {
-        if (closed) throw StoreError.closed(name, epoch);
-        if (epoch !== newest) throw StoreError.fenced(name, epoch, newest);
-      };
-      return {
-        epoch,
-        async load(type, id) {
-          if (closed) throw StoreError.closed(name, epoch);
-          const row = rows.get(key(type, id));
-          return row === undefined ? null : { state: JSON.parse(row.state), version: row.version, revision: row.revision, epoch: row.epoch };
-        },
-        async commit(writes) {
-          check();
-          for (const w of writes) {
-            const current = rows.get(key(w.type, w.id))?.revision ?? 0;
-            if (current !== w.expected) {
-              throw StoreError.conflict(name, w.type, w.id, w.expected, current);
-            }
-          }
-          const encoded = writes.map((w) => [w, JSON.stringify(w.state)] as const);
-          for (const [w, state] of encoded) {
-            rows.set(key(w.type, w.id), { state, version: w.version, revision: w.expected + 1, epoch });
-            for (const r of w.reminders ?? []) {
-              const k = `${key(w.type, w.id)}\u0000${r.name}`;
-              if (r.at === null) reminders.delete(k);
-              else reminders.set(k, { type: w.type, id: w.id, name: r.name, at: r.at, message: String(r.message), input: JSON.stringify(r.input ?? null) });
-            }
-          }
-        },
-        async dueReminders(before, limit) {
-          if (closed) throw StoreError.closed(name, epoch);
-          return [...reminders.values()]
-            .filter((r) => r.at < before)
-            .sort((a, b) => a.at - b.at || cmp(a.type, b.type) || cmp(a.id, b.id) || cmp(a.name, b.name))
-            .slice(0, limit)
-            .map((r) => ({ ...r, input: JSON.parse(r.input) }));
-        },
-        async remove(type, id, expected) {
-          check();
-          const current = rows.get(key(type, id))?.revision ?? 0;
-          if (current !== expected) {
-            throw StoreError.conflict(name, type, id, expected, current);
-          }
-          rows.delete(key(type, id));
-          for (const [k, r] of reminders) if (r.type === type && r.id === id) reminders.delete(k);
-        },
-        async close() {
-          closed = true;
-        },
-      };
+    async open() {
+      return openSession(false);
+    },
+    async openShared() {
+      return openSession(true);
     },
   };
 }

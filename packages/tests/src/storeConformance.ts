@@ -25,7 +25,7 @@ const write = (id: string, state: unknown, expected: number, version = 1): State
  * The contract every store keeps (see `@holdfast/core/store`), as one suite: run it against each
  * store with a factory that gives a fresh, empty location.
  */
-export function storeConformance(label: string, make: () => Promise<StoreUnderTest>): void {
+export function storeConformance(label: string, make: () => Promise<StoreUnderTest>, options: { readonly shared?: boolean } = {}): void {
   describe(`store conformance: ${label}`, () => {
     const open: StoreSession[] = [];
     let current: StoreUnderTest | null = null;
@@ -193,5 +193,71 @@ export function storeConformance(label: string, make: () => Promise<StoreUnderTe
       await again.remove('account', 'a1', 1);
       expect((await again.dueReminders(at + 100, 10)).map((r) => `${r.id}/${r.name}`)).toEqual(['a2/bill']);
     });
+
+    if (options.shared === true)
+      describe('shared sessions (a cluster): fenced per shard', () => {
+        const shared = async (store: ActorStore) => {
+          if (store.openShared === undefined) throw new Error('no openShared');
+          const s = await store.openShared();
+          open.push(s);
+          return s;
+        };
+        const at = (shard: number, epoch: number) => ({ shard, epoch });
+        const fenced = (id: string, state: unknown, expected: number, shard: number, epoch: number): StateWrite => ({
+          ...write(id, state, expected),
+          fence: at(shard, epoch),
+        });
+
+        it('lets two nodes write their own shards at once, and fences a node whose shard was claimed at a newer epoch', async () => {
+          const t = await fresh();
+          const a = await shared(t.store);
+          const b = await shared(t.reopen());
+          expect([a.epoch, b.epoch]).toEqual([0, 0]);
+          await a.claimShard?.(1, 10);
+          await b.claimShard?.(2, 11);
+          await a.commit([fenced('x1', { n: 1 }, 0, 1, 10)]);
+          await b.commit([fenced('y1', { n: 1 }, 0, 2, 11)]);
+          // b takes shard 1 over at a newer epoch: a's writes there (updates, new rows, removals) are fenced.
+          await b.claimShard?.(1, 12);
+          const e = await a.commit([fenced('x1', { n: 666 }, 1, 1, 10)]).catch((err: unknown) => err as { code: string; details: unknown });
+          expect(e).toMatchObject({ code: 'STORE_FENCED', details: { shard: 1, epoch: 10, newest: 12 } });
+          expect(await codeOf(a.commit([fenced('x2', { n: 666 }, 0, 1, 10)]))).toBe('STORE_FENCED');
+          expect(await codeOf(a.remove('account', 'x1', 1, at(1, 10)))).toBe('STORE_FENCED');
+          // A batch with one fenced shard writes nothing, not even its rows of other shards.
+          expect(await codeOf(b.commit([fenced('y1', { n: 2 }, 1, 2, 11), fenced('x1', { n: 2 }, 1, 1, 10)]))).toBe('STORE_FENCED');
+          expect((await b.load('account', 'y1'))?.revision).toBe(1);
+          await b.commit([fenced('x1', { n: 2 }, 1, 1, 12), fenced('y1', { n: 2 }, 1, 2, 11)]);
+          expect((await a.load('account', 'x1'))?.state).toEqual({ n: 2 });
+          expect(await a.load('account', 'x2')).toBeNull();
+        });
+
+        it('refuses a claim at an older epoch than the shard’s and a write without its shard; claiming again at the same epoch is allowed', async () => {
+          const t = await fresh();
+          const a = await shared(t.store);
+          await a.claimShard?.(3, 20);
+          await a.claimShard?.(3, 20);
+          expect(await codeOf(a.claimShard?.(3, 19) ?? Promise.resolve())).toBe('STORE_FENCED');
+          expect(await codeOf(a.commit([write('z', {}, 0)]))).toBe('STORE_FENCED');
+          // A write to a shard nobody claimed is fenced too (its epoch is not the shard's).
+          expect(await codeOf(a.commit([fenced('z', {}, 0, 4, 1)]))).toBe('STORE_FENCED');
+          await a.commit([fenced('z', {}, 0, 3, 20)]);
+        });
+
+        it('gives each node the due reminders of the shards it names', async () => {
+          const t = await fresh();
+          const a = await shared(t.store);
+          await a.claimShard?.(1, 5);
+          await a.claimShard?.(2, 6);
+          const due = 1_000;
+          await a.commit([
+            { ...fenced('r1', {}, 0, 1, 5), reminders: [{ name: 'tick', at: due, message: 'm', input: 1 }] },
+            { ...fenced('r2', {}, 0, 2, 6), reminders: [{ name: 'tick', at: due + 1, message: 'm', input: 2 }] },
+          ]);
+          expect((await a.dueReminders(due + 10, 10, [1])).map((r) => r.id)).toEqual(['r1']);
+          expect((await a.dueReminders(due + 10, 10, [2, 7])).map((r) => r.id)).toEqual(['r2']);
+          expect((await a.dueReminders(due + 10, 10, [])).map((r) => r.id)).toEqual([]);
+          expect((await a.dueReminders(due + 10, 10, [1, 2])).map((r) => r.input)).toEqual([1, 2]);
+        });
+      });
   });
 }

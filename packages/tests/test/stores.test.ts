@@ -19,10 +19,14 @@ const Counter = defineActor(defineProtocol('idle-counter', { add: { input: z.obj
 });
 
 // One suite, every store: the in-memory one and SQLite on a real file.
-storeConformance('memory', async () => {
-  const store = memoryStore();
-  return { store, reopen: () => store, cleanup: async () => {} };
-});
+storeConformance(
+  'memory',
+  async () => {
+    const store = memoryStore();
+    return { store, reopen: () => store, cleanup: async () => {} };
+  },
+  { shared: true },
+);
 
 storeConformance('sqlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'holdfast-sqlite-'));
@@ -42,16 +46,20 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => pgServer?.stop());
 
-storeConformance('postgres', async () => {
-  const server = pgServer as TestPostgres;
-  const name = `conformance_${++databases}`;
-  server.createDatabase(name);
-  return {
-    store: postgresStore({ connectionString: server.url(name) }),
-    reopen: () => postgresStore({ connectionString: server.url(name) }),
-    cleanup: async () => {},
-  };
-});
+storeConformance(
+  'postgres',
+  async () => {
+    const server = pgServer as TestPostgres;
+    const name = `conformance_${++databases}`;
+    server.createDatabase(name);
+    return {
+      store: postgresStore({ connectionString: server.url(name) }),
+      reopen: () => postgresStore({ connectionString: server.url(name) }),
+      cleanup: async () => {},
+    };
+  },
+  { shared: true },
+);
 
 describe('postgres store, connections broken while idle', () => {
   it('tells the session’s listener (STORE_UNAVAILABLE); a system counts it, checks the store, and the next asks work on fresh connections', async () => {
