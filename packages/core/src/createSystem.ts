@@ -2,6 +2,7 @@ import type { ActorHost } from './ActorHost.js';
 import { ActorRef, cellOf, retarget } from './ActorRef.js';
 import { systemClock } from './Clock.js';
 import { checkKeys, unknownKey } from './checkKeys.js';
+import type { ClusterInfo } from './cluster.js';
 import type { ActorDefinition } from './defineActor.js';
 import type { AnyProtocol } from './defineProtocol.js';
 import { EventStream } from './EventStream.js';
@@ -11,7 +12,8 @@ import type { ActorSnapshot, ActorSummary, DurableStats, StewardSnapshot, System
 import { Cell } from './internal/cell/Cell.js';
 import { DurableSlot } from './internal/cell/durableSlot.js';
 import { wakeCell } from './internal/cell/durableWake.js';
-import { GATE_STORE, STOPPING } from './internal/cell/parts.js';
+import { GATE_REMOTE, GATE_STORE, RUNNING, STOPPING } from './internal/cell/parts.js';
+import { Placement } from './internal/cluster/Placement.js';
 import { drainAndStop } from './internal/drain.js';
 import { Durability } from './internal/durable/Durability.js';
 import { SHUTDOWN_KEYS, SPAWN_KEYS, STEWARD_KEYS, SYSTEM_KEYS } from './internal/optionKeys.js';
@@ -84,6 +86,8 @@ export class ActorSystem {
   #nextId = 0;
   /** The hosts this system's actors were spawned on: closed at shutdown. */
   readonly #hosts = new Set<ActorHost>();
+  /** Joining the cluster (store open, then the cluster started), or null without one. */
+  #joining: Promise<void> | null = null;
 
   /** @internal Use {@link createSystem}. */
   constructor(options: SystemOptions = {}) {
@@ -120,6 +124,25 @@ export class ActorSystem {
       wakeFor: (def, id) => this.#wakeFor(def, id),
     });
     if (options.store !== undefined) this.#core.durability = openDurability(this.#core, options);
+    else if (options.cluster !== undefined)
+      throw new InvalidArgument('createSystem: a cluster needs a store every node shares: createSystem({ store: postgresStore(…), cluster })');
+    if (options.cluster !== undefined) {
+      const cluster = options.cluster;
+      const durability = this.#core.durability as Durability;
+      const placement = new Placement(cluster, {
+        core: this.#core,
+        system: this,
+        durability,
+        typeOf: (name) => durability.reminders.types.get(name),
+        ref: (def, id) => this.ref(def as ActorDefinition<AnyProtocol, unknown, unknown>, id),
+      });
+      this.#core.placement = placement;
+      cluster.attach(placement);
+      const joining = this.#joinCluster(cluster);
+      // Reported here; `openStore()` (which `holdfast run` awaits) rethrows it.
+      joining.catch((e: unknown) => this.#core.logger.error({ err: toError(e), node: cluster.node }, 'joining the cluster failed'));
+      this.#joining = joining;
+    }
     const heartbeat = options.heartbeat ?? {};
     const intensity = options.rootIntensity ?? {};
     this.#root = new StewardNode(
@@ -229,7 +252,7 @@ export class ActorSystem {
    */
   #wakeFor(def: ActorDefinition, id: string, ref: ActorRef | null = null): Cell | Error {
     if (this.#status !== 'running') return new ShuttingDown(this.name);
-    const existing = this.#cells.get(id);
+    const existing = this.#cells.get(id) ?? this.#core.placement?.standIn(id);
     if (existing !== undefined && existing.status < STOPPING) {
       if (existing.def !== def) return new InvalidArgument(`ref: id '${id}' is taken by an actor of type '${existing.def.name}'`);
       if (ref !== null) retarget(ref, existing);
@@ -264,13 +287,47 @@ export class ActorSystem {
     const durability = this.#core.durability;
     if (durability === null) throw new InvalidArgument('openStore: the system has no store: createSystem({ store })');
     await durability.open();
+    if (this.#joining !== null) await this.#joining;
+  }
+
+  /** Open the store, then start the cluster (it joins and takes its share of the shards). */
+  async #joinCluster(cluster: NonNullable<SystemOptions['cluster']>): Promise<void> {
+    const durability = this.#core.durability as Durability;
+    if (typeof durability.store.openShared !== 'function')
+      throw new InvalidArgument(
+        `createSystem: store '${durability.store.name}' cannot serve a cluster (it is not shared between processes): use postgresStore()`,
+      );
+    await durability.open();
+    await cluster.start();
+    this.#core.logger.info({ node: cluster.node, shards: cluster.shards }, 'joined the cluster');
+  }
+
+  /** In a cluster: this node's view of it (nodes, the shards each owns), or null without one. */
+  cluster(): ClusterInfo | null {
+    return this.#core.placement?.cluster.info() ?? null;
   }
 
   #wakeNew(def: ActorDefinition, id: string, ref: ActorRef | null): Cell {
     const cell = new Cell(this.#core, def, id, undefined, resolveActorOptions(def, {}, this.#defaults, this.#optionsCache));
     const durability = this.#core.durability as Durability;
     durability.reminders.register(def);
-    cell.durable = new DurableSlot(cell, durability);
+    const placement = this.#core.placement;
+    if (placement !== null) {
+      const shard = placement.shardOf(id);
+      if (!placement.serves(shard)) {
+        // Served by another node (or by nobody yet): a stand-in, whose sends go through the cluster.
+        cell.status = RUNNING;
+        cell.gate = GATE_REMOTE;
+        const r = ref ?? new ActorRef(cell);
+        retarget(r, cell);
+        cell.ref = r;
+        placement.addStandIn(cell);
+        return cell;
+      }
+      cell.durable = new DurableSlot(cell, durability);
+      cell.durable.fence = placement.fenceOf(shard);
+      placement.track(cell, shard);
+    } else cell.durable = new DurableSlot(cell, durability);
     // Awake, a durable actor takes the same send path as any actor; while its store cannot be
     // used, the gate sends it the slow way, which refuses at once.
     if (durability.refusal(id) !== null) cell.gate = GATE_STORE;
@@ -469,8 +526,10 @@ export class ActorSystem {
   shutdown(options: { readonly timeoutMs?: number } = {}): Promise<ShutdownReport> {
     const unknown = unknownKey('shutdown', options, SHUTDOWN_KEYS);
     if (unknown !== null) return Promise.reject(unknown);
+    const placement = this.#core.placement;
     this.#shutdown ??= drainAndStop(
       {
+        leave: placement === null ? null : () => placement.cluster.leave(),
         core: this.#core,
         cells: this.#cells,
         root: this.#root,
@@ -523,7 +582,7 @@ function openDurability(core: SystemCore, options: SystemOptions): Durability {
   const reminderPollMs = d.reminderPollMs ?? 1_000;
   if (!(reminderPollMs >= 10) || !Number.isFinite(reminderPollMs))
     throw new InvalidArgument(`createSystem: durable.reminderPollMs must be >= 10, got ${String(reminderPollMs)}`);
-  const durability = new Durability(core, { store, passivateAfterMs, maxActive, reminderPollMs });
+  const durability = new Durability(core, { store, passivateAfterMs, maxActive, reminderPollMs, shared: options.cluster !== undefined });
   durability.observer = d.onCommit ?? null;
   for (const def of d.types ?? []) {
     if (def?.kind !== 'actor' || def.behaviour.durable === undefined)

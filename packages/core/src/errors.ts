@@ -47,6 +47,10 @@ export const ErrorCode = {
   COMMIT_FAILED: 'COMMIT_FAILED',
   /** The durable store cannot be reached: asks to durable actors fail fast (retryable). */
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
+  /** In a cluster: the actor's shard is not served by the node asked (it moves); retried within the ask's deadline. */
+  SHARD_MOVED: 'SHARD_MOVED',
+  /** In a cluster: the node serving an ask was lost before it answered; whether the message was applied is unknown. */
+  NODE_LOST: 'NODE_LOST',
 } as const;
 
 /** One of the {@link ErrorCode} values. */
@@ -355,6 +359,39 @@ export class StoreUnavailable extends HoldfastError<'STORE_UNAVAILABLE', { reado
   }
 }
 
+/**
+ * In a cluster: the node asked does not serve the actor's shard (it was handed over or lost).
+ * Nothing was applied. A ref retries on the shard's new owner within the ask's deadline; a
+ * caller sees this only from a node that leaves.
+ */
+export class ShardMoved extends HoldfastError<'SHARD_MOVED', { readonly actor: string; readonly shard: number; readonly node: string }> {
+  constructor(actor: string, shard: number, node: string) {
+    super(ErrorCode.SHARD_MOVED, `node '${node}' does not serve shard ${shard} (of '${actor}'): it moved`, { actor, shard, node });
+  }
+  override get name() {
+    return 'ShardMoved';
+  }
+}
+
+/**
+ * In a cluster: the node serving the ask was lost (it died, or stopped answering) before it
+ * answered. The message may or may not have been applied; an ask with an idempotency key can be
+ * sent again safely.
+ */
+export class NodeLost extends HoldfastError<'NODE_LOST', { readonly actor: string; readonly message: string; readonly node: string }> {
+  constructor(actor: string, message: string, node: string, cause?: unknown) {
+    super(
+      ErrorCode.NODE_LOST,
+      `node '${node}' serving '${actor}' was lost before it answered '${message}'; whether it was applied is unknown`,
+      { actor, message, node },
+      cause === undefined ? undefined : { cause },
+    );
+  }
+  override get name() {
+    return 'NodeLost';
+  }
+}
+
 /** A Holdfast API was called with an invalid argument. */
 export class InvalidArgument extends HoldfastError<'INVALID_ARGUMENT', unknown> {
   constructor(message: string, details?: unknown) {
@@ -417,6 +454,8 @@ export interface ErrorsByCode {
   STATE_INVALID: StateInvalid;
   COMMIT_FAILED: CommitFailed;
   STORE_UNAVAILABLE: StoreUnavailable;
+  SHARD_MOVED: ShardMoved;
+  NODE_LOST: NodeLost;
 }
 /** The error class for a code. */
 export type ErrorOfCode<C extends ErrorCode> = ErrorsByCode[C];

@@ -77,9 +77,19 @@ export type LifecycleEvent =
 /**
  * Why a message became a dead letter. `restarting`: its actor was down and its steward refuses
  * messages meanwhile (`whileDown: 'refuse'`); `fenced`: a turn of an incarnation that was
- * already replaced (a hung turn that went on) sent it to its own actor.
+ * already replaced (a hung turn that went on) sent it to its own actor; `unreachable`: in a
+ * cluster, no node served the actor's shard within the message's deadline.
  */
-export type DeadLetterReason = 'invalid-message' | 'stopped' | 'mailbox-full' | 'dropped' | 'shutting-down' | 'restarting' | 'fenced' | 'store-unavailable';
+export type DeadLetterReason =
+  | 'invalid-message'
+  | 'stopped'
+  | 'mailbox-full'
+  | 'dropped'
+  | 'shutting-down'
+  | 'restarting'
+  | 'fenced'
+  | 'store-unavailable'
+  | 'unreachable';
 
 /** Why a steward restarted a child. */
 export type RestartCause = CrashReason | 'normal' | 'sibling-restart' | 'escalated';

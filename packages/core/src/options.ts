@@ -1,6 +1,7 @@
 import type { Transferable } from 'node:worker_threads';
 import type { ActorHost } from './ActorHost.js';
 import type { Clock } from './Clock.js';
+import type { Cluster } from './cluster.js';
 import type { ActorDefinition } from './defineActor.js';
 import type { Logger } from './Logger.js';
 import type { ActorStore } from './store.js';
@@ -225,6 +226,13 @@ export interface SystemOptions {
   readonly store?: ActorStore;
   /** How durable actors are kept awake and put to sleep. */
   readonly durable?: DurableOptions;
+  /**
+   * Run this system as one node of a cluster (`natsCluster()` from `@holdfast/nats`): durable
+   * actors are sharded by id over the nodes, and `system.ref(Type, id)` reaches one wherever it
+   * runs. Needs a store every node shares (`postgresStore()`), and the durable types listed in
+   * `durable.types` (a node serves messages only for types it knows).
+   */
+  readonly cluster?: Cluster;
 }
 
 /** How a system keeps durable actors in memory. */

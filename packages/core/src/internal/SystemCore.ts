@@ -6,6 +6,7 @@ import type { DeadLetter, LifecycleEvent } from '../events.js';
 import type { SystemCounters } from '../inspection.js';
 import type { Logger } from '../Logger.js';
 import type { Cell } from './cell/Cell.js';
+import type { Placement } from './cluster/Placement.js';
 import { Deadlines } from './Deadlines.js';
 import { Dispatcher } from './Dispatcher.js';
 import type { Durability } from './durable/Durability.js';
@@ -81,6 +82,8 @@ export class SystemCore {
   readonly progress: (() => void) | null;
   /** The system's side of its store (durable actors), or null without one. */
   durability: Durability | null = null;
+  /** In a cluster: which shards this node serves, and the stand-ins of actors served elsewhere. */
+  placement: Placement | null = null;
   /** See {@link SystemCoreOptions.wake}. */
   readonly wake: (stopped: Cell) => Cell | Error;
   /** See {@link SystemCoreOptions.wakeFor}. */

@@ -16,6 +16,8 @@ export interface DrainParts {
   readonly root: StewardNode;
   readonly hosts: Set<ActorHost>;
   readonly durability: Durability | null;
+  /** In a cluster: hand every shard over and leave, before the drain (the system still serves meanwhile). */
+  readonly leave: (() => Promise<void>) | null;
   setStatus(status: SystemStatus): void;
   stopWallClock(): void;
 }
@@ -28,6 +30,13 @@ export async function drainAndStop(parts: DrainParts, timeoutMs: number): Promis
   const { core, root, hosts } = parts;
   const clock = core.clock;
   const started = clock.now();
+  if (parts.leave !== null) {
+    try {
+      await parts.leave();
+    } catch (e) {
+      core.logger.error({ err: toError(e) }, 'leaving the cluster failed; draining anyway');
+    }
+  }
   parts.setStatus('draining');
   core.draining = true;
   for (const cell of parts.cells.values()) cell.closeGate();

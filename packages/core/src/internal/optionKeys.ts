@@ -51,6 +51,7 @@ export const SYSTEM_KEYS: KeyShape = {
   random: true,
   turnObserver: { sampleEvery: true, observe: true },
   store: true,
+  cluster: true,
   durable: { passivateAfterMs: true, maxActive: true, onCommit: true, reminderPollMs: true, types: true },
 };
 

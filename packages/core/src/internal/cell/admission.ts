@@ -16,7 +16,8 @@ import { RingBuffer } from '../RingBuffer.js';
 import type { Cell } from './Cell.js';
 import { holdAsk, holdTell } from './durable.js';
 import { durableTarget } from './durableWake.js';
-import { GATE_DOWN, GATE_TRACE, GATE_ZOMBIE, RESTARTING, rareOf, STOPPING } from './parts.js';
+import { GATE_DOWN, GATE_REMOTE, GATE_TRACE, GATE_ZOMBIE, RESTARTING, rareOf, STOPPING } from './parts.js';
+import { remoteAsk, remoteSend, remoteTell } from './remote.js';
 import { traceAsk, traceEvent } from './trace.js';
 
 /** A `send` waiting for room in a `wait` mailbox. */
@@ -59,6 +60,7 @@ export function askSlow(cell: Cell, msg: CompiledMessage, input: unknown, option
 
 /** An ask past the output gate: queue it (or refuse it). */
 export function askQueued(cell: Cell, msg: CompiledMessage, input: unknown, options: AskOptions | undefined, turn: Turn | null): Promise<unknown> {
+  if ((cell.gate & GATE_REMOTE) !== 0) return remoteAsk(cell, msg, input, options, turn);
   if (cell.durable !== null) {
     const target = durableTarget(cell);
     if (target !== cell) {
@@ -158,6 +160,10 @@ export function tellSlow(cell: Cell, msg: CompiledMessage, input: unknown): void
 
 /** A tell past the output gate: queue it (or make it a dead letter). */
 export function tellQueued(cell: Cell, msg: CompiledMessage, input: unknown): void {
+  if ((cell.gate & GATE_REMOTE) !== 0) {
+    remoteTell(cell, msg, input);
+    return;
+  }
   if (cell.durable !== null) {
     const target = durableTarget(cell);
     if (target !== cell) {
@@ -226,6 +232,7 @@ export function overflowTell(cell: Cell, msg: CompiledMessage, input: unknown): 
 
 /** Queue a tell, waiting for room in a `wait` mailbox. Resolves once queued. */
 export function sendWaiting(cell: Cell, msg: CompiledMessage, input: unknown, options: AskOptions | undefined): Promise<void> {
+  if ((cell.gate & GATE_REMOTE) !== 0) return remoteSend(cell, msg, input, options);
   if (cell.durable !== null) {
     const target = durableTarget(cell);
     if (target instanceof Error) return Promise.reject(target);

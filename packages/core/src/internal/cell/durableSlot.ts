@@ -13,7 +13,7 @@
 //   from before) still lands, and the next incarnation loads what is stored.
 import type { DurableSpec, Reminder } from '../../defineActor.js';
 import { CommitFailed, type CrashReason, isHoldfastError, type StateInvalid } from '../../errors.js';
-import type { ReminderWrite } from '../../store.js';
+import type { ReminderWrite, ShardFence } from '../../store.js';
 import { outputGate } from '../callChain.js';
 import { ASK_ZOD, type CompiledCheck, compileSchema } from '../compileSchema.js';
 import { type Durability, keyOf } from '../durable/Durability.js';
@@ -105,6 +105,8 @@ export class DurableSlot {
   sealedDelivered: string[] | null = null;
   /** The reminder the running turn delivers (`ctx.reminder`), or null. */
   delivering: Reminder | null = null;
+  /** In a cluster: the actor's shard and the epoch this node held it at when the actor woke. */
+  fence: ShardFence | null = null;
 
   constructor(cell: Cell, durability: Durability) {
     this.key = keyOf(cell.def.name, cell.id);

@@ -34,6 +34,8 @@ export const GATE_ZOMBIE = 4;
 export const GATE_TRACE = 8;
 /** A durable actor whose store cannot be used now (down, or fenced off): sends fail fast. */
 export const GATE_STORE = 16;
+/** Served by another node of the cluster (a stand-in), or its shard is being handed over: sends are forwarded. */
+export const GATE_REMOTE = 32;
 
 /** What goes ahead of user messages, run at the next turn boundary. */
 export type SystemMessage =

@@ -28,6 +28,8 @@ export interface DurabilitySettings {
   readonly maxActive: number;
   /** How often the store is asked for reminders coming due. */
   readonly reminderPollMs: number;
+  /** One node of a cluster: open a shared session, fenced per shard. */
+  readonly shared: boolean;
 }
 
 /** Told about every commit: how long it took and how many states it wrote. */
@@ -40,6 +42,7 @@ export class Durability {
   readonly passivateAfterMs: number;
   readonly maxActive: number;
   readonly reminderPollMs: number;
+  readonly shared: boolean;
   readonly core: SystemCore;
   /** Durable reminders: due ones found in the store and delivered. */
   readonly reminders: Reminders;
@@ -76,6 +79,7 @@ export class Durability {
     this.passivateAfterMs = settings.passivateAfterMs;
     this.maxActive = settings.maxActive;
     this.reminderPollMs = settings.reminderPollMs;
+    this.shared = settings.shared;
     this.reminders = new Reminders(
       core,
       settings.reminderPollMs,
@@ -89,7 +93,7 @@ export class Durability {
   open(): Promise<StoreSession> {
     if (this.session !== null) return Promise.resolve(this.session);
     if (this.fenced !== null) return Promise.reject(this.fenced);
-    this.#opening ??= this.store.open().then(
+    this.#opening ??= (this.shared ? (this.store.openShared as () => Promise<StoreSession>).call(this.store) : this.store.open()).then(
       (session) => {
         this.#opening = null;
         if (this.#closed) {
@@ -142,6 +146,13 @@ export class Durability {
     this.storeErrors++;
     const error = toError(e);
     const code = (error as { code?: unknown }).code;
+    if (code === 'STORE_FENCED' && this.shared) {
+      // A cluster's shard has a newer owner: this node stops serving it; the rest goes on.
+      const shard = (error as { details?: { shard?: unknown } }).details?.shard;
+      this.core.logger.warn({ err: error, store: this.store.name, shard }, 'store: a newer owner holds the shard; it is no longer served here');
+      if (typeof shard === 'number') this.core.placement?.fenced(shard);
+      return;
+    }
     if (code === 'STORE_FENCED') {
       if (this.fenced === null) {
         this.fenced = error;
@@ -288,6 +299,7 @@ export class Durability {
         version: slot.spec.version,
         expected: slot.revision,
         ...(reminders && { reminders }),
+        ...(slot.fence !== null && { fence: slot.fence }),
       });
       batch.push(cell);
     }
@@ -343,6 +355,28 @@ export class Durability {
   /** `cell` stopped (passivated, or for good). */
   forget(cell: Cell): void {
     this.active.delete(cell);
+    this.core.placement?.untrack(cell);
+  }
+
+  /** Resolves once nothing is enlisted or in flight. */
+  async settled(): Promise<void> {
+    while (this.busy) await this.#nextBatch();
+  }
+
+  /**
+   * In a cluster: take `shard` at `epoch` in the store. Resolves once writes there with an older
+   * epoch are fenced and earlier ones have landed, so what is loaded next is final.
+   */
+  async claim(shard: number, epoch: number): Promise<void> {
+    const session = await this.open();
+    if (session.claimShard === undefined)
+      throw new StoreUnavailable(this.store.name, `shard ${shard}`, new Error('the store cannot serve a cluster (no claimShard)'));
+    try {
+      await session.claimShard(shard, epoch);
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 'STORE_FENCED') this.#failed('claim', e);
+      throw e;
+    }
   }
 
   #trim(): void {

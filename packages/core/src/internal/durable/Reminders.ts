@@ -10,6 +10,7 @@ import type { ReminderWrite, StoreSession } from '../../store.js';
 import { tellQueued } from '../cell/admission.js';
 import { reminderMessage } from '../cell/durable.js';
 import type { BoundMessage } from '../cell/handlers.js';
+import { GATE_REMOTE } from '../cell/parts.js';
 import type { SystemCore } from '../SystemCore.js';
 import { keyOf } from './Durability.js';
 
@@ -58,7 +59,8 @@ export class Reminders {
     this.#polling = true;
     try {
       const session = await this.#open();
-      const due = await session.dueReminders(Date.now() + 2 * this.pollMs, 1_000);
+      const placement = this.core.placement;
+      const due = await session.dueReminders(Date.now() + 2 * this.pollMs, 1_000, placement === null ? undefined : placement.writing());
       for (const r of due) this.#arm(r.type, r.id, r.name, r.at, r.message, r.input);
     } catch (e) {
       this.#failed('reminder poll', e);
@@ -100,7 +102,8 @@ export class Reminders {
       return;
     }
     const target = this.core.wakeFor(def, id);
-    if (target instanceof Error) return;
+    // Asleep is fine; served by another node of the cluster is not ours to deliver: that node's poll does.
+    if (target instanceof Error || (target.gate & GATE_REMOTE) !== 0) return;
     const msg = messageIn(target.table, message) as BoundMessage | undefined;
     const checked = msg?.checkInput(input);
     if (msg === undefined || checked instanceof Refused) {
