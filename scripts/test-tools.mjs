@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The tools the end-to-end tests need beyond Node and npm, installed when missing, visibly:
-// tmux (a real terminal for the REPL tests) and PostgreSQL's server programs (the store tests
-// start a server of their own on loopback). Debian's apt-get; run as root, as CI does.
+// tmux (a real terminal for the REPL tests), PostgreSQL's server programs and nats-server (the
+// store and cluster tests start servers of their own on loopback). Debian's apt-get; run as root, as CI does.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 
@@ -10,11 +10,12 @@ const postgres = () => existsSync('/usr/lib/postgresql') && readdirSync('/usr/li
 const missing = [
   ['tmux', () => has('tmux', ['-V'])],
   ['postgresql', postgres],
+  ['nats-server', () => has('nats-server', ['--version'])],
 ]
   .filter(([, present]) => !present())
   .map(([pkg]) => pkg);
 if (missing.length === 0) {
-  console.log('test tools: tmux and postgresql present');
+  console.log('test tools: tmux, postgresql and nats-server present');
   process.exit(0);
 }
 console.log(`test tools: installing ${missing.join(', ')} with apt-get`);

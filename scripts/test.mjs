@@ -15,7 +15,7 @@ const run = (title, cmd, args) => {
 };
 
 let failedSteps = 0;
-if (run('test tools (tmux, postgresql)', process.execPath, [join(root, 'scripts', 'test-tools.mjs')]) !== 0) failedSteps++;
+if (run('test tools (tmux, postgresql, nats-server)', process.execPath, [join(root, 'scripts', 'test-tools.mjs')]) !== 0) failedSteps++;
 if (run('lint (biome)', bin('biome'), ['check', '.']) !== 0) failedSteps++;
 if (run('typecheck (tsc, every package)', bin('turbo'), ['run', 'typecheck', '--output-logs=errors-only']) !== 0) failedSteps++;
 

@@ -21,6 +21,7 @@
  * @module @holdfast/core/cluster
  */
 import type { ActorSystem } from './createSystem.js';
+import type { Logger } from './Logger.js';
 
 /** A message for an actor on another node: what crosses the wire. */
 export interface RemoteCall {
@@ -67,8 +68,10 @@ export interface Cluster {
   tell(shard: number, call: RemoteCall, timeoutMs: number): void;
   /** The store says a newer owner holds `shard`: stop serving it (the cluster then calls {@link ClusterSeam.lose}). */
   fenced(shard: number): void;
-  /** Hand every shard over (through {@link ClusterSeam.release}) and leave the cluster. */
+  /** Hand every shard over (through {@link ClusterSeam.release}) and leave the cluster; messages to other nodes still go out. */
   leave(): Promise<void>;
+  /** Disconnect (after `leave`, once the system stopped). */
+  close(): Promise<void>;
   /** This node's view of the cluster. */
   info(): ClusterInfo;
 }
@@ -76,6 +79,8 @@ export interface Cluster {
 /** What core offers a cluster, for one system. */
 export interface ClusterSeam {
   readonly system: ActorSystem;
+  /** The system's logger, for the cluster's own lines. */
+  readonly logger: Logger;
   /** The shard of actor `id` ({@link shardOf} with the cluster's shard count). */
   shardOf(id: string): number;
   /**

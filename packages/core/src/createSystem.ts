@@ -530,6 +530,7 @@ export class ActorSystem {
     this.#shutdown ??= drainAndStop(
       {
         leave: placement === null ? null : () => placement.cluster.leave(),
+        disconnect: placement === null ? null : () => placement.cluster.close(),
         core: this.#core,
         cells: this.#cells,
         root: this.#root,

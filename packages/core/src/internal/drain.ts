@@ -18,6 +18,8 @@ export interface DrainParts {
   readonly durability: Durability | null;
   /** In a cluster: hand every shard over and leave, before the drain (the system still serves meanwhile). */
   readonly leave: (() => Promise<void>) | null;
+  /** In a cluster: disconnect, once everything here stopped and was committed. */
+  readonly disconnect: (() => Promise<void>) | null;
   setStatus(status: SystemStatus): void;
   stopWallClock(): void;
 }
@@ -70,6 +72,13 @@ export async function drainAndStop(parts: DrainParts, timeoutMs: number): Promis
   }
   // Every turn that ran has its state committed and its outputs released before the store closes.
   if (parts.durability !== null) await parts.durability.close();
+  if (parts.disconnect !== null) {
+    try {
+      await parts.disconnect();
+    } catch (e) {
+      core.logger.error({ err: toError(e) }, 'disconnecting from the cluster failed');
+    }
+  }
   core.deadlines.close();
   parts.stopWallClock();
   parts.setStatus('stopped');

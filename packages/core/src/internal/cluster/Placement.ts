@@ -13,6 +13,7 @@ import { type Cluster, type ClusterSeam, type RemoteCall, shardOf } from '../../
 import type { ActorSystem } from '../../createSystem.js';
 import type { ActorDefinition } from '../../defineActor.js';
 import { InvalidArgument, ShardMoved, toError } from '../../errors.js';
+import type { Logger } from '../../Logger.js';
 import type { ShardFence } from '../../store.js';
 import type { Cell } from '../cell/Cell.js';
 import type { DurableSlot } from '../cell/durableSlot.js';
@@ -43,6 +44,7 @@ export class Placement implements ClusterSeam {
   readonly cluster: Cluster;
   readonly shards: number;
   readonly system: ActorSystem;
+  readonly logger: Logger;
   readonly #parts: PlacementParts;
   readonly #state: Uint8Array;
   readonly #epochs: Float64Array;
@@ -60,6 +62,7 @@ export class Placement implements ClusterSeam {
     if (!Number.isInteger(this.shards) || this.shards < 1 || this.shards > 65_536)
       throw new InvalidArgument(`createSystem: cluster.shards must be an integer in 1..65536, got ${String(this.shards)}`);
     this.system = parts.system;
+    this.logger = parts.core.logger.child({ node: cluster.node });
     this.#parts = parts;
     this.#state = new Uint8Array(this.shards);
     this.#epochs = new Float64Array(this.shards);
