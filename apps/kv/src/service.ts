@@ -11,6 +11,8 @@ import { entryId, Key, KvEntry, MAX_VALUE } from './entry.js';
 export default defineService({
   name: 'kv',
   store: 'sqlite',
+  // Named, so that a node of a cluster (`--cluster`) serves keys it has not been asked for yet.
+  durable: { types: [KvEntry] },
   config: z.object({
     port: z.coerce.number().int().min(0).max(65_535).default(8082),
     host: z.string().default('127.0.0.1'),

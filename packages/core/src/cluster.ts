@@ -35,8 +35,31 @@ export interface RemoteCall {
   readonly send?: boolean;
 }
 
+/** A cluster node's counters and gauges, for metrics. */
+export interface ClusterStats {
+  /** Shards served here now. */
+  readonly owned: number;
+  /** Shards handed over to another node (on leave, or to rebalance). */
+  readonly handOffs: number;
+  /** Shards taken (free, or from a dead node). */
+  readonly taken: number;
+  /** Shards lost (a lease taken or not renewed in time, or fenced by the store). */
+  readonly lost: number;
+  readonly renewals: number;
+  readonly renewFailures: number;
+  /** Asks and tells sent to other nodes, and those that failed. */
+  readonly remoteAsks: number;
+  readonly remoteAskErrors: number;
+  /** Sends tried again because the shard was moving (no responder, SHARD_MOVED). */
+  readonly retries: number;
+  /** Other nodes this node found dead (and took shards from). */
+  readonly nodesDeclaredDead: number;
+}
+
 /** What a cluster says about itself, for the REPL and metrics. */
 export interface ClusterInfo {
+  /** `joining`, `joined` (serving), `leaving` (handing its shards over), `left`. */
+  readonly status: 'joining' | 'joined' | 'leaving' | 'left';
   readonly node: string;
   readonly shards: number;
   /** The nodes seen alive, with the shards each owns (this node's view). */
@@ -74,6 +97,8 @@ export interface Cluster {
   close(): Promise<void>;
   /** This node's view of the cluster. */
   info(): ClusterInfo;
+  /** This node's counters. */
+  stats(): ClusterStats;
 }
 
 /** What core offers a cluster, for one system. */

@@ -2,7 +2,7 @@ import type { ActorHost } from './ActorHost.js';
 import { ActorRef, cellOf, retarget } from './ActorRef.js';
 import { systemClock } from './Clock.js';
 import { checkKeys, unknownKey } from './checkKeys.js';
-import type { ClusterInfo } from './cluster.js';
+import type { ClusterInfo, ClusterStats } from './cluster.js';
 import type { ActorDefinition } from './defineActor.js';
 import type { AnyProtocol } from './defineProtocol.js';
 import { EventStream } from './EventStream.js';
@@ -305,6 +305,11 @@ export class ActorSystem {
   /** In a cluster: this node's view of it (nodes, the shards each owns), or null without one. */
   cluster(): ClusterInfo | null {
     return this.#core.placement?.cluster.info() ?? null;
+  }
+
+  /** In a cluster: this node's counters (shards taken, lost, handed over; remote asks), or null without one. */
+  clusterStats(): ClusterStats | null {
+    return this.#core.placement?.cluster.stats() ?? null;
   }
 
   #wakeNew(def: ActorDefinition, id: string, ref: ActorRef | null): Cell {

@@ -32,6 +32,13 @@ export type Cancel = () => void;
 /** When a scheduled message is delivered. */
 export type ScheduleWhen = { readonly afterMs: number } | { readonly everyMs: number; readonly afterMs?: number };
 
+/** Where a durable actor of a cluster runs, and under which lease: see {@link LifecycleContext.lease}. */
+export interface Lease {
+  readonly node: string;
+  readonly shard: number;
+  readonly epoch: number;
+}
+
 /** What hooks (`onStart`, `onStop`) receive. */
 export interface LifecycleContext<P extends AnyProtocol> {
   /** This actor's ref (the same across restarts). */
@@ -42,6 +49,11 @@ export interface LifecycleContext<P extends AnyProtocol> {
   readonly log: Logger;
   /** Starts at 1 and grows by one with every restart. */
   readonly incarnation: number;
+  /**
+   * In a cluster, for a durable actor: the node it runs on, its shard, and the epoch (lease) this
+   * node holds the shard at — every write of this incarnation is fenced with it. Null elsewhere.
+   */
+  readonly lease: Lease | null;
   /**
    * Deliver `message` to this actor later, through its mailbox, like a tell. Timers belong to the
    * incarnation: a stop or a restart cancels them.

@@ -42,6 +42,7 @@ export {
   defineActor,
   type HandlerResult,
   type Handlers,
+  type Lease,
   type LifecycleContext,
   type Reminder,
   type RemindWhen,

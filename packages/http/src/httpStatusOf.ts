@@ -22,6 +22,7 @@ export type RejectedStatuses = Readonly<Record<string, number>>;
  * | `ACTOR_NOT_FOUND` | 404 | |
  * | `MAILBOX_FULL`, `WORKER_LOST`, `ACTOR_STOPPED` | 503 | `Retry-After: 1`: the actor is busy, restarting or gone |
  * | `COMMIT_FAILED`, `STORE_UNAVAILABLE` | 503 | `Retry-After: 1`: a durable actor's store failed or is down |
+ * | `NODE_LOST`, `SHARD_MOVED` | 503 | `Retry-After: 1`: in a cluster, the node serving the actor was lost (whether the request was applied is unknown: retry with an idempotency key) or the actor is moving |
  * | `SHUTTING_DOWN` | 503 | `Connection: close`: go to another instance |
  * | `ASK_TIMEOUT` | 504 | |
  * | anything else (`ACTOR_CRASHED`, `DEADLOCK`, `STATE_INVALID`, a bug) | 500 | code only: the details go to the log |
@@ -56,6 +57,10 @@ export function httpStatusOf(error: unknown, rejected: RejectedStatuses = {}): H
     case 'COMMIT_FAILED':
     case 'STORE_UNAVAILABLE':
       return fail(503, error.code, 'unavailable: the store failed; try again shortly', { 'retry-after': '1' }, false);
+    case 'NODE_LOST':
+      return fail(503, error.code, 'unavailable: the node serving it was lost; whether it was applied is unknown', { 'retry-after': '1' }, false);
+    case 'SHARD_MOVED':
+      return fail(503, error.code, 'unavailable: it is moving to another node; try again shortly', { 'retry-after': '1' }, false);
     case 'SHUTTING_DOWN':
       return fail(503, error.code, 'unavailable: the service is shutting down', { connection: 'close' }, false);
     case 'ASK_TIMEOUT':

@@ -20,5 +20,5 @@
  * ```
  * @module @holdfast/nats
  */
-export type { NatsCluster, NatsClusterStats } from './internal/NatsCluster.js';
+export type { ClusterObserver, NatsCluster } from './internal/NatsCluster.js';
 export { type NatsClusterOptions, natsCluster } from './natsCluster.js';

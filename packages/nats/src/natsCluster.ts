@@ -1,6 +1,6 @@
 import { InvalidArgument } from '@holdfast/core';
 import { checkKeys } from '@holdfast/core/host';
-import { NatsCluster } from './internal/NatsCluster.js';
+import { type ClusterObserver, NatsCluster } from './internal/NatsCluster.js';
 import { TOKEN } from './internal/wire.js';
 
 /** Options of {@link natsCluster}. */
@@ -35,6 +35,8 @@ export interface NatsClusterOptions {
   readonly replicas?: number;
   /** How long connecting may take (default 5 000 ms). */
   readonly connectTimeoutMs?: number;
+  /** Told how long remote asks and lease renewals take (for metrics; `holdfast run` feeds `/metrics` with it). */
+  readonly observer?: ClusterObserver;
 }
 
 const KEYS = {
@@ -49,6 +51,7 @@ const KEYS = {
   handOffTimeoutMs: true,
   replicas: true,
   connectTimeoutMs: true,
+  observer: true,
 } as const;
 
 /**
@@ -98,5 +101,6 @@ export function natsCluster(options: NatsClusterOptions): NatsCluster {
     handOffTimeoutMs: int('handOffTimeoutMs', options.handOffTimeoutMs, 5_000, 1, 600_000),
     replicas: int('replicas', options.replicas, 1, 1, 5),
     connectTimeoutMs: int('connectTimeoutMs', options.connectTimeoutMs, 5_000, 100, 600_000),
+    observer: options.observer ?? null,
   });
 }

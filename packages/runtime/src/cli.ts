@@ -68,6 +68,11 @@ program
     '--store <spec>',
     "where durable actors keep their state: sqlite (data/<service>.db), sqlite:PATH, postgres://…, memory or none (env HOLDFAST_STORE; default: the service's own)",
   )
+  .option('--cluster <servers>', 'run as one node of a cluster on NATS: nats://host:4222[,…] (env HOLDFAST_CLUSTER; needs --store postgres://…)')
+  .option('--node <name>', 'this node’s name in the cluster (env HOLDFAST_NODE; default: the host name)')
+  .option('--shards <n>', 'shards durable actors are spread over, the same on every node (env HOLDFAST_SHARDS, default 64)')
+  .option('--cluster-name <name>', 'the cluster’s name: its NATS subjects and bucket (env HOLDFAST_CLUSTER_NAME, default holdfast)')
+  .option('--lease-ttl <ms>', 'how long a shard lease lives without renewal, the same on every node (env HOLDFAST_LEASE_TTL_MS, default 3000)')
   .option('-c, --config <key=value>', "a setting of the service's own config (repeatable); env <SERVICE>_<KEY> also works", collect, [])
   .addHelpText(
     'after',
@@ -91,6 +96,11 @@ Example:
       allowEval: opts.allowEval === true ? true : undefined,
       drainTimeoutMs: opts.drainTimeout,
       store: opts.store,
+      cluster: opts.cluster,
+      node: opts.node,
+      shards: opts.shards,
+      clusterName: opts.clusterName,
+      leaseTtlMs: opts.leaseTtl,
       logLevel: opts.logLevel,
       pretty: process.argv.includes('--no-pretty') ? false : opts.pretty === true ? true : undefined,
     };

@@ -1,11 +1,13 @@
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { type ActorSystem, createSystem, fromPino, type ShutdownReport } from '@holdfast/core';
+import type { Cluster } from '@holdfast/core/cluster';
 import type { Disposer, ServiceDefinition } from './defineService.js';
 import { startAdminServer } from './internal/adminServer.js';
 import { privateSocketDir, pruneServiceSockets, startDebugServer } from './internal/debugServer.js';
 import { createLogger } from './internal/logging.js';
 import { ServiceMetrics } from './internal/metrics.js';
-import { makeStore, parseStoreSpec, redact } from './internal/storeSpec.js';
+import { makeStore, optionalPackage, parseStoreSpec, redact } from './internal/storeSpec.js';
 import { parseHostPort, type Settings, SettingsError } from './settings.js';
 
 /** What `p` resolved to within `ms`, or false when it took longer. */
@@ -72,12 +74,27 @@ export async function runService<C>(definition: ServiceDefinition<C>, config: un
   const metrics = new ServiceMetrics(definition.name);
   const storeSpec = parseStoreSpec(settings.store ?? definition.store ?? 'none', settings.store !== undefined ? '--store' : 'store');
   const store = await makeStore(storeSpec, definition.name);
+  let cluster: Cluster | null = null;
+  if (settings.cluster !== undefined) {
+    if (storeSpec.kind !== 'postgres')
+      throw new SettingsError('invalid setting --cluster (HOLDFAST_CLUSTER): a cluster needs a store every node shares: --store postgres://… (HOLDFAST_STORE)');
+    const { natsCluster } = await optionalPackage('@holdfast/nats', 'a cluster', () => import('@holdfast/nats'));
+    cluster = natsCluster({
+      servers: settings.cluster.split(',').map((s) => s.trim()),
+      node: settings.node ?? defaultNodeName(),
+      shards: settings.shards,
+      name: settings.clusterName,
+      leaseTtlMs: settings.leaseTtlMs,
+      observer: metrics.clusterObserver,
+    });
+  }
   const system = createSystem({
     name: definition.name,
     logger: fromPino(logger),
     drainTimeoutMs: settings.drainTimeoutMs,
     turnObserver: metrics.observer,
     ...(store !== null && { store, durable: { ...definition.durable, onCommit: metrics.onCommit } }),
+    ...(cluster !== null && { cluster }),
   });
   metrics.bind(system);
   if (store !== null) {
@@ -86,7 +103,10 @@ export async function runService<C>(definition: ServiceDefinition<C>, config: un
     try {
       await system.openStore();
     } catch (e) {
-      logger.fatal({ err: e, store: redact(store.name) }, 'the store could not be opened');
+      logger.fatal(
+        { err: e, store: redact(store.name) },
+        cluster === null ? 'the store could not be opened' : 'the store could not be opened or the cluster joined',
+      );
       await system.shutdown({ timeoutMs: settings.drainTimeoutMs });
       await closeLogs();
       throw e;
@@ -102,7 +122,8 @@ export async function runService<C>(definition: ServiceDefinition<C>, config: un
 
   // Ready while serving and while the store (if any) answers: a load balancer stops sending work
   // that would fail fast anyway.
-  const isReady = () => ready && (system.stats().durable?.available ?? true);
+  // In a cluster, ready while a member: joined, not leaving.
+  const isReady = () => ready && (system.stats().durable?.available ?? true) && (cluster === null || system.cluster()?.status === 'joined');
   const admin = settings.admin ? await startAdminServer(settings.adminHost, settings.adminPort, { ready: isReady, metrics: () => metrics.text() }) : null;
   const debug = settings.debug
     ? await startDebugServer(system, {
@@ -201,4 +222,13 @@ function defaultSocket(service: string): string {
   const dir = privateSocketDir();
   pruneServiceSockets(dir);
   return join(dir, `${service}-${process.pid}.sock`);
+}
+
+/** The host name as a node name (letters, digits, `-` and `_`). */
+function defaultNodeName(): string {
+  return (
+    hostname()
+      .replace(/[^A-Za-z0-9_-]+/g, '-')
+      .slice(0, 64) || 'node'
+  );
 }

@@ -42,6 +42,29 @@ export const SettingsSchema = z.object({
       if (error !== null) ctx.addIssue({ code: 'custom', message: error });
     })
     .optional(),
+  /**
+   * Run as one node of a cluster on NATS: the servers, `nats://host:4222` (several separated by
+   * commas). Needs `--store postgres://…` and `@holdfast/nats` installed.
+   */
+  cluster: z
+    .string()
+    .min(1)
+    .refine((v) => v.split(',').every((u) => /^(nats|tls):\/\/[^\s,]+$/.test(u.trim())), 'expected nats://host:port (several separated by commas)')
+    .optional(),
+  /** This node's name in the cluster (default: the host name). Unique among live nodes. */
+  node: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, "1–64 letters, digits, '-' or '_'")
+    .optional(),
+  /** How many shards durable actors are spread over: the same on every node. */
+  shards: z.coerce.number().int().min(1).max(65_536).default(64),
+  /** The cluster's name (its NATS subjects and bucket). */
+  clusterName: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, "1–64 letters, digits, '-' or '_'")
+    .default('holdfast'),
+  /** How long a shard lease lives without renewal: the same on every node. */
+  leaseTtlMs: z.coerce.number().int().min(200).max(600_000).default(3_000),
   /** pino's level. */
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   /** Pretty logs (default: when stdout is a terminal). */
@@ -62,6 +85,11 @@ export const SETTING_NAMES: Record<keyof Settings, { flag: string; env: string }
   allowEval: { flag: '--allow-eval', env: 'HOLDFAST_ALLOW_EVAL' },
   drainTimeoutMs: { flag: '--drain-timeout', env: 'HOLDFAST_DRAIN_TIMEOUT_MS' },
   store: { flag: '--store', env: 'HOLDFAST_STORE' },
+  cluster: { flag: '--cluster', env: 'HOLDFAST_CLUSTER' },
+  node: { flag: '--node', env: 'HOLDFAST_NODE' },
+  shards: { flag: '--shards', env: 'HOLDFAST_SHARDS' },
+  clusterName: { flag: '--cluster-name', env: 'HOLDFAST_CLUSTER_NAME' },
+  leaseTtlMs: { flag: '--lease-ttl', env: 'HOLDFAST_LEASE_TTL_MS' },
   logLevel: { flag: '--log-level', env: 'HOLDFAST_LOG_LEVEL' },
   pretty: { flag: '--pretty', env: 'HOLDFAST_PRETTY' },
 };
@@ -102,7 +130,7 @@ export function resolveSettings(flags: Partial<Record<keyof Settings, unknown>>,
     const key = issue?.path[0] as keyof Settings;
     const names = SETTING_NAMES[key];
     // A connection string may carry a password: never echo it.
-    const given = key === 'store' && typeof raw[key] === 'string' ? redact(raw[key]) : raw[key];
+    const given = (key === 'store' || key === 'cluster') && typeof raw[key] === 'string' ? redact(raw[key]) : raw[key];
     throw new SettingsError(`invalid setting ${names ? `${names.flag} (${names.env})` : String(key)}=${JSON.stringify(given)}: ${issue?.message ?? 'invalid'}`);
   }
   return r.data;

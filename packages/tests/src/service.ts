@@ -41,8 +41,8 @@ export interface RunningService {
  * Run `holdfast run src/service.ts …args` in the app directory `app` through the app's own bin,
  * and resolve once it logs `service started`; rejects if it exits first.
  */
-export function startService(app: string, args: readonly string[], env: Record<string, string> = {}): Promise<RunningService> {
-  const child = spawn(join(app, 'node_modules', '.bin', 'holdfast'), ['run', 'src/service.ts', '--admin-port', '0', '--no-pretty', ...args], {
+export function startService(app: string, args: readonly string[], env: Record<string, string> = {}, entry = 'src/service.ts'): Promise<RunningService> {
+  const child = spawn(join(app, 'node_modules', '.bin', 'holdfast'), ['run', entry, '--admin-port', '0', '--no-pretty', ...args], {
     cwd: app,
     env: { ...process.env, ...env },
   });

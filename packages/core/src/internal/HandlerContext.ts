@@ -1,12 +1,13 @@
 import type { ActorRef } from '../ActorRef.js';
 import type { ActorSystem } from '../createSystem.js';
-import type { ActorContext, DeferredReply, Reminder, RemindWhen, ScheduleWhen } from '../defineActor.js';
+import type { ActorContext, DeferredReply, Lease, Reminder, RemindWhen, ScheduleWhen } from '../defineActor.js';
 import type { CompiledMessage } from '../defineProtocol.js';
 import { ActorStopped, InvalidArgument, type StopReason } from '../errors.js';
 import type { Logger } from '../Logger.js';
 import type { Cell } from './cell/Cell.js';
 import { cancelReminderFrom, remindFrom } from './cell/reminders.js';
 import { beat, scheduleFrom } from './cell/timers.js';
+import { leaseOf } from './cluster/Placement.js';
 import type { ReplyChannel } from './ReplyChannel.js';
 
 /** A signal that never aborts. */
@@ -73,6 +74,9 @@ export class HandlerContext implements ActorContext<never, unknown> {
 
   get self(): ActorRef<never> {
     return this.cell.ref as unknown as ActorRef<never>;
+  }
+  get lease(): Lease | null {
+    return leaseOf(this.cell);
   }
   get system(): ActorSystem {
     return this.cell.core.facade;

@@ -1,10 +1,11 @@
 import type { ActorRef } from '../ActorRef.js';
 import type { ActorSystem } from '../createSystem.js';
-import type { DeferredReply, ScheduleWhen } from '../defineActor.js';
+import type { DeferredReply, Lease, ScheduleWhen } from '../defineActor.js';
 import type { Logger } from '../Logger.js';
 import type { Turn } from './callChain.js';
 import type { Cell } from './cell/Cell.js';
 import { beat, scheduleFrom } from './cell/timers.js';
+import { leaseOf } from './cluster/Placement.js';
 import { detachedReply, neverAborted } from './HandlerContext.js';
 
 /**
@@ -40,6 +41,9 @@ export class HookContext implements Turn {
   }
   get system(): ActorSystem {
     return this.cell.core.facade;
+  }
+  get lease(): Lease | null {
+    return leaseOf(this.cell);
   }
   get log(): Logger {
     return this.cell.log;

@@ -16,7 +16,7 @@
 // - leave: hand every shard over (the actors finish, commit, sleep; then the lease goes), then
 //   take the node name back.
 import { AskTimeout, Cancelled, InvalidArgument, NodeLost, ShardMoved, toError } from '@holdfast/core';
-import type { Cluster, ClusterInfo, ClusterSeam, RemoteCall } from '@holdfast/core/cluster';
+import type { Cluster, ClusterInfo, ClusterSeam, ClusterStats, RemoteCall } from '@holdfast/core/cluster';
 import { type KV, Kvm } from '@nats-io/kv';
 import { connect, type Msg, type NatsConnection, NoRespondersError, RequestError, type Subscription, TimeoutError } from '@nats-io/transport-node';
 import { nodeKey, shardKey, View } from './View.js';
@@ -35,22 +35,15 @@ export interface ClusterSettings {
   readonly handOffTimeoutMs: number;
   readonly replicas: number;
   readonly connectTimeoutMs: number;
+  readonly observer: ClusterObserver | null;
 }
 
-/** Counters and gauges of one node, for `/metrics`. */
-export interface NatsClusterStats {
-  readonly owned: number;
-  readonly handOffs: number;
-  readonly taken: number;
-  readonly lost: number;
-  readonly renewals: number;
-  readonly renewFailures: number;
-  /** The last renewal round's duration (all leases), ms. */
-  readonly lastRenewMs: number;
-  readonly remoteAsks: number;
-  readonly remoteAskErrors: number;
-  readonly retries: number;
-  readonly nodesDeclaredDead: number;
+/** Told how long things took, for metrics. */
+export interface ClusterObserver {
+  /** An ask or tell to another node settled after `ms` (`ok`: with a reply). */
+  remoteAsk?(ms: number, ok: boolean): void;
+  /** A lease renewal answered after `ms`. */
+  renewal?(ms: number): void;
 }
 
 interface Owned {
@@ -385,12 +378,14 @@ export class NatsCluster implements Cluster {
 
   async #renew(): Promise<void> {
     const kv = this.#kv as KV;
-    const t0 = performance.now();
+    const observer = this.#s.observer;
     await Promise.all(
       [...this.#owned.values()].map(async (o) => {
         if (o.releasing) return;
         try {
+          const t0 = performance.now();
           const revision = await kv.update(shardKey(o.shard), enc.encode(JSON.stringify({ node: this.node, epoch: o.epoch })), o.revision);
+          observer?.renewal?.(performance.now() - t0);
           if (this.#owned.get(o.shard) !== o) return;
           o.revision = revision;
           o.renewedAt = Date.now();
@@ -410,7 +405,6 @@ export class NatsCluster implements Cluster {
         this.#nodeRevision = await kv.put(nodeKey(this.node), enc.encode(JSON.stringify({ node: this.node, at: Date.now() })));
       } else throw e;
     }
-    this.#stats.lastRenewMs = performance.now() - t0;
     this.#dropStale();
   }
 
@@ -503,8 +497,20 @@ export class NatsCluster implements Cluster {
 
   // ---------------------------------------------------------------- asking other nodes
 
-  async request(shard: number, call: RemoteCall, timeoutMs: number, signal: AbortSignal): Promise<unknown> {
-    return this.#request(shard, call, false, timeoutMs, signal);
+  request(shard: number, call: RemoteCall, timeoutMs: number, signal: AbortSignal): Promise<unknown> {
+    const observe = this.#s.observer?.remoteAsk;
+    if (observe === undefined) return this.#request(shard, call, false, timeoutMs, signal);
+    const t0 = performance.now();
+    return this.#request(shard, call, false, timeoutMs, signal).then(
+      (v) => {
+        observe(performance.now() - t0, true);
+        return v;
+      },
+      (e: unknown) => {
+        observe(performance.now() - t0, false);
+        throw e;
+      },
+    );
   }
 
   tell(shard: number, call: RemoteCall, timeoutMs: number): void {
@@ -638,7 +644,9 @@ export class NatsCluster implements Cluster {
         list.push(s);
       }
     }
+    const st = this.#state;
     return {
+      status: st === 'new' || st === 'joining' ? 'joining' : st === 'joined' ? 'joined' : st === 'leaving' ? 'leaving' : 'left',
       node: this.node,
       shards: this.shards,
       nodes: [...byNode].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([node, shards]) => ({ node, shards, self: node === this.node })),
@@ -646,7 +654,7 @@ export class NatsCluster implements Cluster {
     };
   }
 
-  stats(): NatsClusterStats {
+  stats(): ClusterStats {
     return { ...this.#stats, owned: [...this.#owned.values()].filter((o) => o.subs !== null).length };
   }
 }

@@ -1,4 +1,5 @@
 import type { ActorSystem, TurnObserver } from '@holdfast/core';
+import type { ClusterStats } from '@holdfast/core/cluster';
 import { checkKeys } from '@holdfast/core/host';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { CounterMetric, CounterReading, GaugeMetric, GaugeReading, HistogramMetric, MetricOptions, Metrics } from '../Metrics.js';
@@ -13,7 +14,19 @@ export class ServiceMetrics {
   readonly turnDuration: Histogram<'type'>;
   readonly commitDuration: Histogram;
   readonly commitBatch: Histogram;
+  readonly leaseRenewal: Histogram;
+  readonly remoteAsk: Histogram<'outcome'>;
   #system: ActorSystem | null = null;
+
+  #clusterStats(): ClusterStats | null {
+    return this.#system?.clusterStats() ?? null;
+  }
+
+  /** What a cluster reports remote asks and lease renewals to. */
+  readonly clusterObserver = {
+    remoteAsk: (ms: number, ok: boolean) => this.remoteAsk.observe({ outcome: ok ? 'reply' : 'error' }, ms / 1000),
+    renewal: (ms: number) => this.leaseRenewal.observe(ms / 1000),
+  };
 
   constructor(service: string) {
     this.registry.setDefaultLabels({ service });
@@ -136,6 +149,55 @@ export class ServiceMetrics {
       name: 'holdfast_store_commit_batch_size',
       help: 'Actor states written by one commit',
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+      registers: [this.registry],
+    });
+    // In a cluster: this node's shards, hand-overs, leases and asks to other nodes.
+    const cluster = () => metrics.#system?.cluster() ?? null;
+    const clusterStats = () => metrics.#clusterStats();
+    new Gauge({
+      name: 'holdfast_cluster_shard_owned',
+      help: '1 for each shard this node serves, 0 for the others (in a cluster)',
+      labelNames: ['shard'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const info = cluster();
+        if (info === null) return;
+        const mine = new Set(info.nodes.find((n) => n.self)?.shards ?? []);
+        for (let s = 0; s < info.shards; s++) this.set({ shard: String(s) }, mine.has(s) ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'holdfast_cluster_nodes',
+      help: 'Nodes of the cluster this node sees alive (itself included)',
+      registers: [this.registry],
+      collect() {
+        this.set(cluster()?.nodes.length ?? 0);
+      },
+    });
+    counter('holdfast_cluster_handoffs_total', 'Shards this node handed over to another (on leave, or to rebalance)', () => clusterStats()?.handOffs);
+    counter('holdfast_cluster_shards_taken_total', 'Shards this node took (free, or from a dead node)', () => clusterStats()?.taken);
+    counter(
+      'holdfast_cluster_shards_lost_total',
+      'Shards this node lost (lease taken or not renewed in time, or fenced by the store)',
+      () => clusterStats()?.lost,
+    );
+    counter('holdfast_cluster_lease_renewal_failures_total', 'Lease renewals that failed', () => clusterStats()?.renewFailures);
+    counter('holdfast_cluster_remote_asks_total', 'Asks and tells sent to other nodes', () => clusterStats()?.remoteAsks);
+    counter('holdfast_cluster_remote_ask_errors_total', 'Asks and tells to other nodes that failed', () => clusterStats()?.remoteAskErrors);
+    counter('holdfast_cluster_retries_total', 'Sends tried again because the shard was moving', () => clusterStats()?.retries);
+    counter('holdfast_cluster_nodes_declared_dead_total', 'Other nodes this node found dead', () => clusterStats()?.nodesDeclaredDead);
+    this.leaseRenewal = new Histogram({
+      name: 'holdfast_cluster_lease_renew_duration_seconds',
+      help: 'How long a shard lease renewal takes (a revision-checked update of the bucket)',
+      buckets: [0.000_25, 0.000_5, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
+      registers: [this.registry],
+    });
+    this.remoteAsk = new Histogram({
+      name: 'holdfast_cluster_remote_ask_duration_seconds',
+      help: 'How long asks to actors on other nodes take, by outcome',
+      labelNames: ['outcome'],
+      buckets: [0.000_1, 0.000_25, 0.000_5, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5],
       registers: [this.registry],
     });
     new Gauge({

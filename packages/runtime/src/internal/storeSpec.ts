@@ -72,12 +72,17 @@ export async function makeStore(parsed: ParsedStore, service: string): Promise<A
 }
 
 /** A store package, loaded when the spec names it: a clear error when it is not installed. */
-async function driver<T>(name: string, load: () => Promise<T>): Promise<T> {
+function driver<T>(name: string, load: () => Promise<T>): Promise<T> {
+  return optionalPackage(name, 'the store', load);
+}
+
+/** An optional package (`@holdfast/nats`, a store driver), loaded when a setting names it: a clear error when it is not installed. */
+export async function optionalPackage<T>(name: string, what: string, load: () => Promise<T>): Promise<T> {
   try {
     return await load();
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(name))
-      throw new SettingsError(`the store needs ${name}: install it next to @holdfast/runtime (npm install ${name})`);
+      throw new SettingsError(`${what} needs ${name}: install it next to @holdfast/runtime (npm install ${name})`);
     throw e;
   }
 }

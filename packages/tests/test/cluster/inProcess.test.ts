@@ -99,7 +99,7 @@ describe('a cluster of two nodes in one process', () => {
     const refused = await ref.ask('withdraw', { amount: 1_000 }).catch((e: unknown) => e as { code: string; details: unknown });
     expect(refused).toMatchObject({ code: 'REJECTED', details: { reason: 'insufficient-funds', details: { balance: ids.indexOf(remote) + 1 } } });
     // Bad input is refused by the sender: nothing crosses, nothing changes.
-    const invalid = await ref.ask('deposit', { amount: -5 } as never).catch((e: unknown) => e as { code: string });
+    const invalid = (await ref.ask('deposit', { amount: -5 } as never).catch((e: unknown) => e)) as { code: string };
     expect(invalid.code).toBe('INVALID_MESSAGE');
     expect(await ref.ask('balance', {})).toBe(ids.indexOf(remote) + 1);
     // tell and send reach a remote actor too (in order: the send resolves once queued there, behind the tell).

@@ -11,7 +11,7 @@
 import type { ActorRef } from '../../ActorRef.js';
 import { type Cluster, type ClusterSeam, type RemoteCall, shardOf } from '../../cluster.js';
 import type { ActorSystem } from '../../createSystem.js';
-import type { ActorDefinition } from '../../defineActor.js';
+import type { ActorDefinition, Lease } from '../../defineActor.js';
 import { InvalidArgument, ShardMoved, toError } from '../../errors.js';
 import type { Logger } from '../../Logger.js';
 import type { ShardFence } from '../../store.js';
@@ -261,4 +261,11 @@ export class Placement implements ClusterSeam {
   #check(shard: number): void {
     if (!Number.isInteger(shard) || shard < 0 || shard >= this.shards) throw new InvalidArgument(`cluster: no shard ${shard} (0..${this.shards - 1})`);
   }
+}
+
+/** The lease a durable actor of a cluster runs under (`ctx.lease`), or null. */
+export function leaseOf(cell: Cell): Lease | null {
+  const fence = cell.durable?.fence;
+  const placement = cell.core.placement;
+  return fence == null || placement === null ? null : { node: placement.cluster.node, shard: fence.shard, epoch: fence.epoch };
 }
