@@ -21,6 +21,7 @@
  * @module @holdfast/core/cluster
  */
 import type { ActorSystem } from './createSystem.js';
+import type { ActorSummary } from './inspection.js';
 import type { Logger } from './Logger.js';
 
 /** A message for an actor on another node: what crosses the wire. */
@@ -99,7 +100,15 @@ export interface Cluster {
   info(): ClusterInfo;
   /** This node's counters. */
   stats(): ClusterStats;
+  /**
+   * The live actors of every node (each node answers with {@link ClusterSeam.actors}), within
+   * `timeoutMs`: a node that does not answer in time is listed with its error.
+   */
+  actorsEverywhere(filter: string, timeoutMs: number): Promise<NodeActors[]>;
 }
+
+/** One node's answer to {@link Cluster.actorsEverywhere}. */
+export type NodeActors = { readonly node: string; readonly actors: readonly ActorSummary[] } | { readonly node: string; readonly error: string };
 
 /** What core offers a cluster, for one system. */
 export interface ClusterSeam {
@@ -133,6 +142,8 @@ export interface ClusterSeam {
   tell(call: RemoteCall): void;
   /** A tell the cluster could not deliver to any owner: a dead letter. */
   undeliverable(call: RemoteCall, error: Error): void;
+  /** This node's live actors whose id or type contains `filter` (for a cluster-wide listing). */
+  actors(filter: string): ActorSummary[];
 }
 
 /**

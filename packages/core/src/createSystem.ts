@@ -307,6 +307,29 @@ export class ActorSystem {
     return this.#core.placement?.cluster.info() ?? null;
   }
 
+  /**
+   * In a cluster: the live actors of every node, each with its node's name (a node that does not
+   * answer within `timeoutMs` is named in `unreachable`). Without a cluster: this system's actors.
+   */
+  async actorsEverywhere(
+    filter = '',
+    timeoutMs = 2_000,
+  ): Promise<{ actors: Array<ActorSummary & { node: string }>; unreachable: Array<{ node: string; error: string }> }> {
+    const placement = this.#core.placement;
+    if (placement === null) {
+      const actors = this.actors().filter((a) => filter === '' || a.id.includes(filter) || a.type.includes(filter));
+      return { actors: actors.map((a) => ({ ...a, node: this.name })), unreachable: [] };
+    }
+    const answers = await placement.cluster.actorsEverywhere(filter, timeoutMs);
+    const actors: Array<ActorSummary & { node: string }> = [];
+    const unreachable: Array<{ node: string; error: string }> = [];
+    for (const a of answers) {
+      if ('error' in a) unreachable.push({ node: a.node, error: a.error });
+      else for (const row of a.actors) actors.push({ ...row, node: a.node });
+    }
+    return { actors, unreachable };
+  }
+
   /** In a cluster: this node's counters (shards taken, lost, handed over; remote asks), or null without one. */
   clusterStats(): ClusterStats | null {
     return this.#core.placement?.cluster.stats() ?? null;

@@ -224,7 +224,8 @@ describe('createHttpFront', () => {
   it('close(): requests in flight get their answer, new ones on open connections 503 with Connection: close; every request read is answered', async () => {
     const { url, f } = await start();
     const { port } = new URL(url);
-    const open = (): Promise<{ socket: net.Socket; out: () => string }> =>
+    // `ended` settles when the server has closed the connection, so every byte it wrote is read.
+    const open = (): Promise<{ socket: net.Socket; out: () => string; ended: Promise<void> }> =>
       new Promise((resolve) => {
         const socket = net.connect(Number(port), '127.0.0.1');
         let out = '';
@@ -232,7 +233,8 @@ describe('createHttpFront', () => {
           out += d;
         });
         socket.on('error', () => {});
-        socket.once('connect', () => resolve({ socket, out: () => out }));
+        const ended = new Promise<void>((r) => socket.once('close', () => r()));
+        socket.once('connect', () => resolve({ socket, out: () => out, ended }));
       });
     const inFlight = await open();
     inFlight.socket.write('GET /slow?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n');
@@ -243,6 +245,7 @@ describe('createHttpFront', () => {
     const closed = f.close();
     keepAlive.socket.write('GET /kv/a HTTP/1.1\r\nHost: x\r\n\r\n');
     await closed;
+    await Promise.all([inFlight.ended, keepAlive.ended]);
     expect(inFlight.out()).toMatch(/^HTTP\/1\.1 200 OK[\s\S]*\{"slept":300\}$/);
     const second = keepAlive.out().split('HTTP/1.1 ')[2] as string;
     expect(second).toMatch(/^503 /);

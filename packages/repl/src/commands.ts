@@ -15,6 +15,8 @@ interface Command {
 /** The REPL's commands: each is the protocol command of the same name, but `.untrace` (every trace) and `.exit`. */
 export const REPL_USAGE = {
   actors: '[filter]',
+  nodes: '',
+  shards: '',
   tree: '',
   state: '<id>',
   ask: '<id> <message> [json]',
@@ -47,6 +49,19 @@ export class Commands {
   readonly table: Record<string, Command>;
   #offPush: (() => void) | null = null;
 
+  #clustered: boolean | null = null;
+
+  /** Whether the service runs in a cluster (asked once). */
+  async #inCluster(): Promise<boolean> {
+    if (this.#clustered === null) {
+      this.#clustered = await this.client.call('nodes').then(
+        () => true,
+        () => false,
+      );
+    }
+    return this.#clustered;
+  }
+
   constructor(
     readonly client: DebugClient,
     readonly out: Printer,
@@ -58,13 +73,57 @@ export class Commands {
         usage: REPL_USAGE.actors,
         help: replHelp('actors'),
         run: async (args) => {
-          const rows = await c.call('actors', args.trim() === '' ? {} : { filter: args.trim() });
-          out_.result(rows, () =>
+          const filter = args.trim();
+          const answer = await c.call('actors', { ...(filter !== '' && { filter }), everywhere: true });
+          // A service of an older protocol answers with the rows alone.
+          const { actors: rows, unreachable } = Array.isArray(answer) ? { actors: answer.map((r) => ({ ...r, node: '' })), unreachable: [] } : answer;
+          const clustered = rows.some((r) => r.node !== rows[0]?.node) || unreachable.length > 0 || (await this.#inCluster());
+          // For scripts: the rows (in a cluster, each with its node, and the nodes that did not answer).
+          const json = clustered ? { actors: rows, unreachable } : rows.map(({ node: _, ...r }) => r);
+          out_.result(json, () => {
             out_.table(
-              ['id', 'type', 'steward', 'host', 'status', 'mailbox', 'turns', 'restarts', 'last turn'],
-              rows.map((r) => [r.id, r.type, r.steward, r.host, r.status, String(r.mailbox), String(r.turns), String(r.restarts), ago(r.lastTurnAt)]),
-            ),
-          );
+              [...(clustered ? ['node'] : []), 'id', 'type', 'steward', 'host', 'status', 'mailbox', 'turns', 'restarts', 'last turn'],
+              rows.map((r) => [
+                ...(clustered ? [r.node] : []),
+                r.id,
+                r.type,
+                r.steward,
+                r.host,
+                r.status,
+                String(r.mailbox),
+                String(r.turns),
+                String(r.restarts),
+                ago(r.lastTurnAt),
+              ]),
+            );
+            for (const u of unreachable) out_.line(out_.style('dim', `node ${u.node} did not answer: ${u.error}`));
+          });
+        },
+      },
+      nodes: {
+        usage: REPL_USAGE.nodes,
+        help: replHelp('nodes'),
+        run: async () => {
+          const view = await c.call('nodes');
+          out_.result(view, () => {
+            out_.line(`${out_.style('bold', view.node)} is ${view.status}; ${view.nodes.length} node(s) seen, ${view.shards} shards`);
+            out_.table(
+              ['node', 'shards', 'which'],
+              view.nodes.map((n) => [n.self ? `${n.node} (this one)` : n.node, String(n.shards.length), ranges(n.shards)]),
+            );
+            if (view.unowned.length > 0) out_.line(out_.style('dim', `unowned (moving): ${ranges(view.unowned)}`));
+          });
+        },
+      },
+      shards: {
+        usage: REPL_USAGE.shards,
+        help: replHelp('shards'),
+        run: async () => {
+          const view = await c.call('shards');
+          const owner = new Map<number, string>();
+          for (const n of view.nodes) for (const s of n.shards) owner.set(s, n.node);
+          const rows = Array.from({ length: view.shards }, (_, s) => [String(s), owner.get(s) ?? '(none: moving)']);
+          out_.result(view, () => out_.table(['shard', 'node'], rows));
         },
       },
       tree: {
@@ -251,7 +310,8 @@ export class Commands {
     if (command?.completes === undefined) return [[], line];
     const idPart = parts[2] as string;
     if (parts[3] === undefined) {
-      const actors = await this.client.call('actors');
+      const answer = await this.client.call('actors');
+      const actors = Array.isArray(answer) ? answer : answer.actors;
       const ids = actors.map((a) => a.id).filter((id) => id.startsWith(idPart));
       return [ids, idPart];
     }
@@ -349,4 +409,16 @@ export class UsageError extends ClientError {
   override get name() {
     return 'UsageError';
   }
+}
+
+/** `0-3, 7, 9-10`: a sorted list of shard numbers, short. */
+export function ranges(shards: readonly number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < shards.length; ) {
+    let j = i;
+    while (j + 1 < shards.length && (shards[j + 1] as number) === (shards[j] as number) + 1) j++;
+    out.push(i === j ? String(shards[i]) : `${shards[i]}-${shards[j]}`);
+    i = j + 1;
+  }
+  return out.join(', ') || '-';
 }

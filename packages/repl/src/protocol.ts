@@ -43,6 +43,21 @@ export const ActorRow = z.looseObject({
 });
 export type ActorRow = z.infer<typeof ActorRow>;
 
+/** What `actors` with `everywhere` answers: the actors of every node (each row with its `node`), and the nodes that did not answer. */
+export const ActorsEverywhere = z.object({
+  actors: z.array(ActorRow.extend({ node: z.string() })),
+  unreachable: z.array(z.object({ node: z.string(), error: z.string() })),
+});
+
+/** A node's view of its cluster (core's `ClusterInfo`). */
+export const ClusterView = z.looseObject({
+  status: z.string(),
+  node: z.string(),
+  shards: z.number(),
+  nodes: z.array(z.object({ node: z.string(), shards: z.array(z.number()), self: z.boolean() })),
+  unowned: z.array(z.number()),
+});
+
 /** A restart in an actor's or a steward's history (core's `RestartRecord`). */
 export const RestartRow = z.looseObject({
   at: z.number(),
@@ -155,9 +170,19 @@ export const Commands = {
   },
   help: { args: z.object({}), result: z.record(z.string(), z.string()), help: 'every command and what it does' },
   actors: {
-    args: z.object({ filter: z.string().optional() }),
-    result: z.array(ActorRow),
-    help: 'every live actor, or those whose id or type contains the filter (id, type, steward, host, status, mailbox, turns, restarts, last turn)',
+    args: z.object({ filter: z.string().optional(), everywhere: z.boolean().optional() }),
+    result: z.union([z.array(ActorRow), ActorsEverywhere]),
+    help: 'every live actor, or those whose id or type contains the filter (id, type, steward, host, status, mailbox, turns, restarts, last turn); in a cluster, on every node',
+  },
+  nodes: {
+    args: z.object({}),
+    result: ClusterView,
+    help: 'in a cluster: the nodes this node sees alive, and the shards each serves',
+  },
+  shards: {
+    args: z.object({}),
+    result: ClusterView,
+    help: 'in a cluster: every shard and the node that serves it (or none, while it moves)',
   },
   tree: { args: z.object({}), result: TreeSteward, help: 'the supervision tree, with strategies and restart counts' },
   state: { args: z.object({ id: ActorId }), result: ActorState, help: "an actor's state (its inspect() view), summary and restart history" },

@@ -16,6 +16,8 @@ describe('the debug protocol', () => {
       'hello',
       'help',
       'actors',
+      'nodes',
+      'shards',
       'tree',
       'state',
       'describe',
@@ -61,7 +63,7 @@ describe('the results of the debug protocol', () => {
     await a.ask('crash', {}).catch(() => {});
     await a.ask('poke', {});
     const roundTrip = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
-    const actors = Commands.actors.result.parse(roundTrip(system.actors()));
+    const actors = Commands.actors.result.parse(roundTrip(system.actors())) as Array<{ id: string; steward: string; restarts: number }>;
     expect(actors.map((r) => [r.id, r.steward, r.restarts])).toEqual([
       ['a', 'group', 1],
       ['b', 'root', 0],

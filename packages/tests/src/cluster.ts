@@ -16,6 +16,8 @@ export interface NodeSettings {
   readonly cluster: string;
   readonly shards?: number;
   readonly leaseTtlMs?: number;
+  /** Serve the debug socket at `<dir>/<node>.sock` (for the REPL). */
+  readonly debugDir?: string;
 }
 
 /** One node: running, paused (SIGSTOP) or down. */
@@ -53,7 +55,7 @@ export class ClusterNode {
         String(s.shards ?? 16),
         '--lease-ttl',
         String(s.leaseTtlMs ?? 3_000),
-        '--no-debug',
+        ...(s.debugDir === undefined ? ['--no-debug'] : ['--debug-socket', join(s.debugDir, `${this.name}.sock`)]),
         '--drain-timeout',
         '20000',
       ],

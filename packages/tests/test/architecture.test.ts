@@ -11,9 +11,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   workers: ['core'],
   http: ['core'],
   repl: ['core'],
-  runtime: ['core', 'repl', 'store-sqlite', 'store-postgres'],
+  runtime: ['core', 'repl', 'store-sqlite', 'store-postgres', 'nats'],
   'store-sqlite': ['core'],
   'store-postgres': ['core'],
+  nats: ['core'],
 };
 const PACKAGES = Object.keys(ALLOWED);
 

@@ -15,8 +15,8 @@
 //   again (no responders, SHARD_MOVED) until the ask's deadline;
 // - leave: hand every shard over (the actors finish, commit, sleep; then the lease goes), then
 //   take the node name back.
-import { AskTimeout, Cancelled, InvalidArgument, NodeLost, ShardMoved, toError } from '@holdfast/core';
-import type { Cluster, ClusterInfo, ClusterSeam, ClusterStats, RemoteCall } from '@holdfast/core/cluster';
+import { type ActorSummary, AskTimeout, Cancelled, InvalidArgument, NodeLost, ShardMoved, toError } from '@holdfast/core';
+import type { Cluster, ClusterInfo, ClusterSeam, ClusterStats, NodeActors, RemoteCall } from '@holdfast/core/cluster';
 import { type KV, Kvm } from '@nats-io/kv';
 import { connect, type Msg, type NatsConnection, NoRespondersError, RequestError, type Subscription, TimeoutError } from '@nats-io/transport-node';
 import { nodeKey, shardKey, View } from './View.js';
@@ -158,6 +158,19 @@ export class NatsCluster implements Cluster {
     nc.subscribe(this.#subjects.ping(s.node), {
       callback: (err, m) => {
         if (err === null) m.respond(enc.encode(s.node));
+      },
+    });
+    nc.subscribe(this.#subjects.admin(s.node), {
+      callback: (err, m) => {
+        if (err !== null) return;
+        let filter = '';
+        try {
+          const q = JSON.parse(dec.decode(m.data)) as { filter?: unknown };
+          if (typeof q.filter === 'string') filter = q.filter.slice(0, 256);
+        } catch {
+          // An unreadable question gets every actor.
+        }
+        m.respond(enc.encode(JSON.stringify({ actors: this.#sys.actors(filter) })));
       },
     });
     await nc.flush();
@@ -600,6 +613,24 @@ export class NatsCluster implements Cluster {
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([joined, new Promise((r) => (timer = setTimeout(r, ms)))]);
     clearTimeout(timer);
+  }
+
+  async actorsEverywhere(filter: string, timeoutMs: number): Promise<NodeActors[]> {
+    const names = new Set<string>([this.node, ...this.#view.nodes.keys()]);
+    const nc = this.#nc;
+    return Promise.all(
+      [...names].sort().map(async (node): Promise<NodeActors> => {
+        if (node === this.node) return { node, actors: this.#sys.actors(filter) };
+        if (nc === null) return { node, error: 'not connected' };
+        try {
+          const m = await nc.request(this.#subjects.admin(node), enc.encode(JSON.stringify({ filter })), { timeout: timeoutMs });
+          const body = JSON.parse(dec.decode(m.data)) as { actors?: unknown };
+          return Array.isArray(body.actors) ? { node, actors: body.actors as ActorSummary[] } : { node, error: 'a malformed answer' };
+        } catch (e) {
+          return { node, error: noResponders(e) ? 'gone' : toError(e).message };
+        }
+      }),
+    );
   }
 
   // ---------------------------------------------------------------- leaving

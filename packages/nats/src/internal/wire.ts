@@ -14,6 +14,8 @@ export interface Subjects {
   cancel(shard: number): string;
   /** Liveness of `node`: it answers with its name. */
   ping(node: string): string;
+  /** Questions to `node` about itself (its actors, for a cluster-wide listing). */
+  admin(node: string): string;
 }
 
 export function subjects(cluster: string): Subjects {
@@ -21,6 +23,7 @@ export function subjects(cluster: string): Subjects {
     shard: (s) => `holdfast.${cluster}.shard.${s}`,
     cancel: (s) => `holdfast.${cluster}.cancel.${s}`,
     ping: (n) => `holdfast.${cluster}.ping.${n}`,
+    admin: (n) => `holdfast.${cluster}.admin.${n}`,
   };
 }
 

@@ -372,7 +372,14 @@ class Session {
         return HELP;
       case 'actors': {
         const filter = (args.filter as string | undefined) ?? '';
+        if (args.everywhere === true) return system.actorsEverywhere(filter);
         return system.actors().filter((a) => filter === '' || a.id.includes(filter) || a.type.includes(filter));
+      }
+      case 'nodes':
+      case 'shards': {
+        const view = system.cluster();
+        if (view === null) throw new InvalidArgument('this service is not in a cluster (holdfast run --cluster nats://…)');
+        return view;
       }
       case 'tree':
         return system.tree();

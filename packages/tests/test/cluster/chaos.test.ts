@@ -164,7 +164,7 @@ describe('chaos', () => {
     for (let i = 0; i < WITNESSES; i++) {
       const o = await call(via, 'GET', `/witness/c${i}`);
       expect(o.status).toBe(200);
-      const { n, owners } = (o as { body: { n: number; owners: Array<[number, string, number]> } }).body;
+      const { n, owners } = (o as unknown as { body: { n: number; owners: Array<[number, string, number]> } }).body;
       const epochs = owners.map(([e]) => e);
       expect(epochs).toEqual([...new Set(epochs)].sort((a, b) => a - b));
       for (const [epoch, node] of owners) {

@@ -13,6 +13,7 @@ import { type Cluster, type ClusterSeam, type RemoteCall, shardOf } from '../../
 import type { ActorSystem } from '../../createSystem.js';
 import type { ActorDefinition, Lease } from '../../defineActor.js';
 import { InvalidArgument, ShardMoved, toError } from '../../errors.js';
+import type { ActorSummary } from '../../inspection.js';
 import type { Logger } from '../../Logger.js';
 import type { ShardFence } from '../../store.js';
 import type { Cell } from '../cell/Cell.js';
@@ -250,6 +251,10 @@ export class Placement implements ClusterSeam {
   undeliverable(call: RemoteCall, error: Error): void {
     const core = this.#parts.core;
     core.deadLetter({ actor: call.id, message: call.message, input: call.input, reason: 'unreachable', wasAsk: false, error, at: core.clock.now() });
+  }
+
+  actors(filter: string): ActorSummary[] {
+    return this.system.actors().filter((a) => filter === '' || a.id.includes(filter) || a.type.includes(filter));
   }
 
   /** The store refused a write to `shard`: a newer owner holds it. */
