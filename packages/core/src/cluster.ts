@@ -34,6 +34,8 @@ export interface RemoteCall {
   readonly input: unknown;
   /** A `send`: the owner answers (with nothing) once the message is queued, instead of with the handler's reply. */
   readonly send?: boolean;
+  /** The ask's idempotency key (`AskOptions.idempotencyKey`): the owner keeps its reply with the actor's state. */
+  readonly idempotencyKey?: string;
 }
 
 /** A cluster node's counters and gauges, for metrics. */

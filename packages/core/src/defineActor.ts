@@ -204,6 +204,9 @@ export interface ActorBehaviour<P extends AnyProtocol, S, A> {
  * }
  * ```
  */
+/** How many replies to keyed asks a durable actor keeps, unless its `durable.keepReplies` says. */
+export const DEFAULT_KEEP_REPLIES = 100;
+
 export interface DurableSpec<S> {
   /** Checked when state is committed and when it is loaded (a zod schema of the state). */
   readonly schema: z.ZodType<S>;
@@ -212,6 +215,11 @@ export interface DurableSpec<S> {
   /** `n → (state of version n) → state of version n + 1`, for every n below `version`. */
   // biome-ignore lint/suspicious/noExplicitAny: each step takes its own older shape.
   readonly migrate?: { readonly [from: number]: (old: any) => unknown };
+  /**
+   * How many replies to keyed asks (`AskOptions.idempotencyKey`) the actor keeps with its state:
+   * the most recent ones (default 100). A retry whose key is older than that runs again.
+   */
+  readonly keepReplies?: number;
 }
 
 /** An actor type: a protocol and the behaviour that owns its state. Spawn it with `system.spawn`. */
@@ -270,6 +278,9 @@ function checkDurable(name: string, d: DurableSpec<unknown>): void {
   const version = d.version ?? 1;
   if (!Number.isInteger(version) || version < 1)
     throw new InvalidArgument(`actor '${name}': durable.version must be a positive integer, got ${String(version)}`);
+  const keep = d.keepReplies ?? DEFAULT_KEEP_REPLIES;
+  if (!Number.isInteger(keep) || keep < 1 || keep > 10_000)
+    throw new InvalidArgument(`actor '${name}': durable.keepReplies must be an integer from 1 to 10000, got ${String(keep)}`);
   const migrate = d.migrate ?? {};
   if (typeof migrate !== 'object' || migrate === null) throw new InvalidArgument(`actor '${name}': durable.migrate must be an object of steps`);
   for (const [from, step] of Object.entries(migrate)) {

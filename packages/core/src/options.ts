@@ -145,6 +145,26 @@ export interface AskOptions {
    * ```
    */
   readonly transfer?: readonly Transferable[];
+  /**
+   * For an ask to a durable actor: a key that makes the ask safe to retry. The actor keeps the
+   * reply (or the `REJECTED` refusal) to each keyed ask with its state, in the same commit; an
+   * ask with a key it kept gets that reply again instead of running the handler a second time —
+   * on this node or, in a cluster, on the node that took the actor over. An actor keeps the
+   * replies of its last `durable.keepReplies` keyed asks (default 100); a retry with an older key
+   * runs again. Keys are per actor, 1 to 200 characters; a key kept for another message is
+   * refused (`INVALID_ARGUMENT`). Read-only messages are not kept (running them again is safe);
+   * a turn that crashes keeps nothing. Not for `send`, nor for actors that are not durable.
+   *
+   * @example
+   * ```ts
+   * const key = crypto.randomUUID();
+   * // The first try timed out: was it applied? Asking again with the same key is safe.
+   * await account.ask('withdraw', { amount: 30 }, { idempotencyKey: key }).catch(() =>
+   *   account.ask('withdraw', { amount: 30 }, { idempotencyKey: key }),
+   * );
+   * ```
+   */
+  readonly idempotencyKey?: string;
 }
 
 /** @internal Options resolved once per spawn (shared between actors spawned with the same ones). */

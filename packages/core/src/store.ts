@@ -24,7 +24,7 @@
  *
  * @module @holdfast/core/store
  */
-import { HoldfastError } from './errors.js';
+import { HoldfastError, type SerializedError } from './errors.js';
 
 /** One actor's stored state. */
 export interface StoredState {
@@ -35,6 +35,24 @@ export interface StoredState {
   readonly revision: number;
   /** The epoch of the session that wrote it. */
   readonly epoch: number;
+  /** The replies to its most recent keyed asks (`idempotencyKey`), oldest first, when it has any. */
+  readonly replies?: readonly StoredReply[];
+}
+
+/**
+ * The reply to an ask that carried an idempotency key, kept with the actor's state so that a
+ * retry of the ask (after a timeout, or on another node after a failover) gets it back instead
+ * of running the handler again. Stored as JSON.
+ */
+export interface StoredReply {
+  /** The ask's idempotency key. */
+  readonly key: string;
+  /** The message it asked. */
+  readonly message: string;
+  /** The reply (`ok`), or the refusal (`REJECTED`) as `toJSON()` gives it. */
+  readonly ok: boolean;
+  readonly value?: unknown;
+  readonly error?: SerializedError;
 }
 
 /** The shard a write belongs to and the epoch its writer claimed it at (shared sessions). */
@@ -55,6 +73,8 @@ export interface StateWrite {
   readonly reminders?: readonly ReminderWrite[];
   /** In a shared session: the row's shard and its writer's epoch there. The row lands only if that is still the shard's newest. */
   readonly fence?: ShardFence;
+  /** The actor's kept replies to keyed asks, all of them (they replace those stored); absent: the stored ones stay. */
+  readonly replies?: readonly StoredReply[];
 }
 
 /** A durable reminder set or removed with an actor's state. */
@@ -179,6 +199,7 @@ interface Row {
   version: number;
   revision: number;
   epoch: number;
+  replies: string | null;
 }
 
 /**
@@ -220,7 +241,9 @@ export function memoryStore(name = 'memory'): ActorStore {
       async load(type, id) {
         if (closed) throw StoreError.closed(name, epoch);
         const row = rows.get(key(type, id));
-        return row === undefined ? null : { state: JSON.parse(row.state), version: row.version, revision: row.revision, epoch: row.epoch };
+        if (row === undefined) return null;
+        const stored = { state: JSON.parse(row.state), version: row.version, revision: row.revision, epoch: row.epoch };
+        return row.replies === null ? stored : { ...stored, replies: JSON.parse(row.replies) };
       },
       async commit(writes) {
         check(writes.map((w) => w.fence));
@@ -230,9 +253,16 @@ export function memoryStore(name = 'memory'): ActorStore {
             throw StoreError.conflict(name, w.type, w.id, w.expected, current);
           }
         }
-        const encoded = writes.map((w) => [w, JSON.stringify(w.state)] as const);
-        for (const [w, state] of encoded) {
-          rows.set(key(w.type, w.id), { state, version: w.version, revision: w.expected + 1, epoch: w.fence?.epoch ?? epoch });
+        const encoded = writes.map((w) => [w, JSON.stringify(w.state), w.replies === undefined ? undefined : JSON.stringify(w.replies)] as const);
+        for (const [w, state, replies] of encoded) {
+          const k = key(w.type, w.id);
+          rows.set(k, {
+            state,
+            version: w.version,
+            revision: w.expected + 1,
+            epoch: w.fence?.epoch ?? epoch,
+            replies: replies ?? rows.get(k)?.replies ?? null,
+          });
           for (const r of w.reminders ?? []) {
             const k = `${key(w.type, w.id)}\u0000${r.name}`;
             if (r.at === null) reminders.delete(k);

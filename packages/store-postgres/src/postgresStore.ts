@@ -43,12 +43,15 @@ CREATE TABLE IF NOT EXISTS holdfast_shards (
   epoch bigint NOT NULL
 );
 ALTER TABLE holdfast_reminders ADD COLUMN IF NOT EXISTS shard integer;
+-- The replies an actor keeps to its keyed asks (JSON), written with its state.
+ALTER TABLE holdfast_actors ADD COLUMN IF NOT EXISTS replies text;
 DROP FUNCTION IF EXISTS holdfast_commit(bigint, text[], text[], text[], integer[], bigint[], integer, integer, text[], text[], text[], bigint[], text[], text[]);
+DROP FUNCTION IF EXISTS holdfast_commit(bigint, text[], text[], text[], integer[], bigint[], integer, integer, text[], text[], text[], bigint[], text[], text[], integer[], bigint[], integer[]);
 CREATE OR REPLACE FUNCTION holdfast_commit(
   p_epoch bigint, p_types text[], p_ids text[], p_states text[], p_versions integer[], p_expected bigint[],
   p_new integer, p_old integer,
   r_types text[], r_ids text[], r_names text[], r_ats bigint[], r_messages text[], r_inputs text[],
-  f_shards integer[], f_epochs bigint[], r_shards integer[]
+  f_shards integer[], f_epochs bigint[], r_shards integer[], p_replies text[]
 ) RETURNS void LANGUAGE plpgsql
 -- One plan for every call: a custom plan per call (PostgreSQL's default for the first calls, and
 -- for as long as it guesses one may be cheaper) costs more than the commit's own work.
@@ -93,6 +96,10 @@ BEGIN
     GET DIAGNOSTICS n = ROW_COUNT;
     IF n <> p_old THEN RAISE EXCEPTION USING ERRCODE = 'HF002', MESSAGE = 'conflict'; END IF;
   END IF;
+  IF p_replies IS NOT NULL THEN
+    UPDATE holdfast_actors a SET replies = u.rp FROM unnest(p_types, p_ids, p_replies) AS u(t, i, rp)
+      WHERE u.rp IS NOT NULL AND a.type = u.t AND a.id = u.i;
+  END IF;
   IF r_types IS NOT NULL THEN
     DELETE FROM holdfast_reminders m USING unnest(r_types, r_ids, r_names, r_ats) AS u(t, i, nm, at)
       WHERE u.at IS NULL AND m.type = u.t AND m.id = u.i AND m.name = u.nm;
@@ -104,7 +111,10 @@ END
 $fn$;
 `;
 
-const COMMIT_CALL = { name: 'holdfast_commit', text: 'SELECT holdfast_commit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)' };
+const COMMIT_CALL = {
+  name: 'holdfast_commit',
+  text: 'SELECT holdfast_commit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)',
+};
 
 /** One advisory lock key for making the tables, so that two first opens do not race. */
 const SCHEMA_LOCK = 0x486f6c64;
@@ -116,6 +126,7 @@ interface ActorRow {
   version: number;
   revision: string;
   epoch: string;
+  replies: string | null;
 }
 
 /**
@@ -227,10 +238,12 @@ export function postgresStore(options: PostgresStoreOptions): ActorStore {
       async load(type: string, id: string): Promise<StoredState | null> {
         ensureOpen();
         const r = await guarded('load', () =>
-          pool.query<ActorRow>('SELECT state, version, revision, epoch FROM holdfast_actors WHERE type = $1 AND id = $2', [type, id]),
+          pool.query<ActorRow>('SELECT state, version, revision, epoch, replies FROM holdfast_actors WHERE type = $1 AND id = $2', [type, id]),
         );
         const row = r.rows[0];
-        return row === undefined ? null : { state: JSON.parse(row.state), version: row.version, revision: Number(row.revision), epoch: Number(row.epoch) };
+        if (row === undefined) return null;
+        const stored = { state: JSON.parse(row.state), version: row.version, revision: Number(row.revision), epoch: Number(row.epoch) };
+        return row.replies === null ? stored : { ...stored, replies: JSON.parse(row.replies) };
       },
       async commit(writes: readonly StateWrite[]): Promise<void> {
         ensureOpen();
@@ -271,6 +284,7 @@ export function postgresStore(options: PostgresStoreOptions): ActorStore {
             fences === null ? null : [...fences.keys()],
             fences === null ? null : [...fences.values()],
             r && shared ? reminders.map(([w]) => w.fence?.shard ?? null) : null,
+            writes.some((w) => w.replies !== undefined) ? writes.map((w) => (w.replies === undefined ? null : JSON.stringify(w.replies))) : null,
           ]);
         } catch (e) {
           const code = (e as { code?: string }).code;

@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS holdfast_actors (
   version INTEGER NOT NULL,
   revision INTEGER NOT NULL,
   epoch INTEGER NOT NULL,
+  replies TEXT,
   PRIMARY KEY (type, id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS holdfast_reminders (
@@ -53,6 +54,7 @@ interface ActorRow {
   version: number;
   revision: number;
   epoch: number;
+  replies: string | null;
 }
 
 /**
@@ -92,6 +94,9 @@ export function sqliteStore(options: SqliteStoreOptions): ActorStore {
         db.pragma(`synchronous = ${synchronous.toUpperCase()}`);
         db.pragma(`busy_timeout = ${Math.round(busyTimeoutMs)}`);
         db.exec(SCHEMA);
+        // A file made before replies to keyed asks were kept gains their column.
+        const columns = db.prepare("SELECT name FROM pragma_table_info('holdfast_actors')").all() as Array<{ name: string }>;
+        if (!columns.some((c) => c.name === 'replies')) db.exec('ALTER TABLE holdfast_actors ADD COLUMN replies TEXT');
       } catch (e) {
         throw StoreError.unavailable(name, 'open', e);
       }
@@ -113,7 +118,8 @@ export function sqliteStore(options: SqliteStoreOptions): ActorStore {
         throw StoreError.unavailable(name, 'open', e);
       }
       const owner = db.prepare('SELECT epoch FROM holdfast_owner WHERE singleton = 1');
-      const select = db.prepare('SELECT state, version, revision, epoch FROM holdfast_actors WHERE type = ? AND id = ?');
+      const select = db.prepare('SELECT state, version, revision, epoch, replies FROM holdfast_actors WHERE type = ? AND id = ?');
+      const setReplies = db.prepare('UPDATE holdfast_actors SET replies = ? WHERE type = ? AND id = ?');
       // A commit writes its rows with one statement per kind (new rows, updated rows) for up to
       // CHUNK rows at a time; each statement checks the owner epoch itself (a scalar subquery,
       // run once per statement), so a write that lands proves the epoch was ours, and nobody can
@@ -193,6 +199,7 @@ export function sqliteStore(options: SqliteStoreOptions): ActorStore {
         if (fresh.length > 0) writeRows(fresh, true);
         writeRows(fresh.length === 0 ? writes : writes.filter(([w]) => w.expected !== 0), false);
         for (const [w] of writes) {
+          if (w.replies !== undefined) setReplies.run(JSON.stringify(w.replies), w.type, w.id);
           if (w.reminders === undefined) continue;
           for (const m of w.reminders) {
             if (m.at === null) dropReminder.run(w.type, w.id, m.name);
@@ -219,7 +226,9 @@ export function sqliteStore(options: SqliteStoreOptions): ActorStore {
           } catch (e) {
             throw StoreError.unavailable(name, 'load', e);
           }
-          return row === undefined ? null : { state: JSON.parse(row.state), version: row.version, revision: row.revision, epoch: row.epoch };
+          if (row === undefined) return null;
+          const stored = { state: JSON.parse(row.state), version: row.version, revision: row.revision, epoch: row.epoch };
+          return row.replies === null ? stored : { ...stored, replies: JSON.parse(row.replies) };
         },
         async commit(writes: readonly StateWrite[]): Promise<void> {
           ensureOpen();

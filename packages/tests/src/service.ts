@@ -75,9 +75,10 @@ export function request(
   url: string,
   method: string,
   body?: string,
+  headers?: Record<string, string>,
 ): Promise<{ status: number; connection: string | undefined; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, agent }, (res) => {
+    const req = http.request(url, { method, agent, ...(headers !== undefined && { headers }) }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => {

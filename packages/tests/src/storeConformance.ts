@@ -194,6 +194,24 @@ export function storeConformance(label: string, make: () => Promise<StoreUnderTe
       expect((await again.dueReminders(at + 100, 10)).map((r) => `${r.id}/${r.name}`)).toEqual(['a2/bill']);
     });
 
+    it('keeps the replies to keyed asks with the state: written in the same commit, kept by a write without them, replaced by one with them', async () => {
+      const t = await fresh();
+      const s = await session(t.store);
+      const first = [{ key: 'k1', message: 'withdraw', ok: true, value: { balance: 70 } }];
+      await s.commit([{ ...write('a1', { n: 1 }, 0), replies: first }, write('a2', { n: 1 }, 0)]);
+      expect(await s.load('account', 'a1')).toMatchObject({ state: { n: 1 }, revision: 1, replies: first });
+      expect((await s.load('account', 'a2'))?.replies).toBeUndefined();
+      await s.commit([write('a1', { n: 2 }, 1)]);
+      expect((await s.load('account', 'a1'))?.replies).toEqual(first);
+      const refused = { code: 'REJECTED', name: 'Rejected', message: 'insufficient funds', details: { reason: 'insufficient funds' } };
+      const second = [...first, { key: 'k2', message: 'withdraw', ok: false, error: refused }];
+      await s.commit([{ ...write('a1', { n: 3 }, 2), replies: second }]);
+      // A refused commit changes no reply; a reopened store still has them.
+      expect(await codeOf(s.commit([{ ...write('a1', { n: 9 }, 2), replies: [] }]))).toBe('STORE_CONFLICT');
+      const again = await session(t.reopen());
+      expect(await again.load('account', 'a1')).toMatchObject({ state: { n: 3 }, revision: 3, replies: second });
+    });
+
     if (options.shared === true)
       describe('shared sessions (a cluster): fenced per shard', () => {
         const shared = async (store: ActorStore) => {

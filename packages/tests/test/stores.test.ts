@@ -7,6 +7,7 @@ import { createSystem, defineActor, defineProtocol } from '@holdfast/core';
 import { memoryStore } from '@holdfast/core/store';
 import { postgresStore } from '@holdfast/store-postgres';
 import { sqliteStore } from '@holdfast/store-sqlite';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startPostgres, type TestPostgres } from '../src/postgres.js';
@@ -91,6 +92,37 @@ describe('postgres store, connections broken while idle', () => {
     } finally {
       await system.shutdown();
     }
+  });
+});
+
+describe('sqlite store, a file made by an earlier release', () => {
+  it('gains the column of kept replies when opened: its rows load as they were, and keyed asks keep their replies', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'holdfast-sqlite-old-'));
+    const path = join(dir, 'actors.db');
+    const old = new Database(path);
+    old.exec(`CREATE TABLE holdfast_owner (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), epoch INTEGER NOT NULL);
+      CREATE TABLE holdfast_actors (type TEXT NOT NULL, id TEXT NOT NULL, state TEXT NOT NULL, version INTEGER NOT NULL,
+        revision INTEGER NOT NULL, epoch INTEGER NOT NULL, PRIMARY KEY (type, id)) WITHOUT ROWID;
+      INSERT INTO holdfast_owner VALUES (1, 3);
+      INSERT INTO holdfast_actors VALUES ('idle-counter', 'c', '{"n":41}', 1, 7, 3);`);
+    old.close();
+    const system = createSystem({ store: sqliteStore({ path }) });
+    try {
+      const counter = system.ref(Counter, 'c');
+      expect(await counter.ask('add', {}, { idempotencyKey: 'once' })).toBe(42);
+      expect(await counter.ask('add', {}, { idempotencyKey: 'once' })).toBe(42);
+      expect(await counter.ask('add', {})).toBe(43);
+    } finally {
+      await system.shutdown();
+    }
+    const session = await sqliteStore({ path }).open();
+    expect(await session.load('idle-counter', 'c')).toMatchObject({
+      state: { n: 43 },
+      revision: 9,
+      replies: [{ key: 'once', message: 'add', ok: true, value: 42 }],
+    });
+    await session.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 

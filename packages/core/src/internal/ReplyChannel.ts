@@ -29,6 +29,8 @@ interface Extra {
   controller: AbortController | null;
   /** Buffers and ports the caller asked to transfer (not copy) across a thread boundary. */
   transfer?: readonly Transferable[];
+  /** The ask's idempotency key (a durable actor keeps its reply). */
+  key?: string;
 }
 
 const DONE = 1;

@@ -64,14 +64,14 @@ export const BEHAVIOUR_KEYS: KeyShape = {
   onStop: true,
   inspect: true,
   options: ACTOR_KEYS,
-  durable: { schema: true, version: true, migrate: true },
+  durable: { schema: true, version: true, migrate: true, keepReplies: true },
 };
 
 /** One message of a protocol (`MessageSpec`). */
 export const MESSAGE_KEYS: KeyShape = { input: true, reply: true, readonly: true };
 
 /** `AskOptions` (asks and `send`). */
-export const ASK_KEYS: KeyShape = { timeoutMs: true, signal: true, transfer: true };
+export const ASK_KEYS: KeyShape = { timeoutMs: true, signal: true, transfer: true, idempotencyKey: true };
 
 /** `ScheduleWhen`. */
 export const SCHEDULE_KEYS: KeyShape = { afterMs: true, everyMs: true };

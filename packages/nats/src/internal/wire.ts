@@ -67,6 +67,7 @@ export function decodeCall(data: Uint8Array): WireCall | HoldfastError {
     rid: c.rid,
     ...(c.send === true && { send: true }),
     ...(c.tell === true && { tell: true }),
+    ...(typeof c.idempotencyKey === 'string' && { idempotencyKey: c.idempotencyKey }),
   };
 }
 

@@ -38,8 +38,8 @@ async function cluster(names: readonly string[]): Promise<ClusterNode[]> {
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-async function call(node: ClusterNode, method: string, path: string, body?: string) {
-  const r = await request(agent, `${node.front}${path}`, method, body);
+async function call(node: ClusterNode, method: string, path: string, body?: string, headers?: Record<string, string>) {
+  const r = await request(agent, `${node.front}${path}`, method, body, headers);
   return { status: r.status, body: JSON.parse(r.body) as Record<string, unknown> };
 }
 
@@ -53,9 +53,12 @@ async function witnessOn(via: ClusterNode, node: string): Promise<string> {
 }
 
 describe('a cluster of processes', () => {
-  it('serves a SIGKILLed node’s shards from the others, with every acknowledged write kept', async () => {
+  it('serves a SIGKILLed node’s shards from the others, with every acknowledged write kept and a keyed ask answered once', async () => {
     const [a, b, c] = (await cluster(['node-a', 'node-b', 'node-c'])) as [ClusterNode, ClusterNode, ClusterNode];
     const onC = await witnessOn(a, 'node-c');
+    // A keyed touch, answered by node c before it dies: its reply is kept with the witness's state.
+    const keyed = await call(a, 'POST', `/witness/${onC}`, undefined, { 'idempotency-key': 'touch-once' });
+    expect([keyed.status, keyed.body.node, keyed.body.n]).toEqual([200, 'node-c', 2]);
     const acked = new Map<string, string>();
     let stop = false;
     let unknown = 0;
@@ -69,14 +72,20 @@ describe('a cluster of processes', () => {
     })();
     await new Promise((r) => setTimeout(r, 500));
     await c.kill();
-    // The witness that lived on node c answers again, from a or b, with a newer epoch.
+    // The witness that lived on node c answers again, from a or b, with a newer epoch. (Retried
+    // with one key: a try that timed out but was applied is not counted twice.)
     let after: Record<string, unknown> | null = null;
     for (let i = 0; i < 200 && after === null; i++) {
-      const r = await call(a, 'POST', `/witness/${onC}?timeoutMs=2000`);
+      const r = await call(a, 'POST', `/witness/${onC}?timeoutMs=2000`, undefined, { 'idempotency-key': 'after-kill' });
       if (r.status === 200) after = r.body;
       else expect([503, 504]).toContain(r.status);
     }
     expect(['node-a', 'node-b']).toContain(after?.node);
+    expect(after?.n).toBe(3);
+    // Retried after the failover (through the other node), the keyed touch gets the reply node c
+    // gave, and counts nothing again.
+    expect(await call(b, 'POST', `/witness/${onC}`, undefined, { 'idempotency-key': 'touch-once' })).toEqual(keyed);
+    expect((await call(b, 'GET', `/witness/${onC}`)).body.n).toBe(3);
     const owned = await settled([a, b], SHARDS);
     expect([...owned.values()].map((s) => s.length).sort()).toEqual([8, 8]);
     stop = true;

@@ -10,6 +10,7 @@ import type { DeadLetterReason } from '../../events.js';
 import type { AskOptions } from '../../options.js';
 import { currentTurn, findCycle, outputGate, type Turn } from '../callChain.js';
 import type { Bucket, Expirable } from '../Deadlines.js';
+import { MAX_KEY_LENGTH } from '../durable/KeptReplies.js';
 import { ASK_KEYS } from '../optionKeys.js';
 import { promiseFor, ReplyChannel } from '../ReplyChannel.js';
 import { RingBuffer } from '../RingBuffer.js';
@@ -105,7 +106,7 @@ export function askQueued(cell: Cell, msg: CompiledMessage, input: unknown, opti
   const promise = promiseFor(channel);
   core.deadlines.add(channel, timeoutMs);
   if (signal !== undefined) watchSignal(cell, channel, signal);
-  if (options?.transfer !== undefined) (channel.extra ??= { signal: null, onAbort: null, controller: null }).transfer = options.transfer;
+  if (options !== undefined) keepOptions(channel, options);
   if (traced) traceAsk(cell, msg, input, promise);
   if (full) {
     if (cell.opts.overflow === 'wait') {
@@ -240,7 +241,7 @@ export function sendWaiting(cell: Cell, msg: CompiledMessage, input: unknown, op
   }
   const core = cell.core;
   if (options !== undefined) {
-    const unknown = unknownKey(`send '${msg.name}' to '${cell.id}'`, options, ASK_KEYS);
+    const unknown = unknownKey(`send '${msg.name}' to '${cell.id}'`, options, ASK_KEYS) ?? refuseSendKey(msg, options);
     if (unknown !== null) return Promise.reject(unknown);
   }
   if (cell.gate !== 0) {
@@ -291,6 +292,13 @@ export function checkOptions(cell: Cell, msg: CompiledMessage, options: AskOptio
     return new InvalidArgument(`timeoutMs must be a positive finite number, got ${timeoutMs}`);
   }
   if (options.transfer !== undefined && !Array.isArray(options.transfer)) return new InvalidArgument('transfer must be an array of transferable objects');
+  const key = options.idempotencyKey;
+  if (key !== undefined) {
+    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH)
+      return new InvalidArgument(`idempotencyKey must be a string of 1 to ${MAX_KEY_LENGTH} characters`);
+    if (cell.def.behaviour.durable === undefined)
+      return new InvalidArgument(`idempotencyKey is for asks to durable actors: '${cell.id}' (${cell.def.name}) keeps no state to keep a reply with`);
+  }
   if (signal === undefined) return null;
   if (!(signal instanceof AbortSignal)) return new InvalidArgument('signal must be an AbortSignal');
   if (signal.aborted) {
@@ -298,6 +306,17 @@ export function checkOptions(cell: Cell, msg: CompiledMessage, options: AskOptio
     return new Cancelled(cell.id, msg.name, signal.reason);
   }
   return null;
+}
+
+/** What an ask's channel carries of its options besides the deadline and the signal. */
+export function keepOptions(channel: ReplyChannel, options: AskOptions): void {
+  if (options.transfer !== undefined) (channel.extra ??= { signal: null, onAbort: null, controller: null }).transfer = options.transfer;
+  if (options.idempotencyKey !== undefined) (channel.extra ??= { signal: null, onAbort: null, controller: null }).key = options.idempotencyKey;
+}
+
+/** `send` takes an ask's options, except the one that only a reply can use. */
+export function refuseSendKey(msg: CompiledMessage, options: AskOptions): Error | null {
+  return options.idempotencyKey === undefined ? null : new InvalidArgument(`send '${msg.name}': idempotencyKey is for asks (a send has no reply to keep)`);
 }
 
 export function watchSignal(cell: Cell, channel: ReplyChannel, signal: AbortSignal): void {

@@ -4,8 +4,18 @@
 // is committed. Reminders on their way in are marked messages.
 import { isBecome } from '../../defineActor.js';
 import type { CompiledMessage } from '../../defineProtocol.js';
-import { ActorStopped, InvalidReply, isHoldfastError, toError } from '../../errors.js';
+import {
+  ActorStopped,
+  errorFromJSON,
+  type HoldfastError,
+  InvalidArgument,
+  InvalidReply,
+  isHoldfastError,
+  type SerializedError,
+  toError,
+} from '../../errors.js';
 import type { AskOptions } from '../../options.js';
+import type { StoredReply } from '../../store.js';
 import { currentTurn, outputGate, type Turn } from '../callChain.js';
 import { type MessageTurn, type ReplyChannel, TellTurn } from '../ReplyChannel.js';
 import { admit, askQueued, deadLetter, tellQueued } from './admission.js';
@@ -99,6 +109,16 @@ export function runDurableTurns(cell: Cell, budget: number): number {
       continue;
     }
     n++;
+    // A retried keyed ask whose reply is kept: that reply again, without a turn.
+    if (ask !== null && ask.extra?.key !== undefined && slot.replies !== null && !h.readonly) {
+      const kept = slot.replies.get(ask.extra.key);
+      if (kept !== undefined) {
+        mailbox.shift();
+        if (cell.waiters !== null && cell.waiters.length > 0) admit(cell);
+        answerKept(cell, slot, h, ask, kept);
+        continue;
+      }
+    }
     const input = mailbox.headInput();
     const reminder = h.reminder;
     if (reminder !== null) {
@@ -203,6 +223,12 @@ function durableTurnEnded(cell: Cell, h: BoundMessage, turn: MessageTurn, value:
   if (writes(h)) {
     slot.dirty = true;
     slot.durability.enlist(cell, slot);
+    // A keyed ask's reply is kept with the state this turn left (committed together).
+    const key = ask?.extra?.key;
+    if (key !== undefined && !(ask as ReplyChannel).deferred) {
+      if (threw) slot.keepReply({ key, message: h.name, ok: false, error: (value as HoldfastError).toJSON() });
+      else slot.keepReply(h.reply === undefined ? { key, message: h.name, ok: true } : { key, message: h.name, ok: true, value: reply });
+    }
   }
   endGatedTurn(slot);
   if (turn instanceof TellTurn) {
@@ -230,6 +256,27 @@ function durableTurnEnded(cell: Cell, h: BoundMessage, turn: MessageTurn, value:
   }
   if (threw) slot.held.push(new Held(ask, undefined, value, null, null));
   else slot.held.push(new Held(ask, h.reply === undefined ? undefined : reply, undefined, null, null));
+}
+
+/**
+ * Answer a retried keyed ask with the reply kept for its key, through the output gate like any
+ * reply (it waits for the commit of the turn that gave it, when that is still in flight). A key
+ * kept for another message is refused.
+ */
+function answerKept(cell: Cell, slot: DurableSlot, h: BoundMessage, ask: ReplyChannel, kept: StoredReply): void {
+  let error: unknown;
+  if (kept.message !== h.name) {
+    error = new InvalidArgument(`idempotencyKey '${kept.key}' of '${cell.id}' was used for '${kept.message}', not '${h.name}'`);
+    ask.failWith(error);
+    return;
+  }
+  if (!kept.ok) error = errorFromJSON(kept.error as SerializedError);
+  if (!slot.pending) {
+    if (error !== undefined) ask.failWith(error);
+    else ask.succeed(kept.value);
+    return;
+  }
+  slot.held.push(new Held(ask, kept.value, error, null, null));
 }
 
 /**

@@ -11,12 +11,13 @@
 //   that may yet roll back).
 // - A crash throws away the dirty state: every held output fails, the in-flight commit (state
 //   from before) still lands, and the next incarnation loads what is stored.
-import type { DurableSpec, Reminder } from '../../defineActor.js';
+import { DEFAULT_KEEP_REPLIES, type DurableSpec, type Reminder } from '../../defineActor.js';
 import { CommitFailed, type CrashReason, isHoldfastError, type StateInvalid } from '../../errors.js';
-import type { ReminderWrite, ShardFence } from '../../store.js';
+import type { ReminderWrite, ShardFence, StoredReply } from '../../store.js';
 import { outputGate } from '../callChain.js';
 import { ASK_ZOD, type CompiledCheck, compileSchema } from '../compileSchema.js';
 import { type Durability, keyOf } from '../durable/Durability.js';
+import { KeptReplies } from '../durable/KeptReplies.js';
 import type { ReplyChannel } from '../ReplyChannel.js';
 import type { Cell } from './Cell.js';
 import { crash, reportError } from './lifecycle.js';
@@ -24,6 +25,8 @@ import { RUNNING } from './parts.js';
 
 export interface ResolvedDurable {
   readonly schema: DurableSpec<unknown>['schema'];
+  /** How many replies to keyed asks it keeps. */
+  readonly keepReplies: number;
   /** The schema compiled to a plain check (zod's own output, or ASK_ZOD: ask zod), or null. */
   readonly fast: CompiledCheck | null;
   readonly version: number;
@@ -31,7 +34,13 @@ export interface ResolvedDurable {
 }
 
 export function resolveDurable(spec: DurableSpec<unknown>): ResolvedDurable {
-  return { schema: spec.schema, fast: compileSchema(spec.schema), version: spec.version ?? 1, migrate: spec.migrate ?? {} };
+  return {
+    schema: spec.schema,
+    keepReplies: spec.keepReplies ?? DEFAULT_KEEP_REPLIES,
+    fast: compileSchema(spec.schema),
+    version: spec.version ?? 1,
+    migrate: spec.migrate ?? {},
+  };
 }
 
 /** The state as zod's schema gives it, or zod's issues. Compiled when the schema allows it. */
@@ -107,6 +116,8 @@ export class DurableSlot {
   delivering: Reminder | null = null;
   /** In a cluster: the actor's shard and the epoch this node held it at when the actor woke. */
   fence: ShardFence | null = null;
+  /** The replies it keeps to keyed asks (loaded with the state), or null before the first. */
+  replies: KeptReplies | null = null;
 
   constructor(cell: Cell, durability: Durability) {
     this.key = keyOf(cell.def.name, cell.id);
@@ -163,6 +174,16 @@ export class DurableSlot {
     }
     // It stopped taking turns while too much was held: go on.
     if (cell.ready && !cell.scheduled) cell.core.dispatcher.schedule(cell);
+  }
+
+  /** Keep the reply to a keyed ask (given by a turn that may write: committed with its state). */
+  keepReply(reply: StoredReply): void {
+    (this.replies ??= new KeptReplies(this.spec.keepReplies, undefined)).add(reply);
+  }
+
+  /** The kept replies for the commit being sealed, when they changed since the last one. */
+  sealReplies(): StoredReply[] | undefined {
+    return this.replies?.changed === true ? this.replies.seal() : undefined;
   }
 
   commitFailed(cell: Cell, error: CommitFailed): void {

@@ -1,4 +1,5 @@
 import { ActorStopped, StateInvalid, toError } from '../../errors.js';
+import { KeptReplies } from '../durable/KeptReplies.js';
 import { HandlerContext } from '../HandlerContext.js';
 import { deadLetter } from './admission.js';
 import type { Cell } from './Cell.js';
@@ -41,6 +42,7 @@ async function loadState(cell: Cell, slot: DurableSlot): Promise<unknown> {
   const type = cell.def.name;
   const row = await slot.durability.load(type, cell.id);
   const spec = slot.spec;
+  slot.replies = row?.replies === undefined ? null : new KeptReplies(slot.spec.keepReplies, row.replies);
   if (row === null) {
     slot.revision = 0;
     slot.loadedVersion = 0;

@@ -9,7 +9,7 @@ import type { AskOptions } from '../../options.js';
 import { currentTurn, type Turn } from '../callChain.js';
 import type { Placement } from '../cluster/Placement.js';
 import { promiseFor, ReplyChannel } from '../ReplyChannel.js';
-import { askQueued, checkOptions, deadLetter, sendWaiting, tellQueued, watchSignal } from './admission.js';
+import { askQueued, checkOptions, deadLetter, refuseSendKey, sendWaiting, tellQueued, watchSignal } from './admission.js';
 import type { Cell } from './Cell.js';
 import { STOPPING } from './parts.js';
 
@@ -43,7 +43,12 @@ export function remoteAsk(cell: Cell, msg: CompiledMessage, input: unknown, opti
   if (signal !== undefined) watchSignal(cell, channel, signal);
   const placement = core.placement as Placement;
   placement.remoteAsks++;
-  placement.cluster.request(placement.shardOf(cell.id), { type: cell.def.name, id: cell.id, message: msg.name, input }, timeoutMs, channel.signal).then(
+  const key = options?.idempotencyKey;
+  const call =
+    key === undefined
+      ? { type: cell.def.name, id: cell.id, message: msg.name, input }
+      : { type: cell.def.name, id: cell.id, message: msg.name, input, idempotencyKey: key };
+  placement.cluster.request(placement.shardOf(cell.id), call, timeoutMs, channel.signal).then(
     (value) => {
       if (channel.settled) {
         channel.succeed(value); // counted as late
@@ -91,7 +96,7 @@ export function remoteSend(cell: Cell, msg: CompiledMessage, input: unknown, opt
   if (target !== cell) return sendWaiting(target, msg, input, options);
   if (core.draining && currentTurn() === null) return Promise.reject(new ShuttingDown(core.name));
   if (options !== undefined) {
-    const refused = checkOptions(cell, msg, options);
+    const refused = refuseSendKey(msg, options) ?? checkOptions(cell, msg, options);
     if (refused !== null) return Promise.reject(refused);
   }
   const timeoutMs = options?.timeoutMs ?? cell.opts.askTimeoutMs;

@@ -15,6 +15,7 @@ import type { ActorDefinition, Lease } from '../../defineActor.js';
 import { InvalidArgument, ShardMoved, toError } from '../../errors.js';
 import type { ActorSummary } from '../../inspection.js';
 import type { Logger } from '../../Logger.js';
+import type { AskOptions } from '../../options.js';
 import type { ShardFence } from '../../store.js';
 import type { Cell } from '../cell/Cell.js';
 import type { DurableSlot } from '../cell/durableSlot.js';
@@ -229,7 +230,11 @@ export class Placement implements ClusterSeam {
       reject(toError(e));
       return;
     }
-    const options = signal === null ? { timeoutMs } : { timeoutMs, signal };
+    const options: AskOptions = {
+      timeoutMs,
+      ...(signal !== null && { signal }),
+      ...(call.idempotencyKey !== undefined && { idempotencyKey: call.idempotencyKey }),
+    };
     if (call.send === true) ref.send(call.message as never, call.input as never, options).then(() => resolve(undefined), reject);
     else ref.ask(call.message as never, call.input as never, options).then(resolve, reject);
   }

@@ -11,7 +11,7 @@
 import type { TimerHandle } from '../../Clock.js';
 import { CommitFailed, StateInvalid, StoreUnavailable, toError } from '../../errors.js';
 import type { DurableStats } from '../../inspection.js';
-import type { ActorStore, StateWrite, StoreSession } from '../../store.js';
+import type { ActorStore, StateWrite, StoredState, StoreSession } from '../../store.js';
 import type { Cell } from '../cell/Cell.js';
 import type { DurableSlot } from '../cell/durableSlot.js';
 import { checkState } from '../cell/durableSlot.js';
@@ -202,7 +202,7 @@ export class Durability {
   // ---------------------------------------------------------------- loading
 
   /** The stored row of (type, id), once no write of it is pending. */
-  async load(type: string, id: string): Promise<{ state: unknown; version: number; revision: number } | null> {
+  async load(type: string, id: string): Promise<StoredState | null> {
     const key = keyOf(type, id);
     while (this.#pending.has(key)) await this.#nextBatch();
     const session = await this.open();
@@ -292,6 +292,7 @@ export class Durability {
         continue;
       }
       const reminders = slot.sealBatch();
+      const replies = slot.sealReplies();
       writes.push({
         type: cell.def.name,
         id: cell.id,
@@ -299,6 +300,7 @@ export class Durability {
         version: slot.spec.version,
         expected: slot.revision,
         ...(reminders && { reminders }),
+        ...(replies && { replies }),
         ...(slot.fence !== null && { fence: slot.fence }),
       });
       batch.push(cell);
