@@ -24,6 +24,7 @@ export default defineConfig({
           { text: 'Supervision: the steward', link: '/concepts/supervision' },
           { text: 'Worker-hosted actors', link: '/concepts/workers' },
           { text: 'Durable actors', link: '/concepts/durable-actors' },
+          { text: 'A cluster', link: '/concepts/cluster' },
           { text: 'Architecture', link: '/concepts/architecture' },
         ],
       },
@@ -32,6 +33,7 @@ export default defineConfig({
         items: [
           { text: 'Running a service', link: '/guides/running-a-service' },
           { text: 'Making actors durable', link: '/guides/durable-actors' },
+          { text: 'Deploying a cluster', link: '/guides/deploying-a-cluster' },
           { text: 'The debug REPL', link: '/guides/debug-repl' },
           { text: 'Testing actors', link: '/guides/testing-actors' },
           { text: 'Patterns', link: '/guides/patterns' },

@@ -43,9 +43,11 @@ describe('the documentation site', () => {
       'concepts/supervision.html',
       'concepts/workers.html',
       'concepts/durable-actors.html',
+      'concepts/cluster.html',
       'concepts/architecture.html',
       'guides/running-a-service.html',
       'guides/durable-actors.html',
+      'guides/deploying-a-cluster.html',
       'guides/debug-repl.html',
       'guides/testing-actors.html',
       'guides/patterns.html',
@@ -65,6 +67,7 @@ describe('the documentation site', () => {
       'core/testing',
       'core/host',
       'core/store',
+      'core/cluster',
       'runtime',
       'http',
       'workers',
@@ -72,6 +75,7 @@ describe('the documentation site', () => {
       'repl/protocol',
       'store-sqlite',
       'store-postgres',
+      'nats',
     ]) {
       expect(existsSync(join(dist, 'api', '@holdfast', entry, 'index.html')), entry).toBe(true);
     }

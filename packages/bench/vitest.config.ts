@@ -1,4 +1,4 @@
 import { defineProject, mergeConfig } from 'vitest/config';
 import { shared } from '../../vitest.shared.js';
 
-export default mergeConfig(shared, defineProject({ test: { name: 'bench', include: ['test/**/*.test.ts'], testTimeout: 300_000 } }));
+export default mergeConfig(shared, defineProject({ test: { name: 'bench', include: ['test/**/*.test.ts'], testTimeout: 450_000 } }));

@@ -1,18 +1,20 @@
 // The benchmark harness. `pnpm bench` runs every group (one process each) and the supervision
 // measurements, then writes results/latest.json and docs/benchmarks.md. `pnpm bench --quick` is a smoke run: small sizes,
 // two rounds, results/quick.json only. `pnpm bench --render` rewrites the page from the last run.
-// `pnpm bench <group>…` (messaging, fanout, spawn, memory, million, supervision, workers, durable) measures only
+// `pnpm bench <group>…` (messaging, fanout, spawn, memory, million, supervision, workers, durable, cluster) measures only
 // those and merges them into the last full run's results.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startNats } from '@holdfast/tests/nats';
 import { startPostgres } from '@holdfast/tests/postgres';
+import { clusterMeasurements } from './cluster.js';
 import { contestants } from './contestants/index.js';
 import { durableMeasurements, STORE_CONFIGS } from './durable.js';
 import { peerVersions } from './peerVersions.js';
-import { renderMarkdown, summarise, summariseDurable, summariseSupervision, summariseWorkers } from './report.js';
+import { renderMarkdown, summarise, summariseCluster, summariseDurable, summariseSupervision, summariseWorkers } from './report.js';
 import { groups } from './scenarios.js';
 import { supervisionScenarios } from './supervision.js';
 import { workerMeasurements } from './workers.js';
@@ -30,7 +32,7 @@ if (args.includes('--render')) {
   saved.versions = { ...peerVersions(), ...saved.versions };
   writeFileSync(
     join(root, 'docs', 'benchmarks.md'),
-    renderMarkdown(saved, summarise(saved), summariseSupervision(saved), summariseWorkers(saved), summariseDurable(saved)),
+    renderMarkdown(saved, summarise(saved), summariseSupervision(saved), summariseWorkers(saved), summariseDurable(saved), summariseCluster(saved)),
   );
   process.exit(0);
 }
@@ -152,6 +154,43 @@ if (only.length === 0 || only.includes('durable')) {
   }
 }
 
+// The cluster: node processes on a NATS server and a PostgreSQL of our own (fresh database and
+// cluster name for each run); remote asks in rounds, then failover trials in one process.
+if (only.length === 0 || only.includes('cluster')) {
+  const remoteRounds = quick ? 1 : 4;
+  console.error(`cluster${quick ? ' (quick)' : ''}: ${remoteRounds} rounds of remote asks, then failover trials (at ${elapsed()})`);
+  const [nats, pg] = await Promise.all([startNats(), startPostgres()]);
+  let databases = 0;
+  const runOne = (round: number, what: 'remote' | 'failover') => {
+    const name = `cluster_${++databases}`;
+    pg.createDatabase(name);
+    const r = spawnSync(
+      process.execPath,
+      ['--conditions=holdfast:source', '--import', 'tsx', join(here, 'runCluster.ts'), quick ? 'quick' : 'full', String(round), what],
+      {
+        cwd: pkg,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        maxBuffer: 64 * 1024 * 1024,
+        env: { ...process.env, HOLDFAST_BENCH_NATS: nats.url, HOLDFAST_BENCH_PG: pg.url(name) },
+      },
+    );
+    if (r.status !== 0) throw new Error(`cluster ${what} failed (exit ${r.status})`);
+    samples.push(...JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '[]'));
+  };
+  try {
+    for (let round = 0; round < remoteRounds; round++) runOne(round, 'remote');
+    runOne(0, 'failover');
+  } catch (e) {
+    console.error((e as Error).message);
+    process.exitCode = 1;
+  } finally {
+    await nats.stop();
+    pg.stop();
+  }
+  if (process.exitCode === 1) process.exit(1);
+}
+
 const versions = { ...peerVersions(), node: process.version, core: JSON.parse(readFileSync(join(root, 'packages/core/package.json'), 'utf8')).version };
 const machine = {
   cpu: os.cpus()[0]?.model ?? 'unknown',
@@ -174,6 +213,7 @@ if (!quick && only.length > 0) {
     ...(only.includes('supervision') ? supervisionScenarios.map((s) => s.id) : []),
     ...(only.includes('workers') ? workerMeasurements.map((m) => m.id) : []),
     ...(only.includes('durable') ? durableMeasurements.map((m) => m.id) : []),
+    ...(only.includes('cluster') ? clusterMeasurements.map((m) => m.id) : []),
   ]);
   const saved = JSON.parse(readFileSync(join(pkg, 'results', 'latest.json'), 'utf8')) as typeof result;
   result.samples = [...saved.samples.filter((x) => !ids.has(x.scenario)), ...result.samples];
@@ -182,18 +222,20 @@ const rows = summarise(result);
 const supervision = summariseSupervision(result);
 const workerRows = summariseWorkers(result);
 const durableRows = summariseDurable(result);
+const clusterRows = summariseCluster(result);
 mkdirSync(join(pkg, 'results'), { recursive: true });
 writeFileSync(
   join(pkg, 'results', quick ? 'quick.json' : 'latest.json'),
-  `${JSON.stringify({ ...result, rows, supervision, workers: workerRows, durable: durableRows }, null, 2)}\n`,
+  `${JSON.stringify({ ...result, rows, supervision, workers: workerRows, durable: durableRows, cluster: clusterRows }, null, 2)}\n`,
 );
-if (!quick) writeFileSync(join(root, 'docs', 'benchmarks.md'), renderMarkdown(result, rows, supervision, workerRows, durableRows));
+if (!quick) writeFileSync(join(root, 'docs', 'benchmarks.md'), renderMarkdown(result, rows, supervision, workerRows, durableRows, clusterRows));
 // A peer's failed check is reported in its row; only Holdfast's or the floor's fails the run.
 const unverified = [
   ...rows.filter((r) => r.contestant.startsWith('holdfast') || r.contestant.startsWith('floor')),
   ...supervision,
   ...workerRows,
   ...durableRows,
+  ...clusterRows,
 ].filter((r) => !r.verified);
 for (const r of rows)
   console.log(
@@ -206,6 +248,10 @@ for (const r of workerRows)
 for (const r of durableRows)
   console.log(
     `${r.scenario.padEnd(28)} ${r.median.toFixed(2).padStart(14)} ${r.unit}${r.ratio === null ? '' : ` x${r.ratio.toFixed(2)} of ${r.baseline}`}${r.verified ? '' : '  NOT VERIFIED'}`,
+  );
+for (const r of clusterRows)
+  console.log(
+    `${r.scenario.padEnd(28)} ${r.median.toFixed(2).padStart(14)} ${r.unit}${r.ratio === null ? '' : ` x${r.ratio.toFixed(2)} of ${r.baseline}`}${r.verified ? '' : '  NOT VERIFIED'}${r.note ? `  (${r.note})` : ''}`,
   );
 for (const r of supervision)
   console.log(`${r.scenario.padEnd(16)} ${'holdfast'.padEnd(32)} ${r.median.toFixed(3).padStart(14)} ${r.unit}${r.verified ? '' : '  NOT VERIFIED'}`);

@@ -1,3 +1,4 @@
+import { clusterMeasurements, FAILOVER, LEASE_TTL_MS, REMOTE } from './cluster.js';
 import { CONFIG_TITLES, DURABLE, durableMeasurements, STORE_CONFIGS } from './durable.js';
 import { groups, type Scenario } from './scenarios.js';
 import { supervisionScenarios } from './supervision.js';
@@ -250,6 +251,67 @@ export function summariseDurable(run: RunResult): WorkerRow[] {
   return summariseAgainstBaseline(run, durableMeasurements, DURABLE);
 }
 
+/** The cluster measurements: remote asks next to raw NATS, failover on its own. */
+export function summariseCluster(run: RunResult): WorkerRow[] {
+  return [...summariseAgainstBaseline(run, clusterMeasurements, REMOTE), ...summariseAgainstBaseline(run, clusterMeasurements, FAILOVER)];
+}
+
+const CLUSTER_READING = [
+  '- **Remote asks.** This process is one node, a second process is another; both are connected to one',
+  '  `nats-server` on loopback (PostgreSQL is the store). Holdfast asks an actor that the other node owns:',
+  '  the input checked by the protocol here, the call sent as JSON to the shard’s subject, checked again',
+  '  there, a turn of the actor (a read-only message, so that no commit is timed), the reply checked',
+  '  there and here. The raw figure is a NATS request from the same process to a responder in the same',
+  '  other process that parses the same JSON call and answers JSON: the least a hand-written RPC does.',
+  '  Both connections skip the NATS client’s per-request stack traces (`noAsyncTraces`); both still pay',
+  '  its request bookkeeping (an error object made per reply, a timer per request). Ratios are paired per',
+  '  round: times are Holdfast over raw, rates raw over Holdfast.',
+  '- **Failover.** This process and a second node stay up; each trial starts a third node, waits until it',
+  '  owns its share, writes to an actor it owns (a committed bump), SIGKILLs it, and asks that actor',
+  '  again at once: the time is from the kill to that ask’s reply, from whichever node took the shard',
+  '  (and the check is that it answers the value written before the kill). One ask, never retried by the',
+  '  caller: a read-only ask in flight to a dead node is sent again by the cluster to the new owner. The',
+  `  lease TTL is the default ${LEASE_TTL_MS.toLocaleString('en-US')} ms; a killed node's connection closes, so the first ping to it`,
+  '  fails (no responders) and its leases are taken at once, well before they would expire. A node cut',
+  '  off by the network (no close) is found after `suspectAfter` missed pings (default 2 × 250 ms), and',
+  '  its leases expire after the TTL at the latest.',
+  '- **The anchors** are published defaults, not measured here: Akka Cluster Sharding fails over in about',
+  '  45 s by default (failure detection plus the downing provider’s stable-after), Effect Cluster up to',
+  '  35 s (its shard lock expiry), Orleans and Rivet about 15 s.',
+];
+
+function renderCluster(rows: WorkerRow[]): string[] {
+  if (rows.length === 0) return [];
+  const out = ['## A cluster on NATS', ''];
+  out.push('Asks between two node processes against raw NATS request-reply between the same two processes,');
+  out.push('and failover after a SIGKILL of the node that owns the actor asked (a fresh pair of processes for');
+  out.push('each round; medians over rounds, the ratio paired within each round).');
+  out.push('');
+  const by = new Map(rows.map((r) => [r.scenario, r]));
+  const glance: string[] = [];
+  for (const id of ['cluster-seq-p50', 'cluster-seq-p99', 'cluster-1', 'cluster-64']) {
+    const r = by.get(id);
+    if (r?.ratio == null) continue;
+    glance.push(`- ${r.title}: ×${r.ratio.toFixed(2)} of raw NATS (target ≤ 1.3) ${r.ratio <= 1.3 ? '✓' : '✗'}`);
+  }
+  const p50 = by.get('cluster-failover-p50');
+  const max = by.get('cluster-failover-max');
+  if (p50 !== undefined && max !== undefined) {
+    glance.push(
+      `- Failover, SIGKILL to the first reply from the new owner: median ${Math.round(p50.median)} ms (target ≤ 1,000) ${p50.median <= 1_000 ? '✓' : '✗'},`,
+    );
+    glance.push(
+      `  slowest ${Math.round(max.median)} ms (target ≤ ${(LEASE_TTL_MS + 1_000).toLocaleString('en-US')}) ${max.median <= LEASE_TTL_MS + 1_000 ? '✓' : '✗'}; Akka ~45 s, Effect Cluster ~35 s, Orleans and Rivet ~15 s`,
+    );
+  }
+  if (glance.length > 0) out.push(...glance, '');
+  out.push(...baselineTable(rows, '× baseline', (r) => (r.ratio === null ? '—' : `×${r.ratio.toFixed(2)}`)));
+  out.push('');
+  out.push(...CLUSTER_READING);
+  out.push('');
+  return out;
+}
+
 const DURABLE_READING = [
   '- **The floor** is what a careful engineer writes by hand on the same store: one table, prepared',
   '  statements (PostgreSQL: one `unnest` upsert per batch), the values in a Map, and the same group',
@@ -440,7 +502,14 @@ function glance(rows: Row[]): string[] {
   return out;
 }
 
-export function renderMarkdown(run: RunResult, rows: Row[], supervision: SupervisionRow[] = [], workers: WorkerRow[] = [], durable: WorkerRow[] = []): string {
+export function renderMarkdown(
+  run: RunResult,
+  rows: Row[],
+  supervision: SupervisionRow[] = [],
+  workers: WorkerRow[] = [],
+  durable: WorkerRow[] = [],
+  cluster: WorkerRow[] = [],
+): string {
   const out: string[] = [];
   out.push('# Benchmarks');
   out.push('');
@@ -503,6 +572,7 @@ export function renderMarkdown(run: RunResult, rows: Row[], supervision: Supervi
   }
   out.push(...renderWorkers(workers));
   out.push(...renderDurable(durable));
+  out.push(...renderCluster(cluster));
   out.push('## What each contestant guarantees');
   out.push('');
   out.push('| contestant | semantics |');

@@ -13,7 +13,7 @@ describe('benchmark harness', () => {
   it('runs every scenario for every contestant with --quick and verifies every result', async () => {
     await promisify(execFile)(process.execPath, ['--conditions=holdfast:source', '--import', 'tsx', 'src/main.ts', '--quick'], {
       cwd: pkg,
-      timeout: 300_000,
+      timeout: 420_000,
       maxBuffer: 16 * 1024 * 1024,
     });
     const result = JSON.parse(readFileSync(join(pkg, 'results', 'quick.json'), 'utf8')) as {
@@ -97,5 +97,24 @@ describe('benchmark harness', () => {
       expect(row.rounds).toBe(1);
       expect(row.median).toBeGreaterThan(0);
     }
+    // The cluster: remote asks against raw NATS, and failover trials (each checks the value written
+    // before the kill is the one answered after it).
+    const cluster = (
+      result as unknown as { cluster: Array<{ scenario: string; verified: boolean; rounds: number; median: number; ratio: number | null; note: string }> }
+    ).cluster;
+    expect(cluster.map((r) => [r.scenario, r.ratio === null])).toEqual([
+      ['cluster-seq-p50', false],
+      ['cluster-seq-p99', false],
+      ['cluster-1', false],
+      ['cluster-64', false],
+      ['cluster-failover-p50', true],
+      ['cluster-failover-max', true],
+    ]);
+    for (const row of cluster) {
+      expect(row.verified, row.scenario).toBe(true);
+      expect(row.rounds).toBe(1);
+      expect(row.median).toBeGreaterThan(0);
+    }
+    expect(cluster.at(-1)?.note).toMatch(/^3 trials: \d+, \d+, \d+ ms$/);
   });
 });

@@ -36,6 +36,11 @@ export interface RemoteCall {
   readonly send?: boolean;
   /** The ask's idempotency key (`AskOptions.idempotencyKey`): the owner keeps its reply with the actor's state. */
   readonly idempotencyKey?: string;
+  /**
+   * Sending it again cannot apply it twice (a read-only message, or a keyed ask): when its node
+   * dies with it in flight, the cluster sends it to the new owner instead of failing with NODE_LOST.
+   */
+  readonly retryable?: boolean;
 }
 
 /** A cluster node's counters and gauges, for metrics. */
@@ -87,9 +92,10 @@ export interface Cluster {
   /**
    * Send an ask to whoever owns `shard` (not this node, as far as core knows), and settle with
    * its reply (unchecked: core checks it) or a coded error. Finds the owner again when the shard
-   * moves, within `timeoutMs`; stops trying when `signal` aborts. Never settles twice.
+   * moves, within `timeoutMs`; stops trying, and tells the owner, when `signal` aborts (null:
+   * the caller cannot cancel; the owner gives up at the same deadline). Never settles twice.
    */
-  request(shard: number, call: RemoteCall, timeoutMs: number, signal: AbortSignal): Promise<unknown>;
+  request(shard: number, call: RemoteCall, timeoutMs: number, signal: AbortSignal | null): Promise<unknown>;
   /** Send a tell to whoever owns `shard`; what cannot be delivered goes to {@link ClusterSeam.undeliverable}. */
   tell(shard: number, call: RemoteCall, timeoutMs: number): void;
   /** The store says a newer owner holds `shard`: stop serving it (the cluster then calls {@link ClusterSeam.lose}). */

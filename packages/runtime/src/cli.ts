@@ -73,6 +73,7 @@ program
   .option('--shards <n>', 'shards durable actors are spread over, the same on every node (env HOLDFAST_SHARDS, default 64)')
   .option('--cluster-name <name>', 'the cluster’s name: its NATS subjects and bucket (env HOLDFAST_CLUSTER_NAME, default holdfast)')
   .option('--lease-ttl <ms>', 'how long a shard lease lives without renewal, the same on every node (env HOLDFAST_LEASE_TTL_MS, default 3000)')
+  .option('--cluster-replicas <n>', 'replicas of the lease bucket: 3 with three NATS servers in production (env HOLDFAST_CLUSTER_REPLICAS, default 1)')
   .option('-c, --config <key=value>', "a setting of the service's own config (repeatable); env <SERVICE>_<KEY> also works", collect, [])
   .addHelpText(
     'after',
@@ -101,6 +102,7 @@ Example:
       shards: opts.shards,
       clusterName: opts.clusterName,
       leaseTtlMs: opts.leaseTtl,
+      clusterReplicas: opts.clusterReplicas,
       logLevel: opts.logLevel,
       pretty: process.argv.includes('--no-pretty') ? false : opts.pretty === true ? true : undefined,
     };

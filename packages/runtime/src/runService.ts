@@ -85,6 +85,7 @@ export async function runService<C>(definition: ServiceDefinition<C>, config: un
       shards: settings.shards,
       name: settings.clusterName,
       leaseTtlMs: settings.leaseTtlMs,
+      replicas: settings.clusterReplicas,
       observer: metrics.clusterObserver,
     });
   }

@@ -65,6 +65,8 @@ export const SettingsSchema = z.object({
     .default('holdfast'),
   /** How long a shard lease lives without renewal: the same on every node. */
   leaseTtlMs: z.coerce.number().int().min(200).max(600_000).default(3_000),
+  /** Replicas of the lease bucket (3 in production, with three NATS servers). */
+  clusterReplicas: z.coerce.number().int().min(1).max(5).default(1),
   /** pino's level. */
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   /** Pretty logs (default: when stdout is a terminal). */
@@ -90,6 +92,7 @@ export const SETTING_NAMES: Record<keyof Settings, { flag: string; env: string }
   shards: { flag: '--shards', env: 'HOLDFAST_SHARDS' },
   clusterName: { flag: '--cluster-name', env: 'HOLDFAST_CLUSTER_NAME' },
   leaseTtlMs: { flag: '--lease-ttl', env: 'HOLDFAST_LEASE_TTL_MS' },
+  clusterReplicas: { flag: '--cluster-replicas', env: 'HOLDFAST_CLUSTER_REPLICAS' },
   logLevel: { flag: '--log-level', env: 'HOLDFAST_LOG_LEVEL' },
   pretty: { flag: '--pretty', env: 'HOLDFAST_PRETTY' },
 };

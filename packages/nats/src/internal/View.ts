@@ -30,6 +30,8 @@ export class View {
   readonly #shards: number;
   /** Told when an entry changes (a lease taken, moved or gone; a node come or gone). */
   onChange: (() => void) | null = null;
+  /** Told when a node's name leaves the bucket (it left, or was declared dead by some node). */
+  onNodeGone: ((node: string) => void) | null = null;
 
   constructor(shards: number) {
     this.#shards = shards;
@@ -62,6 +64,7 @@ export class View {
       if (gone) {
         if (before !== undefined) {
           this.nodes.delete(node);
+          this.onNodeGone?.(node);
           this.onChange?.();
         }
         return;
@@ -91,7 +94,11 @@ export class View {
     if (key.startsWith('shard.')) {
       if (this.leases.delete(Number(key.slice(6)))) this.onChange?.();
     } else if (key.startsWith('node.')) {
-      if (this.nodes.delete(key.slice(5))) this.onChange?.();
+      const node = key.slice(5);
+      if (this.nodes.delete(node)) {
+        this.onNodeGone?.(node);
+        this.onChange?.();
+      }
     }
   }
 

@@ -35,6 +35,8 @@ export interface WireCall extends RemoteCall {
   readonly rid: string;
   /** A tell: answered (with nothing) once queued. */
   readonly tell?: boolean;
+  /** Its caller may cancel it (a cancel message may follow, naming `rid`). */
+  readonly cancellable?: boolean;
 }
 
 const enc = new TextEncoder();
@@ -67,6 +69,8 @@ export function decodeCall(data: Uint8Array): WireCall | HoldfastError {
     rid: c.rid,
     ...(c.send === true && { send: true }),
     ...(c.tell === true && { tell: true }),
+    ...(c.cancellable === true && { cancellable: true }),
+    ...(c.retryable === true && { retryable: true }),
     ...(typeof c.idempotencyKey === 'string' && { idempotencyKey: c.idempotencyKey }),
   };
 }

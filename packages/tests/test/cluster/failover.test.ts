@@ -103,6 +103,25 @@ describe('a cluster of processes', () => {
     expect(unknown).toBeLessThan(acked.size);
   }, 90_000);
 
+  it('settles asks in flight to a node that is SIGKILLed: a keyed one is sent to the new owner and answered once, an unkeyed one fails with NODE_LOST', async () => {
+    const [a, b] = (await cluster(['node-a', 'node-b'])) as [ClusterNode, ClusterNode];
+    const onB = await witnessOn(a, 'node-b');
+    // Both reach node b and wait there (the first naps, the second queues behind it) when it dies.
+    const unkeyed = call(a, 'POST', `/witness/${onB}/nap?ms=3000&timeoutMs=20000`);
+    await new Promise((r) => setTimeout(r, 100));
+    const keyed = call(a, 'POST', `/witness/${onB}/nap?ms=0&timeoutMs=20000`, undefined, { 'idempotency-key': 'nap-once' });
+    await new Promise((r) => setTimeout(r, 300));
+    await b.kill();
+    // Whether it was applied is unknown (it was not: its turn never committed): the caller is told.
+    const lost = await unkeyed;
+    expect([lost.status, lost.body.error]).toEqual([503, 'NODE_LOST']);
+    // Safe to send again: the new owner ran it, from the state node b last committed.
+    const done = await keyed;
+    expect([done.status, done.body.node, done.body.n]).toEqual([200, 'node-a', 2]);
+    expect(await call(a, 'POST', `/witness/${onB}/nap?ms=0`, undefined, { 'idempotency-key': 'nap-once' })).toEqual(done);
+    expect((await call(a, 'GET', `/witness/${onB}`)).body.n).toBe(2);
+  }, 90_000);
+
   it('fences a node paused with SIGSTOP: its shards are taken over, and when it wakes it serves them no more', async () => {
     const [a, b] = (await cluster(['node-a', 'node-b'])) as [ClusterNode, ClusterNode];
     const onB = await witnessOn(a, 'node-b');

@@ -3,6 +3,7 @@
 // here, as any ask does (deadline, cancellation, late replies counted), and travels through the
 // cluster; the reply is checked against the protocol's reply schema when it comes back. A
 // stand-in retired because the shard came to this node wakes the actor here instead.
+import type { RemoteCall } from '../../cluster.js';
 import type { CompiledMessage } from '../../defineProtocol.js';
 import { InvalidReply, isHoldfastError, ShuttingDown, toError } from '../../errors.js';
 import type { AskOptions } from '../../options.js';
@@ -44,11 +45,16 @@ export function remoteAsk(cell: Cell, msg: CompiledMessage, input: unknown, opti
   const placement = core.placement as Placement;
   placement.remoteAsks++;
   const key = options?.idempotencyKey;
-  const call =
-    key === undefined
-      ? { type: cell.def.name, id: cell.id, message: msg.name, input }
-      : { type: cell.def.name, id: cell.id, message: msg.name, input, idempotencyKey: key };
-  placement.cluster.request(placement.shardOf(cell.id), call, timeoutMs, channel.signal).then(
+  const call: RemoteCall = {
+    type: cell.def.name,
+    id: cell.id,
+    message: msg.name,
+    input,
+    ...(key !== undefined && { idempotencyKey: key }),
+    ...((key !== undefined || msg.readonly) && { retryable: true }),
+  };
+  // The caller's own signal (or none): a local deadline needs no cancelling, the owner has the same one.
+  placement.cluster.request(placement.shardOf(cell.id), call, timeoutMs, signal ?? null).then(
     (value) => {
       if (channel.settled) {
         channel.succeed(value); // counted as late
@@ -100,11 +106,9 @@ export function remoteSend(cell: Cell, msg: CompiledMessage, input: unknown, opt
     if (refused !== null) return Promise.reject(refused);
   }
   const timeoutMs = options?.timeoutMs ?? cell.opts.askTimeoutMs;
-  const signal = options?.signal ?? NEVER;
+  const signal = options?.signal ?? null;
   const placement = core.placement as Placement;
   return placement.cluster
     .request(placement.shardOf(cell.id), { type: cell.def.name, id: cell.id, message: msg.name, input, send: true }, timeoutMs, signal)
     .then(() => undefined);
 }
-
-const NEVER = new AbortController().signal;
