@@ -16,6 +16,7 @@ import { request } from '../../src/service.js';
 import { ACCOUNTS, OPENING } from '../fixtures/clusterNode.js';
 
 const CHAOS_MS = 60_000;
+const MIN_ACTIONS = 10;
 const SHARDS = 16;
 const WITNESSES = 16;
 
@@ -110,9 +111,10 @@ describe('chaos', () => {
       );
     }
 
+    // At least a minute, and at least MIN_ACTIONS actions (a loaded machine restarts nodes slower).
     const actions: string[] = [];
     const end = Date.now() + CHAOS_MS;
-    while (Date.now() < end) {
+    while (Date.now() < end || actions.length < MIN_ACTIONS) {
       await sleep(1_000 + Math.random() * 2_000);
       const victim = pick(up());
       const action = pick(['kill', 'kill', 'pause', 'pause', 'term']);
@@ -196,7 +198,6 @@ describe('chaos', () => {
     const summary = Object.fromEntries(statuses);
     expect(Object.keys(summary).filter((k) => !allowed.has(k))).toEqual([]);
     for (const route of ['transfer', 'kv', 'witness']) expect(summary[`${route} 200`] ?? 0).toBeGreaterThan(300);
-    expect(actions.length).toBeGreaterThanOrEqual(10);
     console.log(
       `chaos: ${actions.length} actions (${actions.join(', ')}); requests ${JSON.stringify(summary)}; transfers ${JSON.stringify(Object.fromEntries(stages))}; ${acked.size} writes acknowledged; ${epochOwner.size} owner epochs`,
     );
