@@ -18,7 +18,8 @@
 import { type ActorSummary, AskTimeout, Cancelled, InvalidArgument, NodeLost, ShardMoved, toError } from '@holdfast/core';
 import type { Cluster, ClusterInfo, ClusterSeam, ClusterStats, NodeActors, RemoteCall } from '@holdfast/core/cluster';
 import { type KV, Kvm } from '@nats-io/kv';
-import { connect, type Msg, type NatsConnection, NoRespondersError, RequestError, type Subscription, TimeoutError } from '@nats-io/transport-node';
+import { connect, type Msg, type NatsConnection, NoRespondersError, RequestError, type Subscription } from '@nats-io/transport-node';
+import { NoResponders, Requests, RequestTimedOut } from './Requests.js';
 import { nodeKey, shardKey, View } from './View.js';
 import { decodeCall, decodeReply, encodeCall, encodeReply, type Subjects, subjects, type WireCall } from './wire.js';
 
@@ -78,7 +79,8 @@ export class NatsCluster implements Cluster {
   readonly #dead = new Set<string>();
   readonly #inbound = new Map<string, AbortController>();
   /** Asks in flight, by the node that owned their shard when they were sent: failed with NODE_LOST if it dies. */
-  readonly #inflight = new Map<string, Set<(e: Error) => void>>();
+  /** Requests to other nodes waiting for their replies (made once connected). */
+  #requests: Requests | null = null;
   #tick: ReturnType<typeof setTimeout> | null = null;
   #renewTimer: ReturnType<typeof setTimeout> | null = null;
   #nodeRevision = 0;
@@ -107,7 +109,7 @@ export class NatsCluster implements Cluster {
     // A node's name left the bucket: it left (and still answers what it took, until it closes), or
     // another node found it dead. Asks in flight to it fail only if it does not answer a ping.
     this.#view.onNodeGone = (node) => {
-      if (!this.#inflight.has(node)) return;
+      if (this.#requests?.waitsOn(node) !== true) return;
       void this.#ping(node).then((verdict) => {
         if (verdict !== 'ok') this.#failInflight(node);
       });
@@ -149,6 +151,7 @@ export class NatsCluster implements Cluster {
       noAsyncTraces: true,
     });
     this.#nc = nc;
+    this.#requests = new Requests(nc);
     void this.#watchStatus(nc);
     const kvm = new Kvm(nc);
     const bucket = `holdfast_${s.name}`;
@@ -252,7 +255,7 @@ export class NatsCluster implements Cluster {
     for (const n of this.#view.nodes.keys()) if (n !== this.node) others.add(n);
     for (const l of this.#view.leases.values()) if (l.node !== this.node) others.add(l.node);
     // And nodes that still owe this one replies (a node that left the bucket but had not answered yet).
-    for (const n of this.#inflight.keys()) if (n !== this.node) others.add(n);
+    for (const n of this.#requests?.owners() ?? []) if (n !== this.node) others.add(n);
     await Promise.all(
       [...others].map(async (n) => {
         const verdict = await this.#ping(n);
@@ -325,10 +328,7 @@ export class NatsCluster implements Cluster {
 
   /** `node` is dead or gone (declared dead here, or its name left the bucket): its asks in flight will never be answered. */
   #failInflight(node: string): void {
-    const waiting = this.#inflight.get(node);
-    if (waiting === undefined) return;
-    this.#inflight.delete(node);
-    for (const fail of waiting) fail(new Error(`node '${node}' is gone`));
+    this.#requests?.failOwner(node, () => new NodeDied(node, new Error(`node '${node}' is gone`)));
   }
 
   /** Delete a dead node's leases and name (each only at the revision seen: a renewal in between means it lives). */
@@ -577,7 +577,7 @@ export class NatsCluster implements Cluster {
           continue;
         }
         this.#stats.remoteAskErrors++;
-        if (e instanceof TimeoutError || (e instanceof RequestError && e.cause instanceof TimeoutError)) throw new AskTimeout(call.id, call.message, timeoutMs);
+        if (e instanceof RequestTimedOut) throw new AskTimeout(call.id, call.message, timeoutMs);
         if (e instanceof NodeDied) {
           // Safe to send again (read-only, or keyed): to the new owner, within the deadline.
           if (call.retryable === true) {
@@ -607,33 +607,12 @@ export class NatsCluster implements Cluster {
 
   /** One request: its reply's data; fails early when `owner` is declared dead or `signal` aborts. */
   #send(shard: number, call: WireCall, timeoutMs: number, signal: AbortSignal, owner: string | null): Promise<Uint8Array> {
-    const nc = this.#nc as NatsConnection;
-    return new Promise<Uint8Array>((resolve, reject) => {
-      let settled = false;
-      let set: Set<(e: Error) => void> | undefined;
-      const died = (e: Error) => finish(() => reject(new NodeDied(owner ?? '?', e)));
-      const aborted = () => finish(() => reject(signal.reason ?? new Error('aborted')));
-      const finish = (f: () => void) => {
-        if (settled) return;
-        settled = true;
-        if (set !== undefined) {
-          set.delete(died);
-          if (set.size === 0 && this.#inflight.get(owner as string) === set) this.#inflight.delete(owner as string);
-        }
-        if (signal !== NEVER) signal.removeEventListener('abort', aborted);
-        f();
-      };
-      if (owner !== null) {
-        set = this.#inflight.get(owner);
-        if (set === undefined) this.#inflight.set(owner, (set = new Set()));
-        set.add(died);
-      }
-      if (signal !== NEVER) signal.addEventListener('abort', aborted, { once: true });
-      nc.request(this.#subjects.shard(shard), encodeCall(call), { timeout: timeoutMs }).then(
-        (m) => finish(() => resolve(m.data)),
-        (e: unknown) => finish(() => reject(e)),
-      );
-    });
+    const requests = this.#requests as Requests;
+    const { token, reply } = requests.request(this.#subjects.shard(shard), encodeCall(call), timeoutMs, owner);
+    if (signal === NEVER) return reply;
+    const aborted = () => requests.fail(token, new Error('aborted'));
+    signal.addEventListener('abort', aborted, { once: true });
+    return reply.finally(() => signal.removeEventListener('abort', aborted));
   }
 
   async #waitJoined(ms: number): Promise<void> {
@@ -684,6 +663,7 @@ export class NatsCluster implements Cluster {
     this.#stopWatch?.();
     const nc = this.#nc;
     this.#nc = null;
+    this.#requests?.close(new Error('the cluster connection is closed'));
     if (nc !== null) await nc.close().catch(() => {});
   }
 
@@ -746,7 +726,7 @@ function pause(attempt: number, deadline: number, signal: AbortSignal): Promise<
 }
 
 function noResponders(e: unknown): boolean {
-  if (e instanceof NoRespondersError) return true;
+  if (e instanceof NoResponders || e instanceof NoRespondersError) return true;
   if (e instanceof RequestError) return e.isNoResponders();
   return false;
 }
