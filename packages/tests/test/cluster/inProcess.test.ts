@@ -15,7 +15,12 @@ const AccountProtocol = defineProtocol('account', {
   withdraw: { input: z.object({ amount: z.number().int().positive() }), reply: z.number() },
   balance: { input: z.object({}), reply: z.number(), readonly: true },
   where: { input: z.object({}), reply: z.string(), readonly: true },
+  /** Wait `ms` or until the ask's signal aborts; record which. */
+  nap: { input: z.object({ ms: z.number().int() }), reply: z.string(), readonly: true },
 });
+
+/** What naps saw, as `node id aborted|slept`. */
+const naps: string[] = [];
 
 function accountType(node: string) {
   return defineActor(AccountProtocol, {
@@ -33,6 +38,14 @@ function accountType(node: string) {
       },
       balance: (s) => s.balance,
       where: () => node,
+      async nap(_s, { ms }, ctx) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, ms);
+          ctx.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+        });
+        naps.push(`${node} ${ctx.self.id} ${ctx.signal.aborted ? 'aborted' : 'slept'}`);
+        return node;
+      },
     },
   });
 }
@@ -115,6 +128,34 @@ describe('a cluster of two nodes in one process', () => {
     expect(view?.unowned).toEqual([]);
   }, 60_000);
 
+  it('honours on the owning node a remote ask’s deadline and its caller’s cancellation', async () => {
+    const db = `cluster_${++databases}`;
+    pg.createDatabase(db);
+    const a = node('node-a', db, `c${databases}`);
+    const b = node('node-b', db, `c${databases}`);
+    await Promise.all([a.system.openStore(), b.system.openStore()]);
+    await until('each node serves 4 shards', () => owned(a.system) === 4 && owned(b.system) === 4);
+    let remote = '';
+    for (let i = 0; remote === ''; i++) if ((await a.system.ref(a.Account, `n-${i}`).ask('where', {})) === 'node-b') remote = `n-${i}`;
+    const ref = a.system.ref(a.Account, remote);
+    naps.length = 0;
+    // The deadline travels with the ask: the owner's turn sees its signal abort when it passes.
+    expect(await ref.ask('nap', { ms: 10_000 }, { timeoutMs: 200 }).catch((e: { code: string }) => e.code)).toBe('ASK_TIMEOUT');
+    await until('the owner saw the deadline', () => naps.length === 1);
+    expect(naps).toEqual([`node-b ${remote} aborted`]);
+    // The caller's signal: CANCELLED here at once, and the owner's turn is told.
+    const ctl = new AbortController();
+    const cancelled = ref.ask('nap', { ms: 10_000 }, { timeoutMs: 20_000, signal: ctl.signal }).catch((e: { code: string }) => e.code);
+    await new Promise((r) => setTimeout(r, 100));
+    ctl.abort();
+    expect(await cancelled).toBe('CANCELLED');
+    await until('the owner saw the cancellation', () => naps.length === 2);
+    expect(naps).toEqual([`node-b ${remote} aborted`, `node-b ${remote} aborted`]);
+    // An ask left alone is answered.
+    expect(await ref.ask('nap', { ms: 10 })).toBe('node-b');
+    expect(naps[2]).toBe(`node-b ${remote} slept`);
+  }, 60_000);
+
   it('hands a leaving node’s shards over without failing an ask: every deposit lands exactly once', async () => {
     const db = `cluster_${++databases}`;
     pg.createDatabase(db);
@@ -134,6 +175,8 @@ describe('a cluster of two nodes in one process', () => {
           sent.set(ref.id, (sent.get(ref.id) ?? 0) + 1);
         } catch (e) {
           failures.push(e);
+          // A failure fails the test below; until then, do not spin on it (the timers must run).
+          await new Promise((r) => setTimeout(r, 10));
         }
       }
     });
