@@ -20,5 +20,4 @@
  * ```
  * @module @holdfast/nats
  */
-export type { ClusterObserver, NatsCluster } from './internal/NatsCluster.js';
-export { type NatsClusterOptions, natsCluster } from './natsCluster.js';
+export { type ClusterObserver, type NatsClusterOptions, natsCluster } from './natsCluster.js';

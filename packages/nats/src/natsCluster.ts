@@ -1,7 +1,16 @@
 import { InvalidArgument } from '@holdfast/core';
+import type { Cluster } from '@holdfast/core/cluster';
 import { checkKeys } from '@holdfast/core/host';
-import { type ClusterObserver, NatsCluster } from './internal/NatsCluster.js';
+import { NatsCluster } from './internal/NatsCluster.js';
 import { TOKEN } from './internal/wire.js';
+
+/** Told how long things took, for metrics (`holdfast run` feeds `/metrics` with it). */
+export interface ClusterObserver {
+  /** An ask or tell to another node settled after `ms` (`ok`: with a reply). */
+  remoteAsk?(ms: number, ok: boolean): void;
+  /** A lease renewal answered after `ms`. */
+  renewal?(ms: number): void;
+}
 
 /** Options of {@link natsCluster}. */
 export interface NatsClusterOptions {
@@ -66,7 +75,7 @@ const KEYS = {
  * await system.openStore(); // connected, joined, serving its share of the shards
  * ```
  */
-export function natsCluster(options: NatsClusterOptions): NatsCluster {
+export function natsCluster(options: NatsClusterOptions): Cluster {
   checkKeys('natsCluster', options, KEYS);
   const servers = typeof options.servers === 'string' ? [options.servers] : options.servers;
   if (!Array.isArray(servers) || servers.length === 0 || servers.some((s) => typeof s !== 'string' || s.length === 0))

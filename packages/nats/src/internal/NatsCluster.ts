@@ -19,6 +19,7 @@ import { type ActorSummary, AskTimeout, Cancelled, InvalidArgument, NodeLost, Sh
 import type { Cluster, ClusterInfo, ClusterSeam, ClusterStats, NodeActors, RemoteCall } from '@holdfast/core/cluster';
 import { type KV, Kvm } from '@nats-io/kv';
 import { connect, type Msg, type NatsConnection, NoRespondersError, RequestError, type Subscription } from '@nats-io/transport-node';
+import type { ClusterObserver } from '../natsCluster.js';
 import { NoResponders, Requests, RequestTimedOut } from './Requests.js';
 import { nodeKey, shardKey, View } from './View.js';
 import { decodeCall, decodeReply, encodeCall, encodeReply, type Subjects, subjects, type WireCall } from './wire.js';
@@ -37,14 +38,6 @@ export interface ClusterSettings {
   readonly replicas: number;
   readonly connectTimeoutMs: number;
   readonly observer: ClusterObserver | null;
-}
-
-/** Told how long things took, for metrics. */
-export interface ClusterObserver {
-  /** An ask or tell to another node settled after `ms` (`ok`: with a reply). */
-  remoteAsk?(ms: number, ok: boolean): void;
-  /** A lease renewal answered after `ms`. */
-  renewal?(ms: number): void;
 }
 
 interface Owned {

@@ -41,7 +41,14 @@ function accountType(node: string) {
       async nap(_s, { ms }, ctx) {
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, ms);
-          ctx.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+          ctx.signal.addEventListener(
+            'abort',
+            () => {
+              clearTimeout(t);
+              resolve();
+            },
+            { once: true },
+          );
         });
         naps.push(`${node} ${ctx.self.id} ${ctx.signal.aborted ? 'aborted' : 'slept'}`);
         return node;
