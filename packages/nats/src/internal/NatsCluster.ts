@@ -569,17 +569,15 @@ export class NatsCluster implements Cluster {
           await pause(attempt, deadline, signal);
           continue;
         }
+        // Safe to send again (read-only, or keyed): to the new owner, within the deadline.
+        if (e instanceof NodeDied && call.retryable === true) {
+          this.#stats.retries++;
+          await pause(attempt, deadline, signal);
+          continue;
+        }
         this.#stats.remoteAskErrors++;
         if (e instanceof RequestTimedOut) throw new AskTimeout(call.id, call.message, timeoutMs);
-        if (e instanceof NodeDied) {
-          // Safe to send again (read-only, or keyed): to the new owner, within the deadline.
-          if (call.retryable === true) {
-            this.#stats.retries++;
-            await pause(attempt, deadline, signal);
-            continue;
-          }
-          throw new NodeLost(call.id, call.message, e.node, e.cause);
-        }
+        if (e instanceof NodeDied) throw new NodeLost(call.id, call.message, e.node, e.cause);
         if (signal.aborted) {
           this.#nc?.publish(this.#subjects.cancel(shard), enc.encode(rid));
           throw new Cancelled(call.id, call.message, signal.reason);
