@@ -187,10 +187,20 @@ export class NatsCluster implements Cluster {
     void (async () => {
       for await (const e of watcher) this.#view.apply(e);
     })().catch((e: unknown) => this.#log.error({ err: toError(e) }, 'cluster: the bucket watcher failed'));
-    // The watcher's first entries are the bucket as it is: read it once before taking shards.
-    for await (const key of await kv.keys()) {
-      const e = await kv.get(key);
-      if (e !== null) this.#view.apply(e);
+    // The watcher's first entries are the bucket as it is: read it once before taking shards, so
+    // that the first reconcile sees every lease. Bounded: the client's key listing can wait for an
+    // end it never sees while other nodes write and leases expire under it. Nothing depends on it
+    // being complete: taking a shard is a create that fails while its lease exists, and the
+    // watcher brings the rest.
+    const keys = await kv.keys();
+    const stop = setTimeout(() => keys.stop(), Math.min(2_000, s.leaseTtlMs));
+    try {
+      for await (const key of keys) {
+        const e = await kv.get(key);
+        if (e !== null) this.#view.apply(e);
+      }
+    } finally {
+      clearTimeout(stop);
     }
     this.#state = 'joined';
     await this.#reconcile();

@@ -44,8 +44,19 @@ export function remoteAsk(cell: Cell, msg: CompiledMessage, input: unknown, opti
   if (signal !== undefined) watchSignal(cell, channel, signal);
   const placement = core.placement as Placement;
   placement.remoteAsks++;
-  const key = options?.idempotencyKey;
-  const call: RemoteCall = {
+  // The caller's own signal (or none): a local deadline needs no cancelling, the owner has the same one.
+  settleRemote(
+    cell,
+    msg,
+    channel,
+    placement.cluster.request(placement.shardOf(cell.id), callOf(cell, msg, input, options?.idempotencyKey), timeoutMs, signal ?? null),
+  );
+  return promise;
+}
+
+/** The call that carries an ask to `cell`'s actor to its node. */
+function callOf(cell: Cell, msg: CompiledMessage, input: unknown, key: string | undefined): RemoteCall {
+  return {
     type: cell.def.name,
     id: cell.id,
     message: msg.name,
@@ -53,8 +64,11 @@ export function remoteAsk(cell: Cell, msg: CompiledMessage, input: unknown, opti
     ...(key !== undefined && { idempotencyKey: key }),
     ...((key !== undefined || msg.readonly) && { retryable: true }),
   };
-  // The caller's own signal (or none): a local deadline needs no cancelling, the owner has the same one.
-  placement.cluster.request(placement.shardOf(cell.id), call, timeoutMs, signal ?? null).then(
+}
+
+/** Settle `channel` with what the owning node answered: its reply checked by the protocol, or its coded error. */
+function settleRemote(cell: Cell, msg: CompiledMessage, channel: ReplyChannel, answer: Promise<unknown>): void {
+  answer.then(
     (value) => {
       if (channel.settled) {
         channel.succeed(value); // counted as late
@@ -72,7 +86,28 @@ export function remoteAsk(cell: Cell, msg: CompiledMessage, input: unknown, opti
       if (!channel.settled) channel.failWith(isHoldfastError(e) ? e : toError(e));
     },
   );
-  return promise;
+}
+
+/**
+ * `cell`'s actor belongs to a shard this node just lost: the messages queued for it, whose turns
+ * have not begun (a turn takes its message out of the mailbox when it starts), go on to the
+ * shard's new owner instead of failing; their senders wait on, within their deadlines.
+ */
+export function forwardQueued(cell: Cell): void {
+  const placement = cell.core.placement as Placement;
+  const shard = placement.shardOf(cell.id);
+  for (const m of cell.mailbox.drain()) {
+    if (m.ask === null) {
+      placement.cluster.tell(shard, callOf(cell, m.msg, m.input, undefined), cell.opts.askTimeoutMs);
+      continue;
+    }
+    const ask = m.ask;
+    if (ask.settled) continue;
+    const remaining = ask.deadline - cell.core.deadlines.now();
+    if (remaining <= 0) continue; // its deadline fails it
+    placement.remoteAsks++;
+    settleRemote(cell, m.msg, ask, placement.cluster.request(shard, callOf(cell, m.msg, m.input, ask.extra?.key), remaining, ask.extra?.signal ?? null));
+  }
 }
 
 export function remoteTell(cell: Cell, msg: CompiledMessage, input: unknown): void {
@@ -91,7 +126,7 @@ export function remoteTell(cell: Cell, msg: CompiledMessage, input: unknown): vo
     return;
   }
   const placement = core.placement as Placement;
-  placement.cluster.tell(placement.shardOf(cell.id), { type: cell.def.name, id: cell.id, message: msg.name, input }, cell.opts.askTimeoutMs);
+  placement.cluster.tell(placement.shardOf(cell.id), callOf(cell, msg, input, undefined), cell.opts.askTimeoutMs);
 }
 
 /** `send` to a remote actor: resolves once the owner queued it (waiting for room there, as `send` does). */
