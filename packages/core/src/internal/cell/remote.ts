@@ -88,28 +88,6 @@ function settleRemote(cell: Cell, msg: CompiledMessage, channel: ReplyChannel, a
   );
 }
 
-/**
- * `cell`'s actor belongs to a shard this node just lost: the messages queued for it, whose turns
- * have not begun (a turn takes its message out of the mailbox when it starts), go on to the
- * shard's new owner instead of failing; their senders wait on, within their deadlines.
- */
-export function forwardQueued(cell: Cell): void {
-  const placement = cell.core.placement as Placement;
-  const shard = placement.shardOf(cell.id);
-  for (const m of cell.mailbox.drain()) {
-    if (m.ask === null) {
-      placement.cluster.tell(shard, callOf(cell, m.msg, m.input, undefined), cell.opts.askTimeoutMs);
-      continue;
-    }
-    const ask = m.ask;
-    if (ask.settled) continue;
-    const remaining = ask.deadline - cell.core.deadlines.now();
-    if (remaining <= 0) continue; // its deadline fails it
-    placement.remoteAsks++;
-    settleRemote(cell, m.msg, ask, placement.cluster.request(shard, callOf(cell, m.msg, m.input, ask.extra?.key), remaining, ask.extra?.signal ?? null));
-  }
-}
-
 export function remoteTell(cell: Cell, msg: CompiledMessage, input: unknown): void {
   const core = cell.core;
   const target = current(cell);

@@ -20,7 +20,6 @@ import type { ShardFence } from '../../store.js';
 import type { Cell } from '../cell/Cell.js';
 import type { DurableSlot } from '../cell/durableSlot.js';
 import { GATE_REMOTE, STOPPED, STOPPING } from '../cell/parts.js';
-import { forwardQueued } from '../cell/remote.js';
 import type { Durability } from '../durable/Durability.js';
 import type { SystemCore } from '../SystemCore.js';
 
@@ -209,9 +208,6 @@ export class Placement implements ClusterSeam {
     if (cells.length > 0) this.#parts.core.logger.warn({ shard, actors: cells.length, err: reason }, 'cluster: shard lost; its actors here stop');
     for (const cell of cells) {
       cell.gate |= GATE_REMOTE;
-      // What was queued and not begun goes to the new owner; a turn under way ends here (its
-      // state cannot be committed any more).
-      forwardQueued(cell);
       void cell.stopFor('passivated', reason);
     }
   }
