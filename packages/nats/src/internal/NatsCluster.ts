@@ -18,27 +18,14 @@
 import { type ActorSummary, AskTimeout, Cancelled, InvalidArgument, NodeLost, ShardMoved, toError } from '@holdfast/core';
 import type { Cluster, ClusterInfo, ClusterSeam, ClusterStats, NodeActors, RemoteCall } from '@holdfast/core/cluster';
 import { type KV, Kvm } from '@nats-io/kv';
-import { connect, type Msg, type NatsConnection, NoRespondersError, RequestError, type Subscription } from '@nats-io/transport-node';
-import type { ClusterObserver } from '../natsCluster.js';
-import { NoResponders, Requests, RequestTimedOut } from './Requests.js';
+import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { NEVER, pause } from './backoff.js';
+import { NodeDied, noResponders, wrongSequence } from './natsErrors.js';
+import { Requests, RequestTimedOut } from './Requests.js';
+import { rank } from './rank.js';
+import type { ClusterSettings } from './settings.js';
 import { nodeKey, shardKey, View } from './View.js';
 import { decodeCall, decodeReply, encodeCall, encodeReply, type Subjects, subjects, type WireCall } from './wire.js';
-
-/** Everything a node needs, checked (see `natsCluster` for what each means). */
-export interface ClusterSettings {
-  readonly servers: readonly string[];
-  readonly node: string;
-  readonly shards: number;
-  readonly name: string;
-  readonly leaseTtlMs: number;
-  readonly pingEveryMs: number;
-  readonly pingTimeoutMs: number;
-  readonly suspectAfter: number;
-  readonly handOffTimeoutMs: number;
-  readonly replicas: number;
-  readonly connectTimeoutMs: number;
-  readonly observer: ClusterObserver | null;
-}
 
 interface Owned {
   readonly shard: number;
@@ -53,7 +40,6 @@ interface Owned {
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const WRONG_LAST_SEQUENCE = 10071;
 
 export class NatsCluster implements Cluster {
   readonly node: string;
@@ -698,52 +684,4 @@ export class NatsCluster implements Cluster {
   stats(): ClusterStats {
     return { ...this.#stats, owned: [...this.#owned.values()].filter((o) => o.subs !== null).length };
   }
-}
-
-class NodeDied extends Error {
-  constructor(
-    readonly node: string,
-    cause: Error,
-  ) {
-    super(`node '${node}' died`, { cause });
-  }
-}
-
-const NEVER = new AbortController().signal;
-
-/** How long to wait before trying a moved shard again: short at first (failover is quick), never past the deadline. */
-function pause(attempt: number, deadline: number, signal: AbortSignal): Promise<void> {
-  const ms = Math.min(5 * 2 ** Math.min(attempt, 5), 100, Math.max(0, deadline - Date.now()));
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms * (0.75 + Math.random() * 0.5));
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
-function noResponders(e: unknown): boolean {
-  if (e instanceof NoResponders || e instanceof NoRespondersError) return true;
-  if (e instanceof RequestError) return e.isNoResponders();
-  return false;
-}
-
-function wrongSequence(e: unknown): boolean {
-  const code = (e as { code?: unknown })?.code;
-  return code === WRONG_LAST_SEQUENCE || /wrong last sequence/i.test(toError(e).message);
-}
-
-/** Rendezvous rank of `shard` for `node`: each shard prefers a few nodes, so free shards are not fought over. */
-function rank(node: string, shard: number): number {
-  let h = 0x811c9dc5;
-  const s = `${node}#${shard}`;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }

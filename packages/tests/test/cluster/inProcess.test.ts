@@ -95,6 +95,17 @@ async function until(what: string, check: () => boolean, ms = 10_000): Promise<v
 
 const owned = (s: ActorSystem) => s.cluster()?.nodes.find((n) => n.self)?.shards.length ?? 0;
 
+/** Two nodes of a fresh cluster (own database, own name), started at once, each serving its 4 shards. */
+async function twoNodesStartedTogether() {
+  const db = `cluster_${++databases}`;
+  pg.createDatabase(db);
+  const a = node('node-a', db, `c${databases}`);
+  const b = node('node-b', db, `c${databases}`);
+  await Promise.all([a.system.openStore(), b.system.openStore()]);
+  await until('each node serves 4 shards', () => owned(a.system) === 4 && owned(b.system) === 4);
+  return [a, b] as const;
+}
+
 describe('a cluster of two nodes in one process', () => {
   it('splits the shards fairly; a ref reaches an actor wherever it runs, with the same replies and coded errors', async () => {
     const db = `cluster_${++databases}`;
@@ -136,12 +147,7 @@ describe('a cluster of two nodes in one process', () => {
   }, 60_000);
 
   it('honours on the owning node a remote ask’s deadline and its caller’s cancellation', async () => {
-    const db = `cluster_${++databases}`;
-    pg.createDatabase(db);
-    const a = node('node-a', db, `c${databases}`);
-    const b = node('node-b', db, `c${databases}`);
-    await Promise.all([a.system.openStore(), b.system.openStore()]);
-    await until('each node serves 4 shards', () => owned(a.system) === 4 && owned(b.system) === 4);
+    const [a] = await twoNodesStartedTogether();
     let remote = '';
     for (let i = 0; remote === ''; i++) if ((await a.system.ref(a.Account, `n-${i}`).ask('where', {})) === 'node-b') remote = `n-${i}`;
     const ref = a.system.ref(a.Account, remote);
@@ -164,12 +170,7 @@ describe('a cluster of two nodes in one process', () => {
   }, 60_000);
 
   it('hands a leaving node’s shards over without failing an ask: every deposit lands exactly once', async () => {
-    const db = `cluster_${++databases}`;
-    pg.createDatabase(db);
-    const a = node('node-a', db, `c${databases}`);
-    const b = node('node-b', db, `c${databases}`);
-    await Promise.all([a.system.openStore(), b.system.openStore()]);
-    await until('each node serves 4 shards', () => owned(a.system) === 4 && owned(b.system) === 4);
+    const [a, b] = await twoNodesStartedTogether();
     const ids = Array.from({ length: 24 }, (_, i) => `acct-${i}`);
     const refs = ids.map((id) => a.system.ref(a.Account, id));
     let stop = false;
