@@ -33,6 +33,10 @@ try {
   failed = report.numFailedTests + (report.numTotalTests === 0 ? 1 : 0);
   // A suite that failed to load counts as a failure, even with no test in it.
   failed += report.testResults.filter((f) => f.status === 'failed' && f.assertionResults.every((a) => a.status !== 'failed')).length;
+  // A test that never ran (its test process died under it) is a failure too: nothing here is skipped.
+  failed += report.testResults.flatMap((f) => f.assertionResults).filter((a) => a.status === 'pending' || a.status === 'todo').length;
+  // Errors outside any test (an unhandled rejection, a test process that exited) fail the run.
+  if (vitestStatus !== 0 && failed === 0) failed = 1;
 } catch (e) {
   console.error(`could not read the vitest report: ${e.message}`);
   failed += 1;

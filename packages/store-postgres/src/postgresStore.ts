@@ -13,6 +13,20 @@ export interface PostgresStoreOptions {
   readonly connectTimeoutMs?: number;
 }
 
+/**
+ * The schema's version, written as the comment of holdfast_commit (the last thing SCHEMA makes, in
+ * the same transaction): an open that finds it there changes nothing. Bump it whenever SCHEMA
+ * changes, so that the next open brings an older database up to date.
+ */
+const SCHEMA_VERSION = 'holdfast schema 4';
+
+/** Whether the schema is there at this version (reads the catalogue only: it takes no table lock). */
+const SCHEMA_CURRENT = `SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+  WHERE p.proname = 'holdfast_commit' AND n.nspname = current_schema() AND obj_description(p.oid, 'pg_proc') = $1`;
+
+/** PostgreSQL's codes for a transaction it chose to abort that can be tried again: deadlock, serialization failure. */
+const RETRYABLE_OPEN = new Set(['40P01', '40001']);
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS holdfast_owner (
   singleton integer PRIMARY KEY CHECK (singleton = 1),
@@ -109,6 +123,7 @@ BEGIN
   END IF;
 END
 $fn$;
+COMMENT ON FUNCTION holdfast_commit(bigint, text[], text[], text[], integer[], bigint[], integer, integer, text[], text[], text[], bigint[], text[], text[], integer[], bigint[], integer[], text[]) IS '${SCHEMA_VERSION}';
 `;
 
 const COMMIT_CALL = {
@@ -172,17 +187,31 @@ export function postgresStore(options: PostgresStoreOptions): ActorStore {
     });
     let epoch: number;
     try {
-      epoch = await transaction(pool, async (c) => {
-        await c.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
-        await c.query('SELECT pg_advisory_xact_lock($1, 1)', [SCHEMA_LOCK]);
-        await c.query(SCHEMA);
-        // A shared session takes no store-wide epoch: its writes are fenced per shard.
-        if (shared) return 0;
-        const r = await c.query<{ epoch: string }>(
-          'INSERT INTO holdfast_owner (singleton, epoch) VALUES (1, 1) ON CONFLICT (singleton) DO UPDATE SET epoch = holdfast_owner.epoch + 1 RETURNING epoch',
-        );
-        return Number(r.rows[0]?.epoch);
-      });
+      const open = () =>
+        transaction(pool, async (c) => {
+          await c.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
+          await c.query('SELECT pg_advisory_xact_lock($1, 1)', [SCHEMA_LOCK]);
+          // Making or changing tables locks them alone: done only when the schema is not current,
+          // so that a node that opens while others commit never waits on (or deadlocks with) them.
+          if ((await c.query(SCHEMA_CURRENT, [SCHEMA_VERSION])).rowCount === 0) await c.query(SCHEMA);
+          // A shared session takes no store-wide epoch: its writes are fenced per shard.
+          if (shared) return 0;
+          const r = await c.query<{ epoch: string }>(
+            'INSERT INTO holdfast_owner (singleton, epoch) VALUES (1, 1) ON CONFLICT (singleton) DO UPDATE SET epoch = holdfast_owner.epoch + 1 RETURNING epoch',
+          );
+          return Number(r.rows[0]?.epoch);
+        });
+      // An upgrade that meets commits of older processes may still be chosen as a deadlock's
+      // victim: it is tried again (a few times) before the open fails.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          epoch = await open();
+          break;
+        } catch (e) {
+          if (attempt >= 5 || !RETRYABLE_OPEN.has((e as { code?: string }).code ?? '')) throw e;
+          await new Promise((r) => setTimeout(r, 20 * attempt + Math.random() * 50));
+        }
+      }
     } catch (e) {
       await pool.end().catch(() => {});
       throw StoreError.unavailable(name, 'open', e);

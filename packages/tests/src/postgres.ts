@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,11 @@ export interface TestPostgres {
   createDatabase(name: string): void;
   /** End every connection to database `name` from the server's side (as a restart or a network cut would). */
   terminateConnections(name: string): void;
+  /**
+   * Run `sql` on database `name` in a psql of its own, in the background: `printed(text)` resolves
+   * once psql has printed `text` (a `SELECT 'text';` in the script), `exited` with its exit code.
+   */
+  psqlInBackground(name: string, sql: string): { printed(text: string): Promise<void>; readonly exited: Promise<number> };
   stop(): void;
 }
 
@@ -65,6 +70,32 @@ export async function startPostgres(): Promise<TestPostgres> {
     url: (name) => `postgres://holdfast@127.0.0.1:${port}/${name}`,
     createDatabase: (name) => psql(`CREATE DATABASE "${name}"`),
     terminateConnections: (name) => psql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name.replace(/'/g, "''")}'`),
+    psqlInBackground(name, sql) {
+      const child = spawn(join(bin, 'psql'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'holdfast', '-d', name, '-v', 'ON_ERROR_STOP=1', '-At', '-f', '-'], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      // From standard input, statement by statement (with -c, psql would run them as one query and print only the last result).
+      child.stdin.end(sql);
+      let out = '';
+      const waiting: Array<{ text: string; resolve: () => void }> = [];
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (d: string) => {
+        out += d;
+        for (const w of waiting.splice(0))
+          if (out.includes(w.text)) w.resolve();
+          else waiting.push(w);
+      });
+      const exited = new Promise<number>((r) => child.on('close', (code) => r(code ?? -1)));
+      return {
+        printed: (text) =>
+          new Promise<void>((resolve, reject) => {
+            if (out.includes(text)) return resolve();
+            waiting.push({ text, resolve });
+            void exited.then((code) => reject(new Error(`psql exited (${code}) before printing ${text}`)));
+          }),
+        exited,
+      };
+    },
     stop() {
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);

@@ -37,9 +37,13 @@ export interface RunningService {
   readonly exited: Promise<number | string>;
 }
 
+/** How long a service may take to log `service started` before its start fails (and it is killed). */
+const START_TIMEOUT_MS = 60_000;
+
 /**
  * Run `holdfast run src/service.ts …args` in the app directory `app` through the app's own bin,
- * and resolve once it logs `service started`; rejects if it exits first.
+ * and resolve once it logs `service started`; rejects if it exits first, or does not start within
+ * a minute (the process is then killed, and the error carries what it wrote).
  */
 export function startService(app: string, args: readonly string[], env: Record<string, string> = {}, entry = 'src/service.ts'): Promise<RunningService> {
   const child = spawn(join(app, 'node_modules', '.bin', 'holdfast'), ['run', entry, '--admin-port', '0', '--no-pretty', ...args], {
@@ -62,10 +66,21 @@ export function startService(app: string, args: readonly string[], env: Record<s
         buffered = buffered.slice(nl + 1);
         logs.push(line);
         if (typeof line.front === 'string') front = line.front;
-        if (line.msg === 'service started') resolve({ child, front, admin: line.admin as string, logs, stderr: () => stderr, exited });
+        if (line.msg === 'service started') {
+          clearTimeout(timer);
+          resolve({ child, front, admin: line.admin as string, logs, stderr: () => stderr, exited });
+        }
       }
     });
-    void exited.then((code) => reject(new Error(`exited early (${code}): ${stderr}`)));
+    const timer = setTimeout(() => {
+      const last = logs.slice(-5).map((l) => JSON.stringify(l));
+      reject(new Error(`did not start within ${START_TIMEOUT_MS / 1000} s; last log lines:\n${last.join('\n')}\nstderr: ${stderr.slice(-2_000)}`));
+      child.kill('SIGKILL');
+    }, START_TIMEOUT_MS);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited early (${code}): ${stderr}`));
+    });
   });
 }
 

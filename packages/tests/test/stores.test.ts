@@ -95,6 +95,52 @@ describe('postgres store, connections broken while idle', () => {
   });
 });
 
+describe('postgres store, opened while other processes write', () => {
+  it('changes no table when its schema is current: it opens while another transaction holds the lock every commit takes, without waiting for it', async () => {
+    const server = pgServer as TestPostgres;
+    const name = `busy_${++databases}`;
+    server.createDatabase(name);
+    const first = await postgresStore({ connectionString: server.url(name) }).open();
+    await first.commit([{ type: 't', id: 'a', state: { n: 1 }, version: 1, expected: 0 }]);
+    // Another process in the middle of a commit: its transaction holds the tables' row-exclusive
+    // locks. Changing a table (ALTER TABLE) would wait for it, and deadlock with its next statement.
+    const writer = server.psqlInBackground(
+      name,
+      "BEGIN; LOCK TABLE holdfast_actors, holdfast_reminders IN ROW EXCLUSIVE MODE; SELECT 'locked'; SELECT pg_sleep(10); COMMIT;",
+    );
+    await writer.printed('locked');
+    let writing = true;
+    void writer.exited.then(() => {
+      writing = false;
+    });
+    const second = await postgresStore({ connectionString: server.url(name) }).open();
+    expect([second.epoch, writing]).toEqual([first.epoch + 1, true]);
+    await second.close();
+    await first.close();
+    server.terminateConnections(name);
+    expect(await writer.exited).not.toBe(0);
+  });
+
+  it('brings a database made by an earlier release up to date when opened: its rows load as they were', async () => {
+    const server = pgServer as TestPostgres;
+    const name = `older_${++databases}`;
+    server.createDatabase(name);
+    const first = await postgresStore({ connectionString: server.url(name) }).open();
+    await first.commit([{ type: 't', id: 'a', state: { n: 1 }, version: 1, expected: 0 }]);
+    await first.close();
+    // As an earlier release left it: no column of kept replies, a commit function of its own.
+    const older = server.psqlInBackground(
+      name,
+      'ALTER TABLE holdfast_actors DROP COLUMN replies; COMMENT ON FUNCTION holdfast_commit(bigint, text[], text[], text[], integer[], bigint[], integer, integer, text[], text[], text[], bigint[], text[], text[], integer[], bigint[], integer[], text[]) IS NULL;',
+    );
+    expect(await older.exited).toBe(0);
+    const session = await postgresStore({ connectionString: server.url(name) }).open();
+    await session.commit([{ type: 't', id: 'a', state: { n: 2 }, version: 1, expected: 1, replies: [{ key: 'k', message: 'add', ok: true, value: 2 }] }]);
+    expect(await session.load('t', 'a')).toMatchObject({ state: { n: 2 }, revision: 2, replies: [{ key: 'k', message: 'add', ok: true, value: 2 }] });
+    await session.close();
+  });
+});
+
 describe('sqlite store, a file made by an earlier release', () => {
   it('gains the column of kept replies when opened: its rows load as they were, and keyed asks keep their replies', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'holdfast-sqlite-old-'));

@@ -33,15 +33,18 @@ afterAll(async () => {
 });
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)] as T;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 type Outcome = { status: number; body: Record<string, unknown> } | { status: 'no-connection' };
 
-async function call(node: ClusterNode, method: string, path: string, body?: string): Promise<Outcome> {
-  let front: string;
-  try {
-    front = node.front;
-  } catch {
+async function call(node: ClusterNode | undefined, method: string, path: string, body?: string): Promise<Outcome> {
+  if (node === undefined || !node.running) {
+    // No node to call (all down or paused): wait a little, so that a load loop never spins
+    // without giving the event loop a turn.
+    await sleep(20);
     return { status: 'no-connection' };
   }
+  const front = node.front;
   try {
     const r = await request(agent, `${front}${path}`, method, body);
     return { status: r.status, body: JSON.parse(r.body) as Record<string, unknown> };
@@ -51,8 +54,6 @@ async function call(node: ClusterNode, method: string, path: string, body?: stri
   }
 }
 
-const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)] as T;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const up = () => nodes.filter((n) => n.running && !n.paused);
 
 describe('chaos', () => {
@@ -111,30 +112,34 @@ describe('chaos', () => {
       );
     }
 
-    // At least a minute, and at least MIN_ACTIONS actions (a loaded machine restarts nodes slower).
     const actions: string[] = [];
-    const end = Date.now() + CHAOS_MS;
-    while (Date.now() < end || actions.length < MIN_ACTIONS) {
-      await sleep(1_000 + Math.random() * 2_000);
-      const victim = pick(up());
-      const action = pick(['kill', 'kill', 'pause', 'pause', 'term']);
-      actions.push(`${action} ${victim.name}`);
-      if (action === 'kill') {
-        await victim.kill();
-        await sleep(500 + Math.random() * 1_500);
-        await victim.start();
-      } else if (action === 'pause') {
-        victim.pause();
-        await sleep(1_500 + Math.random() * 2_500);
-        victim.resume();
-      } else {
-        await victim.terminate();
-        await victim.start();
+    try {
+      // At least a minute, and at least MIN_ACTIONS actions (a loaded machine restarts nodes slower).
+      const end = Date.now() + CHAOS_MS;
+      while (Date.now() < end || actions.length < MIN_ACTIONS) {
+        await sleep(1_000 + Math.random() * 2_000);
+        const victim = pick(up());
+        const action = pick(['kill', 'kill', 'pause', 'pause', 'term']);
+        actions.push(`${action} ${victim.name}`);
+        if (action === 'kill') {
+          await victim.kill();
+          await sleep(500 + Math.random() * 1_500);
+          await victim.start();
+        } else if (action === 'pause') {
+          victim.pause();
+          await sleep(1_500 + Math.random() * 2_500);
+          victim.resume();
+        } else {
+          await victim.terminate();
+          await victim.start();
+        }
       }
+      await settled(nodes, SHARDS, 30_000);
+    } finally {
+      // However the chaos ends (a failed start fails the test), the load loops end with it.
+      stop = true;
+      await Promise.all(loops);
     }
-    await settled(nodes, SHARDS, 30_000);
-    stop = true;
-    await Promise.all(loops);
 
     // Every transfer final (a reminder drives the unfinished ones), then the money adds up.
     const via = nodes[0] as ClusterNode;

@@ -67,29 +67,37 @@ describe('a cluster of processes', () => {
         const key = `k${i}`;
         const r = await call(i % 2 === 0 ? a : b, 'PUT', `/kv/${key}?timeoutMs=5000`, `v${i}`).catch(() => null);
         if (r?.status === 200) acked.set(key, `v${i}`);
-        else unknown++;
+        else {
+          unknown++;
+          // A node that is down fails at once: wait a little, so that the loop never spins.
+          await new Promise((r) => setTimeout(r, 10));
+        }
       }
     })();
-    await new Promise((r) => setTimeout(r, 500));
-    await c.kill();
-    // The witness that lived on node c answers again, from a or b, with a newer epoch. (Retried
-    // with one key: a try that timed out but was applied is not counted twice.)
     let after: Record<string, unknown> | null = null;
-    for (let i = 0; i < 200 && after === null; i++) {
-      const r = await call(a, 'POST', `/witness/${onC}?timeoutMs=2000`, undefined, { 'idempotency-key': 'after-kill' });
-      if (r.status === 200) after = r.body;
-      else expect([503, 504]).toContain(r.status);
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      await c.kill();
+      // The witness that lived on node c answers again, from a or b, with a newer epoch. (Retried
+      // with one key: a try that timed out but was applied is not counted twice.)
+      for (let i = 0; i < 200 && after === null; i++) {
+        const r = await call(a, 'POST', `/witness/${onC}?timeoutMs=2000`, undefined, { 'idempotency-key': 'after-kill' });
+        if (r.status === 200) after = r.body;
+        else expect([503, 504]).toContain(r.status);
+      }
+      expect(['node-a', 'node-b']).toContain(after?.node);
+      expect(after?.n).toBe(3);
+      // Retried after the failover (through the other node), the keyed touch gets the reply node c
+      // gave, and counts nothing again.
+      expect(await call(b, 'POST', `/witness/${onC}`, undefined, { 'idempotency-key': 'touch-once' })).toEqual(keyed);
+      expect((await call(b, 'GET', `/witness/${onC}`)).body.n).toBe(3);
+      const owned = await settled([a, b], SHARDS);
+      expect([...owned.values()].map((s) => s.length).sort()).toEqual([8, 8]);
+    } finally {
+      // However the test ends, the writer ends with it.
+      stop = true;
+      await writer;
     }
-    expect(['node-a', 'node-b']).toContain(after?.node);
-    expect(after?.n).toBe(3);
-    // Retried after the failover (through the other node), the keyed touch gets the reply node c
-    // gave, and counts nothing again.
-    expect(await call(b, 'POST', `/witness/${onC}`, undefined, { 'idempotency-key': 'touch-once' })).toEqual(keyed);
-    expect((await call(b, 'GET', `/witness/${onC}`)).body.n).toBe(3);
-    const owned = await settled([a, b], SHARDS);
-    expect([...owned.values()].map((s) => s.length).sort()).toEqual([8, 8]);
-    stop = true;
-    await writer;
     expect(acked.size).toBeGreaterThan(50);
     for (const [key, value] of acked) {
       const r = await call(b, 'GET', `/kv/${key}`);
@@ -163,16 +171,21 @@ describe('a cluster of processes', () => {
         else failures.push(r);
       }
     });
-    await new Promise((r) => setTimeout(r, 300));
-    for (const n of all) {
-      restarting = n;
-      expect(await n.terminate()).toBe(0);
-      await n.start();
-      await settled(all, SHARDS);
-      restarting = null;
-      await new Promise((r) => setTimeout(r, 200));
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      for (const n of all) {
+        restarting = n;
+        expect(await n.terminate()).toBe(0);
+        await n.start();
+        await settled(all, SHARDS);
+        restarting = null;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      // However the test ends, the load ends with it.
+      stop = true;
+      await Promise.allSettled(load);
     }
-    stop = true;
     await Promise.all(load);
     expect(failures).toEqual([]);
     expect(ok).toBeGreaterThan(100);
