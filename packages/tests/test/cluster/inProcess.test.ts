@@ -3,8 +3,10 @@
 // wherever an actor runs, shards split fairly, and a node that leaves hands its shards over
 // without a failed ask.
 import { type ActorSystem, createSystem, defineActor, defineProtocol, reject } from '@holdfast/core';
+import { shardOf } from '@holdfast/core/cluster';
 import { natsCluster } from '@holdfast/nats';
 import { postgresStore } from '@holdfast/store-postgres';
+import { connect } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startNats, type TestNats } from '../../src/nats.js';
@@ -167,6 +169,42 @@ describe('a cluster of two nodes in one process', () => {
     // An ask left alone is answered.
     expect(await ref.ask('nap', { ms: 10 })).toBe('node-b');
     expect(naps[2]).toBe(`node-b ${remote} slept`);
+  }, 60_000);
+
+  it('answers hostile bytes on a shard subject with a coded error, queues nothing, and goes on serving', async () => {
+    const [a, b] = await twoNodesStartedTogether();
+    const cluster = `c${databases}`;
+    const mine = b.system.cluster()?.nodes.find((n) => n.self)?.shards[0] as number;
+    let id = '';
+    for (let i = 0; id === ''; i++) if (shardOf(`h-${i}`, 8) === mine) id = `h-${i}`;
+    const nc = await connect({ servers: nats.url });
+    const enc = new TextEncoder();
+    const ask = async (payload: string | Uint8Array) => {
+      const m = await nc.request(`holdfast.${cluster}.shard.${mine}`, typeof payload === 'string' ? enc.encode(payload) : payload, { timeout: 5_000 });
+      return JSON.parse(new TextDecoder().decode(m.data)) as { v?: unknown; e?: { code: string } };
+    };
+    const call = (over: Record<string, unknown>) =>
+      JSON.stringify({ type: 'account', id, message: 'deposit', input: { amount: 1 }, timeoutMs: 5_000, rid: 'x.1', ...over });
+    try {
+      expect((await ask(new Uint8Array([0xff, 0x00, 0x7b]))).e?.code).toBe('INVALID_MESSAGE');
+      expect((await ask('[1,2,3]')).e?.code).toBe('INVALID_MESSAGE');
+      expect((await ask(call({ timeoutMs: -1 }))).e?.code).toBe('INVALID_MESSAGE');
+      expect((await ask(call({ rid: 'r'.repeat(100) }))).e?.code).toBe('INVALID_MESSAGE');
+      expect((await ask(call({ input: { amount: 'lots' } }))).e?.code).toBe('INVALID_MESSAGE');
+      expect((await ask(call({ message: 'steal' }))).e?.code).toBe('INVALID_MESSAGE');
+      expect((await ask(call({ type: 'vault' }))).e?.code).toBe('INVALID_ARGUMENT');
+      expect((await ask(call({ idempotencyKey: 'k'.repeat(500) }))).e?.code).toBe('INVALID_ARGUMENT');
+      // An id of another shard is not this subject's to answer.
+      let other = '';
+      for (let i = 0; other === ''; i++) if (shardOf(`o-${i}`, 8) !== mine) other = `o-${i}`;
+      expect((await ask(call({ id: other }))).e?.code).toBe('SHARD_MOVED');
+      // Nothing was applied; a well-formed call through the same subject, and an ask through a ref, still work.
+      expect(await a.system.ref(a.Account, id).ask('balance', {})).toBe(0);
+      expect((await ask(call({}))).v).toBe(1);
+      expect(await a.system.ref(a.Account, id).ask('deposit', { amount: 2 })).toBe(3);
+    } finally {
+      await nc.close();
+    }
   }, 60_000);
 
   it('hands a leaving node’s shards over without failing an ask: every deposit lands exactly once', async () => {
