@@ -14,19 +14,24 @@ export interface KeyShape {
  * nearest known option (nested ones included) when there is one close enough. Symbol keys are
  * not options and are left alone; nested shapes are checked when their value is an object.
  *
- * @param where what the options belong to, for the message (`steward 'jobs'`, `spawn`)
+ * @param where what the options belong to, for the message (`steward 'jobs'`, `spawn`); on hot
+ *   paths a function of `a` and `b` that makes the text, called only to write an error (a
+ *   template string would be built on every call)
  */
-export function checkKeys(where: string, value: unknown, shape: KeyShape): void {
-  const error = unknownKey(where, value, shape);
+export function checkKeys(where: Where, value: unknown, shape: KeyShape, a = '', b = ''): void {
+  const error = unknownKey(where, value, shape, a, b);
   if (error !== null) throw error;
 }
 
 /** What {@link checkKeys} would throw, or null: for callers that must reject rather than throw. */
-export function unknownKey(where: string, value: unknown, shape: KeyShape): InvalidArgument | null {
-  return check(where, value, shape, '', shape);
+export function unknownKey(where: Where, value: unknown, shape: KeyShape, a = '', b = ''): InvalidArgument | null {
+  return check(where, value, shape, '', shape, a, b);
 }
 
-function check(where: string, value: unknown, shape: KeyShape, prefix: string, root: KeyShape): InvalidArgument | null {
+/** What options belong to, for an error: the text, or a function that makes it from two strings. */
+export type Where = string | ((a: string, b: string) => string);
+
+function check(where: Where, value: unknown, shape: KeyShape, prefix: string, root: KeyShape, a: string, b: string): InvalidArgument | null {
   if (typeof value !== 'object' || value === null) return null;
   for (const key in value) {
     if (!Object.hasOwn(value, key)) continue;
@@ -35,14 +40,14 @@ function check(where: string, value: unknown, shape: KeyShape, prefix: string, r
     if (known === undefined) {
       const near = nearest(path, key, root);
       return new InvalidArgument(
-        `${where}: unknown option '${path}'${near === null ? '' : ` (did you mean '${near}'?)`}; known options${prefix === '' ? '' : ` of '${prefix.slice(0, -1)}'`}: ${Object.keys(shape).join(', ')}`,
+        `${typeof where === 'string' ? where : where(a, b)}: unknown option '${path}'${near === null ? '' : ` (did you mean '${near}'?)`}; known options${prefix === '' ? '' : ` of '${prefix.slice(0, -1)}'`}: ${Object.keys(shape).join(', ')}`,
         { option: path, suggestion: near },
       );
     }
     if (known !== true) {
       const nested = (value as Record<string, unknown>)[key];
       if (typeof nested === 'object' && nested !== null && !Array.isArray(nested)) {
-        const error = check(where, nested, known, `${path}.`, root);
+        const error = check(where, nested, known, `${path}.`, root, a, b);
         if (error !== null) return error;
       }
     }

@@ -25,6 +25,9 @@ import { silentLogger } from './Logger.js';
 import { DEFAULTS, type ResolvedActorOptions, type SpawnOptions, type StewardOptions, type SystemOptions } from './options.js';
 import { Steward, type StewardHost } from './Steward.js';
 
+/** For spawn's option errors (made only when there is one). */
+const spawnWhere = (type: string): string => `spawn '${type}'`;
+
 /** @internal A system option of actor hosts: called on every `ctx.heartbeat()` (the host's own progress signal). */
 export const PROGRESS_HOOK: unique symbol = Symbol('holdfast.progressHook');
 
@@ -377,7 +380,7 @@ export class ActorSystem {
       throw new InvalidArgument(
         `spawn: actor type '${definition.name}' is durable: reach it with system.ref(${definition.name}, id) (it wakes on its first message)`,
       );
-    checkKeys(`spawn '${definition.name}'`, options, SPAWN_KEYS);
+    checkKeys(spawnWhere, options, SPAWN_KEYS, definition.name);
     const id = options.id ?? `${definition.name}-${++this.#nextId}`;
     if (typeof id !== 'string' || id.length === 0) throw new InvalidArgument('spawn: id must be a non-empty string');
     if (this.#cells.has(id)) throw new ActorExists(id);

@@ -12,6 +12,9 @@ export interface MailboxEntry {
 /** Slots per message: the message, its input, and its ask (or null). */
 const W = 3;
 
+/** Every empty mailbox's ring until its first message (never written: the first push grows it). */
+const EMPTY: unknown[] = [];
+
 /**
  * An actor's queue: a flat ring of (message, input, ask-or-null) slots. A tell is three stores
  * into the ring and allocates nothing; an ask adds its {@link ReplyChannel}, which is the reply
@@ -20,12 +23,19 @@ const W = 3;
  * stays monomorphic whatever mix of asks and tells an actor gets.
  */
 export class Mailbox {
-  // Starts empty: an idle actor that was never sent anything costs one small array.
-  #buf: unknown[] = [];
+  #buf: unknown[];
   /** Slot index of the oldest message. */
-  #head = 0;
+  #head: number;
   /** Messages queued. */
-  #size = 0;
+  #size: number;
+
+  constructor() {
+    // Assigned here, not by field initializers (V8 runs those as a function of their own). The
+    // ring starts as the shared empty one: an actor never sent anything allocates none.
+    this.#buf = EMPTY;
+    this.#head = 0;
+    this.#size = 0;
+  }
 
   get length(): number {
     return this.#size;

@@ -52,7 +52,7 @@ import { runningAsk, runningTurn, runSome } from './turns.js';
  * The owner loop of one actor: its mailbox, its state, and the turn now running. Persists
  * across restarts (the ref and id stay; the incarnation changes).
  */
-export class Cell implements Runnable, ReplyChannelOwner, RunningCell, Supervised {
+export class Cell extends Mailbox implements Runnable, ReplyChannelOwner, RunningCell, Supervised {
   declare readonly id: string;
   declare readonly def: ActorDefinition;
   declare readonly core: SystemCore;
@@ -77,7 +77,6 @@ export class Cell implements Runnable, ReplyChannelOwner, RunningCell, Supervise
   declare gate: number;
   /** A turn (async), a hook or a restart is in progress: nothing else runs. */
   declare busy: boolean;
-  declare readonly mailbox: Mailbox;
   /** Senders waiting for room (`overflow: 'wait'`), oldest first. */
   declare waiters: RingBuffer<Waiting> | null;
   /** System messages waiting for the next turn boundary. */
@@ -111,6 +110,8 @@ export class Cell implements Runnable, ReplyChannelOwner, RunningCell, Supervise
   declare durable: DurableSlot | null;
 
   constructor(core: SystemCore, def: ActorDefinition, id: string, args: unknown, opts: ResolvedActorOptions) {
+    // The cell is its own mailbox (see `mailbox`).
+    super();
     this.core = core;
     this.def = def;
     this.id = id;
@@ -128,7 +129,6 @@ export class Cell implements Runnable, ReplyChannelOwner, RunningCell, Supervise
     this.scheduled = false;
     this.gate = 0;
     this.busy = false;
-    this.mailbox = new Mailbox();
     this.waiters = null;
     this.sys = null;
     this.current = null;
@@ -141,6 +141,14 @@ export class Cell implements Runnable, ReplyChannelOwner, RunningCell, Supervise
     this.lastTurnAt = 0;
     this.rare = null;
     this.durable = null;
+  }
+
+  /**
+   * The actor's mailbox: the cell itself. Its ring's fields are the cell's own, so that an idle
+   * actor carries no mailbox object, and every send and turn reaches the ring in one load less.
+   */
+  get mailbox(): Mailbox {
+    return this;
   }
 
   get ready(): boolean {

@@ -21,6 +21,10 @@ import { GATE_DOWN, GATE_REMOTE, GATE_TRACE, GATE_ZOMBIE, RESTARTING, rareOf, ST
 import { remoteAsk, remoteSend, remoteTell } from './remote.js';
 import { traceAsk, traceEvent } from './trace.js';
 
+/** For option errors of send and ask (made only when there is one). */
+const sendWhere = (message: string, id: string): string => `send '${message}' to '${id}'`;
+const askWhere = (message: string, id: string): string => `ask '${message}' to '${id}'`;
+
 /** A `send` waiting for room in a `wait` mailbox. */
 export class SendWaiter implements Expirable {
   deadline = 0;
@@ -241,7 +245,7 @@ export function sendWaiting(cell: Cell, msg: CompiledMessage, input: unknown, op
   }
   const core = cell.core;
   if (options !== undefined) {
-    const unknown = unknownKey(`send '${msg.name}' to '${cell.id}'`, options, ASK_KEYS) ?? refuseSendKey(msg, options);
+    const unknown = unknownKey(sendWhere, options, ASK_KEYS, msg.name, cell.id) ?? refuseSendKey(msg, options);
     if (unknown !== null) return Promise.reject(unknown);
   }
   if (cell.gate !== 0) {
@@ -285,7 +289,7 @@ export function sendWaiting(cell: Cell, msg: CompiledMessage, input: unknown, op
 
 /** What is wrong with an ask's or a send's options (a bad timeout or signal, or one already aborted), or null. */
 export function checkOptions(cell: Cell, msg: CompiledMessage, options: AskOptions): Error | null {
-  const unknown = unknownKey(`ask '${msg.name}' to '${cell.id}'`, options, ASK_KEYS);
+  const unknown = unknownKey(askWhere, options, ASK_KEYS, msg.name, cell.id);
   if (unknown !== null) return unknown;
   const { timeoutMs, signal } = options;
   if (timeoutMs !== undefined && (!(timeoutMs > 0) || !Number.isFinite(timeoutMs))) {

@@ -11,9 +11,12 @@ import { deadLetter } from './admission.js';
 import type { Cell } from './Cell.js';
 import { rareOf, STOPPING } from './parts.js';
 
+/** For schedule's option errors (made only when there is one). */
+const scheduleWhere = (message: string): string => `schedule '${message}'`;
+
 /** a timer that tells this incarnation `msg`. */
 export function scheduleTimer(cell: Cell, msg: CompiledMessage, input: unknown, when: ScheduleWhen, incarnation: number): () => void {
-  checkKeys(`schedule '${msg.name}'`, when, SCHEDULE_KEYS);
+  checkKeys(scheduleWhere, when, SCHEDULE_KEYS, msg.name);
   const afterMs = 'everyMs' in when ? (when.afterMs ?? when.everyMs) : when.afterMs;
   const everyMs = 'everyMs' in when ? when.everyMs : undefined;
   if (!(afterMs >= 0) || !Number.isFinite(afterMs) || (everyMs !== undefined && (!(everyMs > 0) || !Number.isFinite(everyMs)))) {
