@@ -90,7 +90,6 @@ class HostSeamImpl implements HostSeam {
 
   heartbeat(ref: ActorRef): void {
     const cell = this.#cell(ref);
-    cell.beats++;
     cell.hbAt = cell.core.clock.now();
   }
 

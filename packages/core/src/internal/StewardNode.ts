@@ -5,6 +5,7 @@ import type { Exit, StewardDelegate } from '../host.js';
 import type { StewardSnapshot, StewardStatusName } from '../inspection.js';
 import { type BackoffOptions, defaultSweepMs, type RestartType, type Strategy, type WhileDown } from '../options.js';
 import { backoffDelay } from './backoff.js';
+import { Children } from './Children.js';
 import type { Cell } from './cell/Cell.js';
 import { RestartWindow } from './RestartWindow.js';
 import { CELL, ChildRecord, STEWARD, type Supervised } from './Supervised.js';
@@ -44,9 +45,10 @@ export class StewardNode implements Supervised {
   readonly opts: ResolvedStewardOptions;
   parent: StewardNode | null;
   readonly record = new ChildRecord();
-  /** Children in start order. */
-  /** In start order. A set of the children themselves: an actor and a steward may share a name. */
-  readonly children = new Set<Supervised>();
+  /** In start order. The children themselves (not their names: an actor and a steward may share a name). */
+  readonly children = new Children();
+  prevSibling: Supervised | null = null;
+  nextSibling: Supervised | null = null;
   readonly window: RestartWindow;
   /** Its actors in the middle of an async turn: all the sweep needs to look at. */
   readonly inTurn = new Set<Cell>();
@@ -270,7 +272,7 @@ export class StewardNode implements Supervised {
   #groupOf(child: Supervised): Supervised[] {
     const strategy = this.opts.strategy;
     if (strategy === 'one-for-one') return [child];
-    const all = [...this.children.values()];
+    const all = this.children.values();
     if (strategy === 'one-for-all') return all;
     const i = all.indexOf(child);
     return i < 0 ? [child] : all.slice(i);
@@ -350,7 +352,7 @@ export class StewardNode implements Supervised {
   }
 
   async #terminateChildren(reason: StopReason, cause: Error | null): Promise<void> {
-    for (const c of [...this.children.values()].reverse()) {
+    for (const c of this.children.values().reverse()) {
       if (c.restartType === 'temporary') {
         // Never restarted: a temporary child ends with the incarnation that started it.
         await c.stopFor(reason, cause);
@@ -382,7 +384,7 @@ export class StewardNode implements Supervised {
       restarts: this.restarts,
       at: this.core.clock.now(),
     });
-    for (const c of [...this.children.values()]) if (!c.gone) c.reincarnate();
+    for (const c of this.children.values()) if (!c.gone) c.reincarnate();
     this.#armSweep();
   }
 
@@ -392,7 +394,7 @@ export class StewardNode implements Supervised {
     this.#leave(STOPPING);
     this.#stopping = (async () => {
       await this.#ending;
-      for (const c of [...this.children.values()].reverse()) await c.stopFor(reason, cause);
+      for (const c of this.children.values().reverse()) await c.stopFor(reason, cause);
       this.#stopped(reason);
     })();
     return this.#stopping;
@@ -406,7 +408,7 @@ export class StewardNode implements Supervised {
     if (this.status >= STOPPING) return this.#stopping ?? Promise.resolve();
     this.#leave(STOPPING);
     this.#stopping = (async () => {
-      for (const c of [...this.children.values()].reverse()) {
+      for (const c of this.children.values().reverse()) {
         if (c.kind === CELL) await stopCell(c as Cell);
         else await (c as StewardNode).shutdown(stopCell);
       }
@@ -491,7 +493,7 @@ export class StewardNode implements Supervised {
       restartsInWindow: this.window.count(this.core.clock.now()),
       incarnation: this.incarnation,
       history: [...this.record.history],
-      children: Array.from(this.children.values(), (c) => (c.kind === CELL ? (c as Cell).treeEntry() : (c as StewardNode).snapshot())),
+      children: this.children.values().map((c) => (c.kind === CELL ? (c as Cell).treeEntry() : (c as StewardNode).snapshot())),
     };
   }
 }

@@ -47,6 +47,9 @@ export interface Supervised {
   readonly record: ChildRecord;
   /** Stopped for good. */
   readonly gone: boolean;
+  /** Its neighbours in its steward's list of children (see Children), or null. */
+  prevSibling: Supervised | null;
+  nextSibling: Supervised | null;
   /** End the current incarnation and stay down until {@link reincarnate}. Idempotent. */
   terminate(reason: StopReason, cause: Error | null): Promise<void>;
   /** Start the next incarnation (after {@link terminate}). */

@@ -63,6 +63,9 @@ export class Cell extends Mailbox implements Runnable, ReplyChannelOwner, Runnin
   declare ref: ActorRef;
   /** Its steward (set when added to one). */
   declare parent: StewardNode | null;
+  /** Its neighbours among its steward's children (see Children). */
+  declare prevSibling: Supervised | null;
+  declare nextSibling: Supervised | null;
   declare state: unknown;
   declare status: Status;
   declare incarnation: number;
@@ -92,8 +95,6 @@ export class Cell extends Mailbox implements Runnable, ReplyChannelOwner, Runnin
    */
   declare inHandler: boolean;
   declare turns: number;
-  /** Bumped by `ctx.heartbeat()` in a long turn. */
-  declare beats: number;
   /**
    * The last proof of progress of the turn in flight (its start, or its last `ctx.heartbeat()`),
    * on the system's clock: the steward's sweep compares it with the hang timeout. Stamped only
@@ -122,6 +123,8 @@ export class Cell extends Mailbox implements Runnable, ReplyChannelOwner, Runnin
     // construction, and a spawn makes one cell. (ref, parent and ctx are set by the spawn.)
     this.ref = undefined as unknown as ActorRef;
     this.parent = null;
+    this.prevSibling = null;
+    this.nextSibling = null;
     this.ctx = undefined as unknown as HandlerContext;
     this.state = undefined;
     this.status = 0;
@@ -135,7 +138,6 @@ export class Cell extends Mailbox implements Runnable, ReplyChannelOwner, Runnin
     this.running = null;
     this.inHandler = false;
     this.turns = 0;
-    this.beats = 0;
     this.hbAt = 0;
     this.live = false;
     this.lastTurnAt = 0;

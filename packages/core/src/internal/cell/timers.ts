@@ -66,7 +66,6 @@ export function scheduleFrom(cell: Cell, message: string, input: unknown, when: 
 
 /** `ctx.heartbeat()`: progress in a long turn. A turn that beats is a long one: the dispatcher yields to the event loop after it. */
 export function beat(cell: Cell): void {
-  cell.beats++;
   cell.hbAt = cell.core.clock.now();
   cell.core.dispatcher.yieldRequested = true;
   cell.core.progress?.();
