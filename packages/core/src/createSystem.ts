@@ -20,6 +20,7 @@ import { SHUTDOWN_KEYS, SPAWN_KEYS, STEWARD_KEYS, SYSTEM_KEYS } from './internal
 import { observerState, resolveActorOptions, resolveStewardOptions } from './internal/resolveOptions.js';
 import { StewardNode } from './internal/StewardNode.js';
 import { SystemCore } from './internal/SystemCore.js';
+import { smallMs } from './internal/smallInt.js';
 import { registerInternals } from './internal/systemInternals.js';
 import { silentLogger } from './Logger.js';
 import { DEFAULTS, type ResolvedActorOptions, type SpawnOptions, type StewardOptions, type SystemOptions } from './options.js';
@@ -103,11 +104,12 @@ export class ActorSystem {
     this.events = new EventStream<LifecycleEvent>(onListenerError);
     this.deadLetters = new EventStream<DeadLetter>(onListenerError);
     // Kept as milliseconds since the system began (from 1): a small integer, which a cell stores
-    // without a number box of its own (24 days of uptime; a boxed number after that).
+    // without a number box of its own (12 days of uptime; a boxed number after that). A difference
+    // of two Date.now() readings is a double even when whole: smallMs makes it a small integer.
     const base = Date.now() - 1;
     const wall = { base, now: 1 };
     this.#wallTimer = setInterval(() => {
-      wall.now = Date.now() - base;
+      wall.now = smallMs(Date.now() - base);
     }, 250);
     this.#wallTimer.unref();
     this.#core = new SystemCore({

@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from '../Clock.js';
 import { RingBuffer } from './RingBuffer.js';
+import { smallMs } from './smallInt.js';
 
 /** What the deadline lanes hold: anything with a deadline that settles once. */
 export interface Expirable {
@@ -147,7 +148,9 @@ export class Deadlines {
     } else {
       now = this.#read();
     }
-    const deadline = now + timeoutMs;
+    // A whole millisecond (rounded up: never early), kept a small integer: a fractional deadline
+    // would make every reply channel carry a number box of its own (an allocation per ask).
+    const deadline = smallMs(Math.ceil(now + timeoutMs));
     item.deadline = deadline;
     item.bucket = bucket;
     item.slot = bucket.used;

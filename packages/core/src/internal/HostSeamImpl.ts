@@ -14,6 +14,7 @@ import { syncState } from './callChain.js';
 import { hostAsk } from './cell/admission.js';
 import type { Cell } from './cell/Cell.js';
 import { ReplyChannel } from './ReplyChannel.js';
+import { smallMs } from './smallInt.js';
 import { internalsOf, type SystemInternals } from './systemInternals.js';
 
 const seams = new WeakMap<ActorSystem, HostSeam>();
@@ -90,7 +91,7 @@ class HostSeamImpl implements HostSeam {
 
   heartbeat(ref: ActorRef): void {
     const cell = this.#cell(ref);
-    cell.hbAt = cell.core.clock.now();
+    cell.hbAt = smallMs(cell.core.clock.now());
   }
 
   deliver(reply: DeferredReply<unknown>, value: unknown): boolean {

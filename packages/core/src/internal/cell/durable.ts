@@ -18,6 +18,7 @@ import type { AskOptions } from '../../options.js';
 import type { StoredReply } from '../../store.js';
 import { currentTurn, outputGate, type Turn } from '../callChain.js';
 import { type MessageTurn, type ReplyChannel, TellTurn } from '../ReplyChannel.js';
+import { smallMs } from '../smallInt.js';
 import { admit, askQueued, deadLetter, tellQueued } from './admission.js';
 import type { Cell } from './Cell.js';
 import { type DurableSlot, endGatedTurn, Held } from './durableSlot.js';
@@ -175,7 +176,7 @@ function awaitDurableTurn(cell: Cell, h: BoundMessage, turn: MessageTurn, result
   h.learnAsync();
   cell.busy = true;
   cell.current = turn;
-  cell.hbAt = cell.core.clock.now();
+  cell.hbAt = smallMs(cell.core.clock.now());
   cell.parent?.inTurn.add(cell);
   result.then(
     (v) => asyncDurableTurnEnded(cell, h, turn, v, false),

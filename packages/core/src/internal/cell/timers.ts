@@ -7,6 +7,7 @@ import type { ScheduleWhen } from '../../defineActor.js';
 import { type CompiledMessage, messageIn, Refused } from '../../defineProtocol.js';
 import { InvalidArgument, InvalidMessage } from '../../errors.js';
 import { SCHEDULE_KEYS } from '../optionKeys.js';
+import { smallMs } from '../smallInt.js';
 import { deadLetter } from './admission.js';
 import type { Cell } from './Cell.js';
 import { rareOf, STOPPING } from './parts.js';
@@ -66,7 +67,7 @@ export function scheduleFrom(cell: Cell, message: string, input: unknown, when: 
 
 /** `ctx.heartbeat()`: progress in a long turn. A turn that beats is a long one: the dispatcher yields to the event loop after it. */
 export function beat(cell: Cell): void {
-  cell.hbAt = cell.core.clock.now();
+  cell.hbAt = smallMs(cell.core.clock.now());
   cell.core.dispatcher.yieldRequested = true;
   cell.core.progress?.();
 }

@@ -6,6 +6,7 @@ import { runAsync, syncState } from '../callChain.js';
 import { ASK_ZOD } from '../compileSchema.js';
 import { type MessageTurn, type ReplyChannel, TellTurn } from '../ReplyChannel.js';
 import type { ObserverState } from '../SystemCore.js';
+import { smallMs } from '../smallInt.js';
 import { admit } from './admission.js';
 import type { Cell } from './Cell.js';
 import { runDurableTurns } from './durable.js';
@@ -216,7 +217,7 @@ export function awaitTurn(cell: Cell, h: BoundMessage, turn: MessageTurn, result
   // Only a turn that outlives this call can be fenced (stop, restart, abandon): track it.
   cell.current = turn;
   // The steward's sweep looks at actors in the middle of a turn only, from the turn's start.
-  cell.hbAt = cell.core.clock.now();
+  cell.hbAt = smallMs(cell.core.clock.now());
   cell.parent?.inTurn.add(cell);
   result.then(
     (v) => asyncTurnEnded(cell, turn, v, false),
