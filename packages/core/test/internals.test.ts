@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { CompiledMessage } from '../src/defineProtocol.js';
+import { createSystem, defineActor, defineProtocol } from '../src/index.js';
+import { takesContext } from '../src/internal/cell/takesContext.js';
 import { type Bucket, Deadlines, type Expirable } from '../src/internal/Deadlines.js';
 import { Mailbox } from '../src/internal/Mailbox.js';
 import type { ReplyChannel } from '../src/internal/ReplyChannel.js';
@@ -201,5 +204,59 @@ describe('toJSONSafe', () => {
       d: '1970-01-01T00:00:00.000Z',
     });
     expect(toJSONSafe({ a: { b: { c: 1 } } }, 2)).toEqual({ a: { b: '[…]' } });
+  });
+});
+
+describe('takesContext', () => {
+  // Functions written as users write handlers; biome would reformat some of them, so most are
+  // made from source text, as the JavaScript engine sees them.
+  const fn = (src: string) => new Function(`return (${src});`)() as (...args: never[]) => unknown;
+  const method = (src: string) => (new Function(`return ({ ${src} });`)() as Record<string, (...args: never[]) => unknown>).h as (...args: never[]) => unknown;
+
+  it('is false only for handlers that certainly cannot see a third argument', () => {
+    const cannot = [
+      fn('(s, i) => s.n += i.by'),
+      fn('(s, { by }) => { s.n += by; }'),
+      fn('s => s.n'),
+      fn('async (s) => s'),
+      fn('function (s, [a, b]) { return a + b; }'),
+      fn('() => 1'),
+      method('h(state, { key, by }) { return state.get(key) + by; }'),
+      method('async h(s, i) { return s; }'),
+    ];
+    expect(cannot.map(takesContext)).toEqual(cannot.map(() => false));
+    const can = [
+      fn('(s, i, ctx) => ctx.self'),
+      fn('(s, i = {}, ctx) => ctx'),
+      fn('(s, { by } = {}) => by'),
+      fn('(s, ...rest) => rest[1]'),
+      fn('function (s, i) { return arguments[2]; }'),
+      fn('(s, i,) => i'),
+      method('h(s, { by }, ctx = null) { return ctx; }'),
+      method("['h'](s, i) { return i; }"),
+      fn('(s, i = "(", c) => c'),
+      fn('((s, i) => i).bind(null)'),
+    ];
+    expect(can.map(takesContext)).toEqual(can.map(() => true));
+  });
+
+  it('gives ctx to every handler of a type when one of them takes it, and a type whose handlers take none runs the same', async () => {
+    const P = defineProtocol('ctx-or-not', {
+      add: { input: z.object({ by: z.number() }), reply: z.number() },
+      who: { input: z.object({}), reply: z.string() },
+    });
+    const WithCtx = defineActor(P, { init: () => ({ n: 0 }), handlers: { add: (s, { by }) => (s.n += by), who: (_s, _i, ctx) => ctx.self.id } });
+    const Without = defineActor(P, { init: () => ({ n: 0 }), handlers: { add: (s, { by }) => (s.n += by), who: () => 'nobody' } });
+    const system = createSystem();
+    try {
+      const a = system.spawn(WithCtx, { id: 'with' });
+      const b = system.spawn(Without, { id: 'without' });
+      expect([await a.ask('add', { by: 2 }), await a.ask('who', {}), await b.ask('add', { by: 3 }), await b.ask('who', {})]).toEqual([2, 'with', 3, 'nobody']);
+      // A restart starts a new incarnation of each, context or not.
+      await system.restart(b);
+      expect(await b.ask('add', { by: 1 })).toBe(1);
+    } finally {
+      await system.shutdown();
+    }
   });
 });

@@ -5,6 +5,7 @@ import type { CompiledMessage } from '../defineProtocol.js';
 import { ActorStopped, InvalidArgument, type StopReason } from '../errors.js';
 import type { Logger } from '../Logger.js';
 import type { Cell } from './cell/Cell.js';
+import { typeTakesContext } from './cell/handlers.js';
 import { cancelReminderFrom, remindFrom } from './cell/reminders.js';
 import { beat, scheduleFrom } from './cell/timers.js';
 import { leaseOf } from './cluster/Placement.js';
@@ -167,4 +168,9 @@ export class HandlerContext implements ActorContext<never, unknown> {
   schedule(message: never, input: unknown, when: ScheduleWhen): () => void {
     return scheduleFrom(this.cell, message as string, input, when, this.incarnation, this.fenced);
   }
+}
+
+/** A new incarnation's context, or null when no handler of its type takes one. */
+export function contextFor(cell: Cell): HandlerContext | null {
+  return typeTakesContext(cell.table) ? new HandlerContext(cell) : null;
 }

@@ -69,8 +69,11 @@ export class Cell extends Mailbox implements Runnable, ReplyChannelOwner, Runnin
   declare state: unknown;
   declare status: Status;
   declare incarnation: number;
-  /** The `ctx` of this incarnation's handlers (one per incarnation, made when it starts, fenced when it ends). */
-  declare ctx: HandlerContext;
+  /**
+   * The `ctx` of this incarnation's handlers (one per incarnation, made when it starts, fenced
+   * when it ends), or null when no handler of the type takes one (see takesContext).
+   */
+  declare ctx: HandlerContext | null;
   declare scheduled: boolean;
   /**
    * 0 while the actor takes messages from anyone; not 0 once it stops, the system drains, it is
@@ -125,7 +128,7 @@ export class Cell extends Mailbox implements Runnable, ReplyChannelOwner, Runnin
     this.parent = null;
     this.prevSibling = null;
     this.nextSibling = null;
-    this.ctx = undefined as unknown as HandlerContext;
+    this.ctx = null;
     this.state = undefined;
     this.status = 0;
     this.incarnation = 1;

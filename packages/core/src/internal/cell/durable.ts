@@ -2,6 +2,7 @@
 // hand-inlined fast paths (a durable turn's cost is its commit), plus the output gate — a turn that
 // may write marks the state dirty and holds its reply and the messages it sends until that state
 // is committed. Reminders on their way in are marked messages.
+
 import { isBecome } from '../../defineActor.js';
 import type { CompiledMessage } from '../../defineProtocol.js';
 import {
@@ -17,6 +18,7 @@ import {
 import type { AskOptions } from '../../options.js';
 import type { StoredReply } from '../../store.js';
 import { currentTurn, outputGate, type Turn } from '../callChain.js';
+import type { HandlerContext } from '../HandlerContext.js';
 import { type MessageTurn, type ReplyChannel, TellTurn } from '../ReplyChannel.js';
 import { smallMs } from '../smallInt.js';
 import { admit, askQueued, deadLetter, tellQueued } from './admission.js';
@@ -136,7 +138,7 @@ export function runDurableTurns(cell: Cell, budget: number): number {
     cell.inHandler = true;
     let result: unknown;
     try {
-      result = h.mode === ASYNC ? callAsync(cell, h, input, turn) : h.fn(cell.state, input, cell.ctx);
+      result = h.mode === ASYNC ? callAsync(cell, h, input, turn) : h.fn(cell.state, input, cell.ctx as HandlerContext);
     } catch (e) {
       cell.inHandler = false;
       cell.running = null;

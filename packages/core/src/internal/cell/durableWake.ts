@@ -1,6 +1,6 @@
 import { ActorStopped, StateInvalid, toError } from '../../errors.js';
 import { KeptReplies } from '../durable/KeptReplies.js';
-import { HandlerContext } from '../HandlerContext.js';
+import { contextFor } from '../HandlerContext.js';
 import { deadLetter } from './admission.js';
 import type { Cell } from './Cell.js';
 import { checkState, type DurableSlot } from './durableSlot.js';
@@ -16,7 +16,7 @@ export function wakeCell(cell: Cell, restarting: boolean): void {
   cell.status = STARTING;
   cell.busy = true;
   if (!restarting) {
-    cell.ctx = new HandlerContext(cell);
+    cell.ctx = contextFor(cell);
     cell.core.emit({ type: 'spawned', actor: cell.id, actorType: cell.def.name, at: cell.core.clock.now() });
   }
   slot.durability.activations++;

@@ -4,6 +4,7 @@
 import type { ActorDefinition } from '../../defineActor.js';
 import { CompiledMessage, type Protocol } from '../../defineProtocol.js';
 import type { HandlerContext } from '../HandlerContext.js';
+import { takesContext } from './takesContext.js';
 
 export type AnyHandler = (state: unknown, input: unknown, ctx: HandlerContext) => unknown;
 
@@ -41,6 +42,9 @@ export type BoundTable = Protocol['table'];
 const compiled = new WeakMap<object, BoundTable>();
 export const AsyncFunction = (async () => {}).constructor;
 
+/** On a bound table (not enumerable): some handler of the type takes `ctx`. */
+const TAKES_CONTEXT: unique symbol = Symbol('holdfast.takesContext');
+
 /** The bound messages of an actor type (made once per type). */
 export function bindHandlers(def: ActorDefinition): BoundTable {
   let table = compiled.get(def);
@@ -50,8 +54,17 @@ export function bindHandlers(def: ActorDefinition): BoundTable {
     for (const name of Object.keys(def.protocol.messages)) {
       t[name] = new BoundMessage(def.protocol.table[name] as CompiledMessage, handlers[name] as AnyHandler);
     }
+    Object.defineProperty(t, TAKES_CONTEXT, { value: Object.values(t).some((m) => takesContext(m.fn)) });
     table = t;
     compiled.set(def, table);
   }
   return table;
+}
+
+/**
+ * Whether the actor type of `table` needs a `ctx` for its handlers: false when none of them can
+ * see a third argument (see takesContext), and its incarnations then carry no context.
+ */
+export function typeTakesContext(table: BoundTable): boolean {
+  return (table as { readonly [TAKES_CONTEXT]?: boolean })[TAKES_CONTEXT] === true;
 }

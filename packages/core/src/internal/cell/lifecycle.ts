@@ -6,7 +6,7 @@
 import type { TimerHandle } from '../../Clock.js';
 import { ActorCrashed, ActorStopped, type CrashReason, type RestartDecision, type StopReason, toError } from '../../errors.js';
 import { enterSync, leaveSync, runAsync } from '../callChain.js';
-import { HandlerContext } from '../HandlerContext.js';
+import { contextFor } from '../HandlerContext.js';
 import { HookContext } from '../HookContext.js';
 import { type MessageTurn, ReplyChannel } from '../ReplyChannel.js';
 import { deadLetter, SendWaiter } from './admission.js';
@@ -28,7 +28,7 @@ export function startCell(cell: Cell): void {
   }
   cell.live = true;
   // Made now, not in the constructor: a host may have set the starting incarnation.
-  cell.ctx = new HandlerContext(cell);
+  cell.ctx = contextFor(cell);
   // Events are made only for listeners: a spawn with nobody listening pays a count.
   const events = cell.core.eventStream;
   if (events.listenerCount === 0) events.tally();
@@ -137,7 +137,7 @@ export function goDown(cell: Cell, cause: Error): void {
   cell.status = RESTARTING;
   cell.busy = true;
   fenceCurrent(cell, cause);
-  cell.ctx.fence(cause);
+  cell.ctx?.fence(cause);
   if (cell.parent?.opts.whileDown === 'refuse') cell.gate |= GATE_DOWN;
 }
 
@@ -192,7 +192,7 @@ export function fenceCurrent(cell: Cell, err: Error): void {
     channel.abortTurn(err);
   }
   // The turn's ctx belongs to its incarnation, which ends with it: a tell's signal aborts too.
-  cell.ctx.fence(kept ? undefined : err);
+  cell.ctx?.fence(kept ? undefined : err);
 }
 
 /** End the current incarnation: cancel its timers, fail its deferred replies, run onStop. */
@@ -200,7 +200,7 @@ export async function endIncarnation(cell: Cell, reason: StopReason, cause: Erro
   if (cell.current !== null) fenceCurrent(cell, new ActorStopped(cell.id, reason, cause ?? undefined));
   if (!cell.live) return;
   cell.live = false;
-  cell.ctx.fence(cause, reason);
+  cell.ctx?.fence(cause, reason);
   const rare = cell.rare;
   if (rare?.timers) {
     for (const t of rare.timers) cell.core.clock.clearTimeout(t);
@@ -268,7 +268,7 @@ export function terminateIncarnation(cell: Cell, reason: StopReason, cause: Erro
 export function startNextIncarnation(cell: Cell): void {
   if (cell.status !== RESTARTING) return;
   cell.incarnation++;
-  cell.ctx = new HandlerContext(cell);
+  cell.ctx = contextFor(cell);
   const rare = rareOf(cell);
   rare.restarts++;
   cell.core.counters.restarts++;

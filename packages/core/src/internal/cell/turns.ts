@@ -1,9 +1,11 @@
 // The turn loop: one message at a time, from the head of the mailbox, each handler called with
 // (state, input, ctx). A synchronous handler's turn ends when it returns; an async one keeps the
 // actor busy until its promise settles. The hottest code in the system: see the notes inline.
+
 import { isBecome } from '../../defineActor.js';
 import { runAsync, syncState } from '../callChain.js';
 import { ASK_ZOD } from '../compileSchema.js';
+import type { HandlerContext } from '../HandlerContext.js';
 import { type MessageTurn, type ReplyChannel, TellTurn } from '../ReplyChannel.js';
 import type { ObserverState } from '../SystemCore.js';
 import { smallMs } from '../smallInt.js';
@@ -71,7 +73,7 @@ export function runTurns(cell: Cell, budget: number): number {
     cell.inHandler = true;
     let result: unknown;
     try {
-      result = mode === ASYNC ? callAsync(cell, h, input, ask ?? (cell.running as MessageTurn)) : h.fn(cell.state, input, cell.ctx);
+      result = mode === ASYNC ? callAsync(cell, h, input, ask ?? (cell.running as MessageTurn)) : h.fn(cell.state, input, cell.ctx as HandlerContext);
     } catch (e) {
       cell.inHandler = false;
       if (t0 !== 0) (observer as ObserverState).observe(cell.def.name, h.name, performance.now() - t0);
@@ -144,7 +146,7 @@ function runSyncTells(cell: Cell, first: BoundMessage, budget: number): number {
     const input = mailbox.headInput();
     let result: unknown;
     try {
-      result = h.fn(cell.state, input, cell.ctx);
+      result = h.fn(cell.state, input, cell.ctx as HandlerContext);
     } catch (e) {
       cell.inHandler = false;
       const turn = cell.running ?? new TellTurn(h, input, cell);
@@ -207,7 +209,7 @@ export function runningAsk(cell: Cell): ReplyChannel | null {
 // The closures of the async path live in their own methods: a closure in runSome would make V8
 // allocate a context for its locals on every call.
 export function callAsync(cell: Cell, h: BoundMessage, input: unknown, turn: MessageTurn): unknown {
-  return runAsync(turn, () => h.fn(cell.state, input, cell.ctx));
+  return runAsync(turn, () => h.fn(cell.state, input, cell.ctx as HandlerContext));
 }
 
 export function awaitTurn(cell: Cell, h: BoundMessage, turn: MessageTurn, result: PromiseLike<unknown>): void {
