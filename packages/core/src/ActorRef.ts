@@ -69,23 +69,12 @@ export class ActorRef<P extends AnyProtocol = AnyProtocol> {
     const cell = this.#cell;
     const msg = messageIn(cell.table, message);
     // Small on purpose, like tell: the JIT inlines this and Cell.ask into the caller.
-    if (msg === undefined) return this.#askChecked(msg, message, input, options) as Promise<ReplyOf<P, K>>;
+    if (msg === undefined) return askChecked(cell, msg, message, input, options) as Promise<ReplyOf<P, K>>;
     if (!cell.opts.validateInput) return cell.ask(msg, input, options) as Promise<ReplyOf<P, K>>;
     const fast = msg.fastInput;
     const value = fast === null ? ASK_ZOD : fast(input);
-    if (value === ASK_ZOD) return this.#askChecked(msg, message, input, options) as Promise<ReplyOf<P, K>>;
+    if (value === ASK_ZOD) return askChecked(cell, msg, message, input, options) as Promise<ReplyOf<P, K>>;
     return cell.ask(msg, value, options) as Promise<ReplyOf<P, K>>;
-  }
-
-  #askChecked(msg: CompiledMessage | undefined, message: string, input: unknown, options: AskOptions | undefined): Promise<unknown> {
-    const cell = this.#cell;
-    if (msg === undefined) return Promise.reject(unknownMessage(cell, message));
-    const value = msg.checkInput(input);
-    if (value instanceof Refused) {
-      cell.core.counters.rejectedInputs++;
-      return Promise.reject(new InvalidMessage({ actor: cell.id, message, issues: value.issues }));
-    }
-    return cell.ask(msg, value, options);
   }
 
   /**
@@ -101,26 +90,15 @@ export class ActorRef<P extends AnyProtocol = AnyProtocol> {
     const cell = this.#cell;
     const msg = messageIn(cell.table, message);
     // Small on purpose: the JIT inlines this and Cell.tell into the caller's loop, with the
-    // compiled input check when it takes the input; anything else goes to #tellChecked.
-    if (msg === undefined) this.#tellChecked(msg, message, input);
+    // compiled input check when it takes the input; anything else goes to tellChecked.
+    if (msg === undefined) tellChecked(cell, msg, message, input);
     else if (!cell.opts.validateInput) cell.tell(msg, input);
     else {
       const fast = msg.fastInput;
       const value = fast === null ? ASK_ZOD : fast(input);
-      if (value === ASK_ZOD) this.#tellChecked(msg, message, input);
+      if (value === ASK_ZOD) tellChecked(cell, msg, message, input);
       else cell.tell(msg, value);
     }
-  }
-
-  #tellChecked(msg: CompiledMessage | undefined, message: string, input: unknown): void {
-    const cell = this.#cell;
-    if (msg === undefined) {
-      this.#invalidTell(message, input, unknownMessage(cell, message));
-      return;
-    }
-    const value = msg.checkInput(input);
-    if (value instanceof Refused) this.#invalidTell(message, input, new InvalidMessage({ actor: cell.id, message, issues: value.issues }));
-    else cell.tell(msg, value);
   }
 
   /**
@@ -147,12 +125,6 @@ export class ActorRef<P extends AnyProtocol = AnyProtocol> {
     return cell.send(msg, value, options);
   }
 
-  #invalidTell(message: string, input: unknown, error: InvalidMessage): void {
-    const cell = this.#cell;
-    cell.core.counters.rejectedInputs++;
-    cell.core.deadLetter({ actor: cell.id, message, input, reason: 'invalid-message', wasAsk: false, error, at: cell.core.clock.now() });
-  }
-
   toString(): string {
     return `ActorRef(${this.#cell.def.name}:${this.#cell.id})`;
   }
@@ -160,6 +132,34 @@ export class ActorRef<P extends AnyProtocol = AnyProtocol> {
   toJSON(): { actor: string; type: string } {
     return { actor: this.#cell.id, type: this.#cell.def.name };
   }
+}
+
+// The checked paths of ask and tell, as functions of the cell (not #methods of the class: a class
+// with #methods gives every instance a brand field, and every actor has a ref).
+
+function askChecked(cell: Cell, msg: CompiledMessage | undefined, message: string, input: unknown, options: AskOptions | undefined): Promise<unknown> {
+  if (msg === undefined) return Promise.reject(unknownMessage(cell, message));
+  const value = msg.checkInput(input);
+  if (value instanceof Refused) {
+    cell.core.counters.rejectedInputs++;
+    return Promise.reject(new InvalidMessage({ actor: cell.id, message, issues: value.issues }));
+  }
+  return cell.ask(msg, value, options);
+}
+
+function tellChecked(cell: Cell, msg: CompiledMessage | undefined, message: string, input: unknown): void {
+  if (msg === undefined) {
+    invalidTell(cell, message, input, unknownMessage(cell, message));
+    return;
+  }
+  const value = msg.checkInput(input);
+  if (value instanceof Refused) invalidTell(cell, message, input, new InvalidMessage({ actor: cell.id, message, issues: value.issues }));
+  else cell.tell(msg, value);
+}
+
+function invalidTell(cell: Cell, message: string, input: unknown, error: InvalidMessage): void {
+  cell.core.counters.rejectedInputs++;
+  cell.core.deadLetter({ actor: cell.id, message, input, reason: 'invalid-message', wasAsk: false, error, at: cell.core.clock.now() });
 }
 
 function unknownMessage(cell: Cell, message: string): InvalidMessage {

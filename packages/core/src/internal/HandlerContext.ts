@@ -57,7 +57,7 @@ export class HandlerContext implements ActorContext<never, unknown> {
   }
 
   /** The message of the turn running now on this incarnation, or null. */
-  #msg(): CompiledMessage | null {
+  private msgNow(): CompiledMessage | null {
     if (this.fenced) return null;
     const cell = this.cell;
     if (cell.inHandler) return cell.mailbox.headMsg() ?? null;
@@ -65,7 +65,7 @@ export class HandlerContext implements ActorContext<never, unknown> {
   }
 
   /** The reply channel of the ask whose turn runs now on this incarnation, or null (a tell, or no turn). */
-  #ask(): ReplyChannel | null {
+  private askNow(): ReplyChannel | null {
     if (this.fenced) return null;
     const cell = this.cell;
     if (cell.inHandler) return cell.mailbox.headAsk();
@@ -83,10 +83,10 @@ export class HandlerContext implements ActorContext<never, unknown> {
     return this.cell.core.facade;
   }
   get message(): string {
-    return this.#msg()?.name ?? '';
+    return this.msgNow()?.name ?? '';
   }
   get log(): Logger {
-    const msg = this.#msg();
+    const msg = this.msgNow();
     if (msg === null) return this.cell.log;
     const more = (this.more ??= new ContextExtras());
     if (msg !== more.logMsg || more.log === null) {
@@ -96,12 +96,12 @@ export class HandlerContext implements ActorContext<never, unknown> {
     return more.log;
   }
   get signal(): AbortSignal {
-    const ask = this.#ask();
+    const ask = this.askNow();
     if (ask !== null) return ask.signal;
     const more = (this.more ??= new ContextExtras());
     more.controller ??= new AbortController();
     // A fenced turn that goes on sees its signal aborted, whenever it looks.
-    if (this.fenced && !more.controller.signal.aborted) more.controller.abort(this.#reason());
+    if (this.fenced && !more.controller.signal.aborted) more.controller.abort(this.abortReason());
     return more.controller.signal;
   }
 
@@ -118,10 +118,10 @@ export class HandlerContext implements ActorContext<never, unknown> {
     const more = (this.more ??= new ContextExtras());
     more.fenceReason = reason;
     more.stop = stop;
-    if (more.controller !== null && !more.controller.signal.aborted) more.controller.abort(this.#reason());
+    if (more.controller !== null && !more.controller.signal.aborted) more.controller.abort(this.abortReason());
   }
 
-  #reason(): unknown {
+  private abortReason(): unknown {
     const more = this.more;
     if (more === null) return undefined;
     if (more.fenceReason === null && more.stop !== null) more.fenceReason = new ActorStopped(this.cell.id, more.stop);
@@ -138,11 +138,11 @@ export class HandlerContext implements ActorContext<never, unknown> {
 
   defer(): DeferredReply<never> {
     if (this.fenced) return detachedReply as DeferredReply<never>;
-    const msg = this.#msg();
+    const msg = this.msgNow();
     if (msg === null) {
       throw new InvalidArgument(`actor '${this.cell.id}': ctx.defer() is for the turn running now; call it while the handler runs`);
     }
-    const ask = this.#ask();
+    const ask = this.askNow();
     if (ask === null) return detachedReply as DeferredReply<never>;
     if (!ask.deferred) {
       ask.deferred = true;
@@ -153,12 +153,12 @@ export class HandlerContext implements ActorContext<never, unknown> {
 
   remind(name: string, when: RemindWhen, message: never, input: unknown): void {
     if (this.fenced) return;
-    remindFrom(this.cell, this.#msg(), name, when, message as string, input);
+    remindFrom(this.cell, this.msgNow(), name, when, message as string, input);
   }
 
   cancelReminder(name: string): void {
     if (this.fenced) return;
-    cancelReminderFrom(this.cell, this.#msg(), name);
+    cancelReminderFrom(this.cell, this.msgNow(), name);
   }
 
   get reminder(): Reminder | null {

@@ -42,7 +42,7 @@ export class Mailbox {
   }
 
   push(msg: CompiledMessage, input: unknown, ask: ReplyChannel | null): void {
-    if (this.#size * W === this.#buf.length) this.#grow();
+    if (this.#size * W === this.#buf.length) this.grow();
     const buf = this.#buf;
     let i = this.#head + this.#size * W;
     if (i >= buf.length) i -= buf.length;
@@ -83,7 +83,7 @@ export class Mailbox {
   /** Remove and return the oldest message, or undefined when empty. */
   take(): MailboxEntry | undefined {
     if (this.#size === 0) return undefined;
-    const entry = this.#entryAt(this.#head);
+    const entry = this.entryAt(this.#head);
     this.shift();
     return entry;
   }
@@ -98,7 +98,7 @@ export class Mailbox {
     const h = this.#head;
     let s = h + W;
     if (s === buf.length) s = 0;
-    const entry = this.#entryAt(s);
+    const entry = this.entryAt(s);
     // Move the head into the second's place and drop the old head's slots.
     buf[s] = buf[h];
     buf[s + 1] = buf[h + 1];
@@ -116,12 +116,14 @@ export class Mailbox {
     return out;
   }
 
-  #entryAt(i: number): MailboxEntry {
+  // Plain (TypeScript-private) methods, not #methods: a class with #methods gives every instance
+  // a brand field, and every cell is a mailbox.
+  private entryAt(i: number): MailboxEntry {
     const buf = this.#buf;
     return { msg: buf[i] as CompiledMessage, input: buf[i + 1], ask: buf[i + 2] as ReplyChannel | null };
   }
 
-  #grow(): void {
+  private grow(): void {
     const old = this.#buf;
     // One message first (most actors hold one at a time: an idle actor stays small), then doubling.
     const next: unknown[] = new Array(old.length === 0 ? W : old.length * 2);
