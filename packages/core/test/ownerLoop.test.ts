@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { become, createSystem, defineActor, defineProtocol } from '../src/index.js';
+import { type ActorRef, become, createSystem, defineActor, defineProtocol, reject } from '../src/index.js';
 import { createTestSystem } from '../src/testing/index.js';
 import { Counter, gate, rejection, tick } from './fixtures.js';
 
@@ -192,6 +192,61 @@ describe('owner loop', () => {
     ).toEqual(['defaulted:3', 'defaulted:-', 'rest:3', 'legacy:1', 'later:false']);
     expect(seen).toEqual(['note:t1']);
     await system.shutdown();
+  });
+
+  it('takes a refusal, a new state, a promise, a stop and a crash in the middle of a run of tells as it does single turns', async () => {
+    const P = defineProtocol('run-of-tells', { step: { input: z.object({ n: z.number() }) } });
+    const turns: string[] = [];
+    let self: ActorRef<typeof P> | null = null;
+    const system = createSystem({ name: 'runs' });
+    const A = defineActor(P, {
+      init: () => ({ mark: 'initial' }),
+      handlers: {
+        step(s, { n }) {
+          turns.push(`${n}:${s.mark}`);
+          if (n === 2) reject('not now');
+          if (n === 3) return become({ mark: 'became' });
+          if (n === 4) return new Promise<void>((r) => setTimeout(r, 5)).then(() => void turns.push('4:done'));
+          if (n === 6) void system.stop(self as ActorRef<typeof P>);
+          return undefined;
+        },
+      },
+    });
+    const errors: string[] = [];
+    system.events.subscribe((e) => {
+      if (e.type === 'error') errors.push(e.where);
+    });
+    const dead: string[] = [];
+    system.deadLetters.subscribe((d) => dead.push(`${d.message}:${(d.input as { n: number }).n}:${d.reason}`));
+    self = system.spawn(A, { id: 'a' });
+    // Queued in one go: the actor takes them as one run of synchronous tells.
+    for (let n = 1; n <= 8; n++) self.tell('step', { n });
+    for (let i = 0; i < 100 && system.actors().length > 0; i++) await new Promise((r) => setTimeout(r, 5));
+    // 2 refused (the run goes on), 3 replaced the state, 4 made the actor wait for its promise,
+    // 6 stopped it: 7 and 8 never ran.
+    expect(turns).toEqual(['1:initial', '2:initial', '3:initial', '4:became', '4:done', '5:became', '6:became']);
+    expect(errors).toEqual(["tell 'step' rejected"]);
+    expect(dead).toEqual(['step:7:stopped', 'step:8:stopped']);
+    await system.shutdown();
+
+    // A crash in the middle of a run: the rest of the run is taken by the next incarnation, in order.
+    const log: string[] = [];
+    const B = defineActor(P, {
+      init: () => ({ n: 0 }),
+      handlers: {
+        step(s, { n }) {
+          s.n++;
+          log.push(`${n}:${s.n}`);
+          if (n === 2) throw new Error('crash at 2');
+        },
+      },
+    });
+    const other = createSystem({ name: 'crash-in-run' });
+    const b = other.spawn(B, { id: 'b' });
+    for (let n = 1; n <= 4; n++) b.tell('step', { n });
+    for (let i = 0; i < 100 && log.length < 4; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(log).toEqual(['1:1', '2:2', '3:1', '4:2']);
+    await other.shutdown();
   });
 
   it('refuses ctx.defer() after its turn has ended: the reply went with the turn', async () => {
