@@ -99,6 +99,26 @@ describe('reply channels', () => {
     );
   });
 
+  it('keeps a deadline to the whole millisecond, rounded up: an ask started between milliseconds never times out early, and under 2 ms late', async () => {
+    const { system, clock } = createTestSystem();
+    const { Service } = makeService();
+    const s = system.spawn(Service, { id: 's' });
+    await clock.advanceAsync(0.4);
+    const p = track(s.ask('park', { tag: 't' }, { timeoutMs: 100 }));
+    // 100 ms after the start (t = 100.4) it is due; its deadline is t = 101, the next whole
+    // millisecond, and the system's timer (whole milliseconds too) fires at t = 101.4.
+    await clock.advanceAsync(100);
+    expect(p.settled).toBe(false);
+    await clock.advanceAsync(0.9);
+    expect(p.settled).toBe(false);
+    await clock.advanceAsync(0.1);
+    expect(isHoldfastError(p.error, 'ASK_TIMEOUT')).toBe(true);
+    await system.shutdown({ timeoutMs: 1 }).then(
+      () => undefined,
+      () => undefined,
+    );
+  });
+
   it('takes the timeout from the call, then the actor, then the system, then 5 s', async () => {
     const { system, clock } = createTestSystem({ askTimeoutMs: 300 });
     const { Service } = makeService();
