@@ -10,6 +10,7 @@ import { ActorExists, ActorNotFound, InvalidArgument, ShuttingDown, toError } fr
 import type { DeadLetter, LifecycleEvent } from './events.js';
 import type { ActorSnapshot, ActorSummary, DurableStats, StewardSnapshot, SystemCounters, TraceEvent } from './inspection.js';
 import { Cell } from './internal/cell/Cell.js';
+import { CellType } from './internal/cell/CellType.js';
 import { DurableSlot } from './internal/cell/durableSlot.js';
 import { wakeCell } from './internal/cell/durableWake.js';
 import { GATE_REMOTE, GATE_STORE, RUNNING, STOPPING } from './internal/cell/parts.js';
@@ -17,13 +18,13 @@ import { Placement } from './internal/cluster/Placement.js';
 import { drainAndStop } from './internal/drain.js';
 import { Durability } from './internal/durable/Durability.js';
 import { SHUTDOWN_KEYS, SPAWN_KEYS, STEWARD_KEYS, SYSTEM_KEYS } from './internal/optionKeys.js';
-import { observerState, resolveActorOptions, resolveStewardOptions } from './internal/resolveOptions.js';
+import { hasNoActorOptions, observerState, resolveActorOptions, resolveStewardOptions } from './internal/resolveOptions.js';
 import { StewardNode } from './internal/StewardNode.js';
 import { SystemCore } from './internal/SystemCore.js';
 import { smallMs } from './internal/smallInt.js';
 import { registerInternals } from './internal/systemInternals.js';
 import { silentLogger } from './Logger.js';
-import { DEFAULTS, type ResolvedActorOptions, type SpawnOptions, type StewardOptions, type SystemOptions } from './options.js';
+import { type ActorOptions, DEFAULTS, type ResolvedActorOptions, type SpawnOptions, type StewardOptions, type SystemOptions } from './options.js';
 import { Steward, type StewardHost } from './Steward.js';
 
 /** For spawn's option errors (made only when there is one). */
@@ -85,6 +86,8 @@ export class ActorSystem {
   readonly #wallTimer: ReturnType<typeof setInterval>;
   readonly #defaults: SystemOptions;
   readonly #optionsCache = new WeakMap<object, ResolvedActorOptions>();
+  /** Per actor type, what its actors spawned without options share. */
+  readonly #types = new WeakMap<object, CellType>();
   #status: SystemStatus = 'running';
   #shutdown: Promise<ShutdownReport> | null = null;
   #nextId = 0;
@@ -340,8 +343,20 @@ export class ActorSystem {
     return this.#core.placement?.cluster.stats() ?? null;
   }
 
+  /** What the actors of `def` spawned with `options` share: one per type for the usual spawn without options. */
+  #typeOf(def: ActorDefinition, options: ActorOptions): CellType {
+    const plain = hasNoActorOptions(options);
+    if (plain) {
+      const known = this.#types.get(def);
+      if (known !== undefined) return known;
+    }
+    const type = new CellType(this.#core, def, resolveActorOptions(def, options, this.#defaults, this.#optionsCache));
+    if (plain) this.#types.set(def, type);
+    return type;
+  }
+
   #wakeNew(def: ActorDefinition, id: string, ref: ActorRef | null): Cell {
-    const cell = new Cell(this.#core, def, id, undefined, resolveActorOptions(def, {}, this.#defaults, this.#optionsCache));
+    const cell = new Cell(this.#typeOf(def, {}), id, undefined);
     const durability = this.#core.durability as Durability;
     durability.reminders.register(def);
     const placement = this.#core.placement;
@@ -393,13 +408,7 @@ export class ActorSystem {
     } else if (host !== undefined) {
       throw new InvalidArgument(`spawn: actor type '${definition.name}' runs in this thread; only types made for a host (workerActor) take { host }`);
     }
-    const cell = new Cell(
-      this.#core,
-      definition as unknown as ActorDefinition,
-      id,
-      options.args,
-      resolveActorOptions(definition as unknown as ActorDefinition, options, this.#defaults, this.#optionsCache),
-    );
+    const cell = new Cell(this.#typeOf(definition as unknown as ActorDefinition, options), id, options.args);
     const ref = new ActorRef(cell);
     cell.ref = ref;
     cell.parent = node;

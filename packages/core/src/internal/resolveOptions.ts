@@ -21,20 +21,26 @@ import type { ObserverState } from './SystemCore.js';
  * An actor's options: the spawn call's, else its type's, else the system's, else core's defaults.
  * Spawns without options of their own share one frozen object per type (`cache`).
  */
-export function resolveActorOptions(
-  def: ActorDefinition,
-  o: ActorOptions,
-  defaults: SystemOptions,
-  cache: WeakMap<object, ResolvedActorOptions>,
-): ResolvedActorOptions {
-  const plain =
+/** Spawned with none of the options that change how an actor runs (its type's and the system's apply). */
+export function hasNoActorOptions(o: ActorOptions): boolean {
+  return (
     o.mailbox === undefined &&
     o.askTimeoutMs === undefined &&
     o.restart === undefined &&
     o.intensity === undefined &&
     o.validate === undefined &&
     o.stopTimeoutMs === undefined &&
-    o.heartbeat === undefined;
+    o.heartbeat === undefined
+  );
+}
+
+export function resolveActorOptions(
+  def: ActorDefinition,
+  o: ActorOptions,
+  defaults: SystemOptions,
+  cache: WeakMap<object, ResolvedActorOptions>,
+): ResolvedActorOptions {
+  const plain = hasNoActorOptions(o);
   if (plain) {
     const cached = cache.get(def);
     if (cached !== undefined) return cached;

@@ -37,8 +37,9 @@ import type { StewardNode } from '../StewardNode.js';
 import { CELL, ChildRecord, type Supervised } from '../Supervised.js';
 import type { SystemCore } from '../SystemCore.js';
 import { askSlow, sendWaiting, tellSlow, type Waiting } from './admission.js';
+import type { CellType } from './CellType.js';
 import type { DurableSlot } from './durableSlot.js';
-import { type BoundTable, bindHandlers } from './handlers.js';
+import type { BoundTable } from './handlers.js';
 import { abandonCell, closeGate, crashFromOutside, onHung, startCell, startNextIncarnation, stopFor, terminateIncarnation } from './lifecycle.js';
 import { type Rare, RUNNING, rareOf, STATUS_NAMES, STOPPED, type Status, type SystemMessage } from './parts.js';
 import { deliverDeferred, failDeferred, onExpired, onLate, onSettled, trackDeferred } from './replies.js';
@@ -54,12 +55,9 @@ import { runningAsk, runningTurn, runSome } from './turns.js';
  */
 export class Cell extends Mailbox implements Runnable, ReplyChannelOwner, RunningCell, Supervised {
   declare readonly id: string;
-  declare readonly def: ActorDefinition;
-  declare readonly core: SystemCore;
-  declare readonly opts: ResolvedActorOptions;
+  /** What it shares with the other actors of its type (see core, def, opts, table). */
+  declare readonly type: CellType;
   declare readonly args: unknown;
-  /** Message name → message bound to this type's handler (read on every send). */
-  declare readonly table: BoundTable;
   declare ref: ActorRef;
   /** Its steward (set when added to one). */
   declare parent: StewardNode | null;
@@ -83,8 +81,6 @@ export class Cell extends Mailbox implements Runnable, ReplyChannelOwner, Runnin
   declare gate: number;
   /** A turn (async), a hook or a restart is in progress: nothing else runs. */
   declare busy: boolean;
-  /** Senders waiting for room (`overflow: 'wait'`), oldest first. */
-  declare waiters: RingBuffer<Waiting> | null;
   /** System messages waiting for the next turn boundary. */
   declare sys: SystemMessage[] | null;
   /** The message whose turn is running after its handler returned (an async handler awaiting). */
@@ -110,18 +106,13 @@ export class Cell extends Mailbox implements Runnable, ReplyChannelOwner, Runnin
   declare lastTurnAt: number;
   /** What most actors never need, made on first use (an idle actor stays small). */
   declare rare: Rare | null;
-  /** A durable actor's revision, dirtiness and held outputs (durable.ts); null for the rest. */
-  declare durable: DurableSlot | null;
 
-  constructor(core: SystemCore, def: ActorDefinition, id: string, args: unknown, opts: ResolvedActorOptions) {
+  constructor(type: CellType, id: string, args: unknown) {
     // The cell is its own mailbox (see `mailbox`).
     super();
-    this.core = core;
-    this.def = def;
+    this.type = type;
     this.id = id;
     this.args = args;
-    this.opts = opts;
-    this.table = bindHandlers(def);
     // Assigned here, not by field initializers: V8 runs those as a function of their own at every
     // construction, and a spawn makes one cell. (ref, parent and ctx are set by the spawn.)
     this.ref = undefined as unknown as ActorRef;
@@ -135,7 +126,6 @@ export class Cell extends Mailbox implements Runnable, ReplyChannelOwner, Runnin
     this.scheduled = false;
     this.gate = 0;
     this.busy = false;
-    this.waiters = null;
     this.sys = null;
     this.current = null;
     this.running = null;
@@ -145,7 +135,40 @@ export class Cell extends Mailbox implements Runnable, ReplyChannelOwner, Runnin
     this.live = false;
     this.lastTurnAt = 0;
     this.rare = null;
-    this.durable = null;
+  }
+
+  /** Its system's core. */
+  get core(): SystemCore {
+    return this.type.core;
+  }
+  get def(): ActorDefinition {
+    return this.type.def;
+  }
+  get opts(): ResolvedActorOptions {
+    return this.type.opts;
+  }
+  /** Message name → message bound to this type's handler (read on every send). */
+  get table(): BoundTable {
+    return this.type.table;
+  }
+
+  /**
+   * Senders waiting for room (`overflow: 'wait'`), oldest first. Kept with the rare parts: read on
+   * every send, it costs the same one load (of `rare`) for an actor that has none.
+   */
+  get waiters(): RingBuffer<Waiting> | null {
+    return this.rare === null ? null : this.rare.waiters;
+  }
+  set waiters(w: RingBuffer<Waiting> | null) {
+    if (w !== null || this.rare !== null) rareOf(this).waiters = w;
+  }
+
+  /** A durable actor's revision, dirtiness and held outputs (durable.ts); null for the rest. Kept with the rare parts. */
+  get durable(): DurableSlot | null {
+    return this.rare === null ? null : this.rare.durable;
+  }
+  set durable(d: DurableSlot | null) {
+    if (d !== null || this.rare !== null) rareOf(this).durable = d;
   }
 
   /**

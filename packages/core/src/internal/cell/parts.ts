@@ -7,8 +7,11 @@ import type { StopReason } from '../../errors.js';
 import type { ActorSnapshot, StatusName, TraceEvent } from '../../inspection.js';
 import type { Logger } from '../../Logger.js';
 import type { ReplyChannel } from '../ReplyChannel.js';
+import type { RingBuffer } from '../RingBuffer.js';
 import type { ChildRecord } from '../Supervised.js';
+import type { Waiting } from './admission.js';
 import type { Cell } from './Cell.js';
+import type { DurableSlot } from './durableSlot.js';
 
 /**
  * Lifecycle states, in order. Plain numbers, not an enum: with isolated modules an enum is an
@@ -66,6 +69,10 @@ export class Rare {
   stopped: Array<() => void> | null = null;
   /** Where the actor's turns run, when not on this thread. */
   host: ActorHost | null = null;
+  /** Senders waiting for room in a `wait` mailbox (Cell.waiters). */
+  waiters: RingBuffer<Waiting> | null = null;
+  /** A durable actor's part (Cell.durable). */
+  durable: DurableSlot | null = null;
 }
 
 /** The rare parts of `cell`, made on first use. */
