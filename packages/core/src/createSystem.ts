@@ -24,7 +24,7 @@ import { SystemCore } from './internal/SystemCore.js';
 import { smallMs } from './internal/smallInt.js';
 import { registerInternals } from './internal/systemInternals.js';
 import { silentLogger } from './Logger.js';
-import { type ActorOptions, DEFAULTS, type ResolvedActorOptions, type SpawnOptions, type StewardOptions, type SystemOptions } from './options.js';
+import { type ActorOptions, DEFAULTS, type SpawnOptions, type StewardOptions, type SystemOptions } from './options.js';
 import { Steward, type StewardHost } from './Steward.js';
 
 /** For spawn's option errors (made only when there is one). */
@@ -85,7 +85,6 @@ export class ActorSystem {
   readonly #host: StewardHost;
   readonly #wallTimer: ReturnType<typeof setInterval>;
   readonly #defaults: SystemOptions;
-  readonly #optionsCache = new WeakMap<object, ResolvedActorOptions>();
   /** Per actor type, what its actors spawned without options share. */
   readonly #types = new WeakMap<object, CellType>();
   #status: SystemStatus = 'running';
@@ -350,7 +349,7 @@ export class ActorSystem {
       const known = this.#types.get(def);
       if (known !== undefined) return known;
     }
-    const type = new CellType(this.#core, def, resolveActorOptions(def, options, this.#defaults, this.#optionsCache));
+    const type = new CellType(this.#core, def, resolveActorOptions(def, options, this.#defaults));
     if (plain) this.#types.set(def, type);
     return type;
   }

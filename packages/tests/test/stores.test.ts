@@ -50,24 +50,28 @@ afterAll(() => pgServer?.stop());
 storeConformance(
   'postgres',
   async () => {
-    const server = pgServer as TestPostgres;
-    const name = `conformance_${++databases}`;
-    server.createDatabase(name);
+    const { url } = freshDatabase('conformance');
     return {
-      store: postgresStore({ connectionString: server.url(name) }),
-      reopen: () => postgresStore({ connectionString: server.url(name) }),
+      store: postgresStore({ connectionString: url }),
+      reopen: () => postgresStore({ connectionString: url }),
       cleanup: async () => {},
     };
   },
   { shared: true },
 );
 
+/** A fresh database on the test's server: its name, and its connection string. */
+function freshDatabase(prefix: string): { readonly server: TestPostgres; readonly name: string; readonly url: string } {
+  const server = pgServer as TestPostgres;
+  const name = `${prefix}_${++databases}`;
+  server.createDatabase(name);
+  return { server, name, url: server.url(name) };
+}
+
 describe('postgres store, connections broken while idle', () => {
   it('tells the session’s listener (STORE_UNAVAILABLE); a system counts it, checks the store, and the next asks work on fresh connections', async () => {
-    const server = pgServer as TestPostgres;
-    const name = `idle_${++databases}`;
-    server.createDatabase(name);
-    const session = await postgresStore({ connectionString: server.url(name) }).open();
+    const { server, name, url } = freshDatabase('idle');
+    const session = await postgresStore({ connectionString: url }).open();
     const errors: Error[] = [];
     session.onError?.((e) => errors.push(e));
     await session.commit([{ type: 't', id: 'a', state: { n: 1 }, version: 1, expected: 0 }]);
@@ -78,7 +82,7 @@ describe('postgres store, connections broken while idle', () => {
     expect((await session.load('t', 'a'))?.state).toEqual({ n: 2 });
     await session.close();
 
-    const system = createSystem({ store: postgresStore({ connectionString: server.url(name) }) });
+    const system = createSystem({ store: postgresStore({ connectionString: url }) });
     try {
       const counter = system.ref(Counter, 'c');
       expect(await counter.ask('add', {})).toBe(1);
@@ -97,10 +101,8 @@ describe('postgres store, connections broken while idle', () => {
 
 describe('postgres store, opened while other processes write', () => {
   it('changes no table when its schema is current: it opens while another transaction holds the lock every commit takes, without waiting for it', async () => {
-    const server = pgServer as TestPostgres;
-    const name = `busy_${++databases}`;
-    server.createDatabase(name);
-    const first = await postgresStore({ connectionString: server.url(name) }).open();
+    const { server, name, url } = freshDatabase('busy');
+    const first = await postgresStore({ connectionString: url }).open();
     await first.commit([{ type: 't', id: 'a', state: { n: 1 }, version: 1, expected: 0 }]);
     // Another process in the middle of a commit: its transaction holds the tables' row-exclusive
     // locks. Changing a table (ALTER TABLE) would wait for it, and deadlock with its next statement.
@@ -113,7 +115,7 @@ describe('postgres store, opened while other processes write', () => {
     void writer.exited.then(() => {
       writing = false;
     });
-    const second = await postgresStore({ connectionString: server.url(name) }).open();
+    const second = await postgresStore({ connectionString: url }).open();
     expect([second.epoch, writing]).toEqual([first.epoch + 1, true]);
     await second.close();
     await first.close();
@@ -122,10 +124,8 @@ describe('postgres store, opened while other processes write', () => {
   });
 
   it('brings a database made by an earlier release up to date when opened: its rows load as they were', async () => {
-    const server = pgServer as TestPostgres;
-    const name = `older_${++databases}`;
-    server.createDatabase(name);
-    const first = await postgresStore({ connectionString: server.url(name) }).open();
+    const { server, name, url } = freshDatabase('older');
+    const first = await postgresStore({ connectionString: url }).open();
     await first.commit([{ type: 't', id: 'a', state: { n: 1 }, version: 1, expected: 0 }]);
     await first.close();
     // As an earlier release left it: no column of kept replies, a commit function of its own.
@@ -134,7 +134,7 @@ describe('postgres store, opened while other processes write', () => {
       'ALTER TABLE holdfast_actors DROP COLUMN replies; COMMENT ON FUNCTION holdfast_commit(bigint, text[], text[], text[], integer[], bigint[], integer, integer, text[], text[], text[], bigint[], text[], text[], integer[], bigint[], integer[], text[]) IS NULL;',
     );
     expect(await older.exited).toBe(0);
-    const session = await postgresStore({ connectionString: server.url(name) }).open();
+    const session = await postgresStore({ connectionString: url }).open();
     await session.commit([{ type: 't', id: 'a', state: { n: 2 }, version: 1, expected: 1, replies: [{ key: 'k', message: 'add', ok: true, value: 2 }] }]);
     expect(await session.load('t', 'a')).toMatchObject({ state: { n: 2 }, revision: 2, replies: [{ key: 'k', message: 'add', ok: true, value: 2 }] });
     await session.close();

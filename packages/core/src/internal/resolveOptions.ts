@@ -17,10 +17,6 @@ import {
 import type { ResolvedStewardOptions, StewardNode } from './StewardNode.js';
 import type { ObserverState } from './SystemCore.js';
 
-/**
- * An actor's options: the spawn call's, else its type's, else the system's, else core's defaults.
- * Spawns without options of their own share one frozen object per type (`cache`).
- */
 /** Spawned with none of the options that change how an actor runs (its type's and the system's apply). */
 export function hasNoActorOptions(o: ActorOptions): boolean {
   return (
@@ -34,17 +30,12 @@ export function hasNoActorOptions(o: ActorOptions): boolean {
   );
 }
 
-export function resolveActorOptions(
-  def: ActorDefinition,
-  o: ActorOptions,
-  defaults: SystemOptions,
-  cache: WeakMap<object, ResolvedActorOptions>,
-): ResolvedActorOptions {
-  const plain = hasNoActorOptions(o);
-  if (plain) {
-    const cached = cache.get(def);
-    if (cached !== undefined) return cached;
-  }
+/**
+ * An actor's options: the spawn call's, else its type's, else the system's, else core's defaults.
+ * (Spawns without options of their own share one result per type: the system keeps it with the
+ * type's other shared parts, see CellType.)
+ */
+export function resolveActorOptions(def: ActorDefinition, o: ActorOptions, defaults: SystemOptions): ResolvedActorOptions {
   const d = defaults;
   const t = def.behaviour.options ?? {};
   const resolved: ResolvedActorOptions = Object.freeze({
@@ -60,7 +51,6 @@ export function resolveActorOptions(
     hangTimeoutMs: o.heartbeat?.timeoutMs ?? t.heartbeat?.timeoutMs,
   });
   checkOptions(resolved);
-  if (plain) cache.set(def, resolved);
   return resolved;
 }
 

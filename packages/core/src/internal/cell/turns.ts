@@ -77,11 +77,7 @@ export function runTurns(cell: Cell, budget: number): number {
     } catch (e) {
       cell.inHandler = false;
       if (t0 !== 0) (observer as ObserverState).observe(cell.def.name, h.name, performance.now() - t0);
-      const turn = ask ?? cell.running ?? new TellTurn(h, input, cell);
-      cell.running = null;
-      mailbox.shift();
-      if (cell.waiters !== null && cell.waiters.length > 0) admit(cell);
-      turnThrew(cell, turn, e);
+      headThrew(cell, ask, h, input, e);
       continue;
     }
     cell.inHandler = false;
@@ -129,6 +125,15 @@ export function runTurns(cell: Cell, budget: number): number {
   return n;
 }
 
+/** The handler of the message at the mailbox head threw: take the message out and settle its turn. */
+function headThrew(cell: Cell, ask: ReplyChannel | null, h: BoundMessage, input: unknown, thrown: unknown): void {
+  const turn = ask ?? cell.running ?? new TellTurn(h, input, cell);
+  cell.running = null;
+  cell.mailbox.shift();
+  if (cell.waiters !== null && cell.waiters.length > 0) admit(cell);
+  turnThrew(cell, turn, thrown);
+}
+
 /**
  * Run synchronous tells from the head of the mailbox (the first is `h`), up to `budget`, while
  * nothing else is due: the same turns as runTurns's, with what only asks, async handlers and
@@ -149,11 +154,7 @@ function runSyncTells(cell: Cell, first: BoundMessage, budget: number): number {
       result = h.fn(cell.state, input, cell.ctx as HandlerContext);
     } catch (e) {
       cell.inHandler = false;
-      const turn = cell.running ?? new TellTurn(h, input, cell);
-      cell.running = null;
-      mailbox.shift();
-      if (cell.waiters !== null && cell.waiters.length > 0) admit(cell);
-      turnThrew(cell, turn, e);
+      headThrew(cell, null, h, input, e);
       return n;
     }
     // The chain link made for this turn, if its handler asked someone.
