@@ -17,6 +17,7 @@ import { GATE_REMOTE, GATE_STORE, RUNNING, STOPPING } from './internal/cell/part
 import { Placement } from './internal/cluster/Placement.js';
 import { drainAndStop } from './internal/drain.js';
 import { Durability } from './internal/durable/Durability.js';
+import { IdRegistry } from './internal/IdRegistry.js';
 import { SHUTDOWN_KEYS, SPAWN_KEYS, STEWARD_KEYS, SYSTEM_KEYS } from './internal/optionKeys.js';
 import { hasNoActorOptions, observerState, resolveActorOptions, resolveStewardOptions } from './internal/resolveOptions.js';
 import { StewardNode } from './internal/StewardNode.js';
@@ -79,7 +80,7 @@ export class ActorSystem {
   /** Messages that could not be delivered or were dropped. */
   readonly deadLetters: EventStream<DeadLetter>;
   readonly #core: SystemCore;
-  readonly #cells = new Map<string, Cell>();
+  readonly #cells = new IdRegistry<Cell>();
   readonly #stewards = new Map<string, StewardNode>();
   readonly #root: StewardNode;
   readonly #host: StewardHost;
@@ -382,7 +383,7 @@ export class ActorSystem {
     retarget(r, cell);
     cell.ref = r;
     cell.parent = this.#root;
-    this.#cells.set(id, cell);
+    this.#cells.set(cell);
     this.#root.add(cell);
     wakeCell(cell, false);
     return cell;
@@ -399,7 +400,6 @@ export class ActorSystem {
     checkKeys(spawnWhere, options, SPAWN_KEYS, definition.name);
     const id = options.id ?? `${definition.name}-${++this.#nextId}`;
     if (typeof id !== 'string' || id.length === 0) throw new InvalidArgument('spawn: id must be a non-empty string');
-    if (this.#cells.has(id)) throw new ActorExists(id);
     const host = options.host;
     if (definition.hosted === true) {
       if (host === undefined || typeof host?.close !== 'function' || typeof host.name !== 'string')
@@ -411,14 +411,19 @@ export class ActorSystem {
     const ref = new ActorRef(cell);
     cell.ref = ref;
     cell.parent = node;
-    if (host !== undefined) {
-      cell.host = host;
-      this.#hosts.add(host);
-    }
+    if (host !== undefined) cell.host = host;
     const incarnation = (options as { [START_INCARNATION]?: unknown })[START_INCARNATION];
     if (typeof incarnation === 'number' && Number.isInteger(incarnation) && incarnation > 1) cell.incarnation = incarnation;
-    cell.start();
-    this.#cells.set(id, cell);
+    // Registered before it starts (one look-up of the id, not a check and then an insert): an
+    // init that spawns an actor with this id meets ACTOR_EXISTS. An init that throws takes it out.
+    if (!this.#cells.add(cell)) throw new ActorExists(id);
+    try {
+      cell.start();
+    } catch (e) {
+      this.#cells.delete(id, cell);
+      throw e;
+    }
+    if (host !== undefined) this.#hosts.add(host);
     node.add(cell);
     return ref;
   }

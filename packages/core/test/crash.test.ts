@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineActor, defineProtocol, isHoldfastError, reject } from '../src/index.js';
+import { type ActorSystem, defineActor, defineProtocol, isHoldfastError, reject } from '../src/index.js';
 import { createTestSystem } from '../src/testing/index.js';
 import { gate, rejection, tick, track } from './fixtures.js';
 
@@ -164,6 +164,40 @@ describe('crashes and business refusals', () => {
       expect.objectContaining({ code: 'ACTOR_CRASHED', message: expect.stringMatching(/start-failed/) }),
     );
     expect(system.lookup('bad')).toBeUndefined();
+  });
+
+  it('an actor is known by its id while its init runs: what init sends it fails when init throws, and its id cannot be taken meanwhile', async () => {
+    const { system } = createTestSystem();
+    const letters: string[] = [];
+    system.deadLetters.subscribe((d) => letters.push(`${d.actor}/${d.message}/${d.reason}`));
+    let asked: Promise<number> | null = null;
+    let taken: unknown = null;
+    const Bad = defineActor(P, {
+      init: (a: { system: ActorSystem; fail: boolean }): { balance: number } => {
+        const self = a.system.lookup(P, 'bad');
+        if (self === undefined) throw new Error('not known while init runs');
+        asked = self.ask('balance', {});
+        self.tell('deposit', { amount: 1 });
+        try {
+          a.system.spawn(Bad, { id: 'bad', args: { system: a.system, fail: false } });
+        } catch (e) {
+          taken = e;
+        }
+        if (a.fail) throw new Error('no config');
+        return { balance: 7 };
+      },
+      handlers: { deposit: (s, { amount }) => (s.balance += amount), withdraw: () => 0, boom() {}, park: () => 0, slow() {}, balance: (s) => s.balance },
+    });
+    expect(() => system.spawn(Bad, { id: 'bad', args: { system, fail: true } })).toThrowError(expect.objectContaining({ code: 'ACTOR_CRASHED' }));
+    expect(taken).toMatchObject({ code: 'ACTOR_EXISTS' });
+    expect(await rejection(asked as unknown as Promise<number>)).toMatchObject({ code: 'ACTOR_CRASHED', message: expect.stringMatching(/start-failed/) });
+    expect(letters).toEqual(['bad/deposit/stopped']);
+    expect(system.lookup('bad')).toBeUndefined();
+    // The id is free again; this time init succeeds, and what it sent itself runs after it, in order.
+    const good = system.spawn(Bad, { id: 'bad', args: { system, fail: false } });
+    expect(await (asked as unknown as Promise<number>)).toBe(7);
+    expect(await good.ask('balance', {})).toBe(8);
+    await system.shutdown();
   });
 
   it('a failing onStart is a crash: restarted within the intensity, then given up', async () => {

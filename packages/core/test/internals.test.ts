@@ -4,6 +4,7 @@ import type { CompiledMessage } from '../src/defineProtocol.js';
 import { createSystem, defineActor, defineProtocol } from '../src/index.js';
 import { takesContext } from '../src/internal/cell/takesContext.js';
 import { type Bucket, Deadlines, type Expirable } from '../src/internal/Deadlines.js';
+import { hashOf, IdRegistry } from '../src/internal/IdRegistry.js';
 import { Mailbox } from '../src/internal/Mailbox.js';
 import type { ReplyChannel } from '../src/internal/ReplyChannel.js';
 import { RingBuffer } from '../src/internal/RingBuffer.js';
@@ -94,6 +95,79 @@ describe('Mailbox', () => {
       ['m5', 5, 'a5'],
     ]);
     expect(m.length).toBe(0);
+  });
+});
+
+class Entry {
+  seq = 0;
+  constructor(readonly id: string) {}
+}
+
+describe('IdRegistry', () => {
+  // A constant hash makes every id share one: the path of colliding ids, which real hashes take
+  // about 5 times in 100,000 ids.
+  for (const [name, hash] of [
+    ['its own hash', undefined],
+    ['every id sharing one hash', () => 7],
+    ['ids sharing hashes in pairs', (id: string) => id.length],
+  ] as const) {
+    it(`answers as a Map does, in the order of registration, with ${name}`, () => {
+      const r = new IdRegistry<Entry>(hash);
+      const m = new Map<string, Entry>();
+      const ids = ['a', 'bb', 'cc', 'd', 'ee', 'ff', 'g', 'hh'];
+      let n = 0;
+      // A fixed pseudo-random script of adds, sets, deletes (some of them of the wrong value).
+      for (let step = 0; step < 400; step++) {
+        n = (n * 1103515245 + 12345) & 0x7fffffff;
+        const id = ids[n % ids.length] as string;
+        const op = (n >> 8) % 4;
+        if (op === 0) {
+          const e = new Entry(id);
+          expect(r.add(e)).toBe(!m.has(id));
+          if (!m.has(id)) m.set(id, e);
+        } else if (op === 1) {
+          const e = new Entry(id);
+          r.set(e);
+          m.set(id, e);
+        } else if (op === 2) {
+          expect(r.delete(id, new Entry(id))).toBe(false);
+        } else {
+          expect(r.delete(id)).toBe(m.delete(id));
+        }
+        expect(r.size).toBe(m.size);
+        for (const x of ids) {
+          expect(r.get(x)).toBe(m.get(x));
+          expect(r.has(x)).toBe(m.has(x));
+        }
+        expect(r.values()).toEqual([...m.values()]);
+        expect(r.every((e) => m.get(e.id) === e)).toBe(true);
+      }
+    });
+  }
+
+  it('deletes a value only when it is the one registered under its id', () => {
+    const r = new IdRegistry<Entry>(() => 1);
+    const a = new Entry('a');
+    const b = new Entry('b');
+    r.set(a);
+    r.set(b);
+    expect(r.delete('a', b)).toBe(false);
+    expect(r.delete('a', a)).toBe(true);
+    expect(r.get('a')).toBeUndefined();
+    expect(r.get('b')).toBe(b);
+    expect(r.values()).toEqual([b]);
+  });
+
+  it('hashes to small non-negative integers, the same for the same id, spread over ids', () => {
+    const seen = new Set<number>();
+    for (let i = 0; i < 10_000; i++) {
+      const h = hashOf(`actor-${i}`);
+      expect(h).toBe(hashOf(`actor-${i}`));
+      expect(Number.isInteger(h) && h >= 0 && h < 2 ** 30).toBe(true);
+      seen.add(h);
+    }
+    expect(seen.size).toBeGreaterThan(9_990);
+    expect(hashOf('')).toBe(hashOf(''));
   });
 });
 

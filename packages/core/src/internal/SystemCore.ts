@@ -10,6 +10,7 @@ import type { Placement } from './cluster/Placement.js';
 import { Deadlines } from './Deadlines.js';
 import { Dispatcher } from './Dispatcher.js';
 import type { Durability } from './durable/Durability.js';
+import type { IdRegistry, Registered } from './IdRegistry.js';
 
 /** Counters kept by a system; read them with `system.stats()`. */
 
@@ -29,7 +30,7 @@ export interface SystemCoreOptions {
   readonly events: EventStream<LifecycleEvent>;
   readonly deadLetters: EventStream<DeadLetter>;
   /** The system's registries (the core forgets stopped actors and stewards in them). */
-  readonly cells: Map<string, object>;
+  readonly cells: IdRegistry<Registered>;
   readonly stewards: Map<string, { readonly id: string }>;
   readonly random: () => number;
   readonly wall: { readonly base: number; now: number };
@@ -97,7 +98,7 @@ export class SystemCore {
   // plain is what measured fastest.
   readonly eventStream: EventStream<LifecycleEvent>;
   readonly deadLetterStream: EventStream<DeadLetter>;
-  readonly cellsById: Map<string, object>;
+  readonly cellsById: IdRegistry<Registered>;
   readonly stewardsByName: Map<string, { readonly id: string }>;
 
   constructor(o: SystemCoreOptions) {
@@ -130,8 +131,8 @@ export class SystemCore {
   }
 
   /** A cell became stopped: forget its id. */
-  unregister(cell: object, id: string): void {
-    if (this.cellsById.get(id) === cell) this.cellsById.delete(id);
+  unregister(cell: Registered, id: string): void {
+    this.cellsById.delete(id, cell);
   }
 
   /** A stopped steward: forget its name. */

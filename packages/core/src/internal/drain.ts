@@ -6,13 +6,14 @@ import type { ShutdownReport, SystemStatus } from '../createSystem.js';
 import { toError } from '../errors.js';
 import type { Cell } from './cell/Cell.js';
 import type { Durability } from './durable/Durability.js';
+import type { IdRegistry } from './IdRegistry.js';
 import type { StewardNode } from './StewardNode.js';
 import type { SystemCore } from './SystemCore.js';
 
 /** What the drain works on: a system's insides. */
 export interface DrainParts {
   readonly core: SystemCore;
-  readonly cells: Map<string, Cell>;
+  readonly cells: IdRegistry<Cell>;
   readonly root: StewardNode;
   readonly hosts: Set<ActorHost>;
   readonly durability: Durability | null;
@@ -56,7 +57,7 @@ export async function drainAndStop(parts: DrainParts, timeoutMs: number): Promis
     };
     core.noteIdle();
   });
-  const cells = [...parts.cells.values()].reverse();
+  const cells = parts.cells.values().reverse();
   const unfinished = quiet
     ? []
     : cells.filter((c) => !c.quiet).map((c) => ({ id: c.id, type: c.def.name, mailbox: c.mailbox.length, busy: c.busy, deferred: c.summary().deferred }));
@@ -87,7 +88,6 @@ export async function drainAndStop(parts: DrainParts, timeoutMs: number): Promis
   return { clean: quiet, unfinished, durationMs };
 }
 
-function allQuiet(cells: Map<string, Cell>): boolean {
-  for (const cell of cells.values()) if (!cell.quiet) return false;
-  return true;
+function allQuiet(cells: IdRegistry<Cell>): boolean {
+  return cells.every((cell) => cell.quiet);
 }

@@ -55,6 +55,8 @@ import { runningAsk, runningTurn, runSome } from './turns.js';
  */
 export class Cell extends Mailbox implements Runnable, ReplyChannelOwner, RunningCell, Supervised {
   declare readonly id: string;
+  /** Its place in the order of spawns (set by the system's registry of ids). */
+  declare seq: number;
   /** What it shares with the other actors of its type (see core, def, opts, table). */
   declare readonly type: CellType;
   declare readonly args: unknown;
@@ -113,6 +115,7 @@ export class Cell extends Mailbox implements Runnable, ReplyChannelOwner, Runnin
     this.type = type;
     this.id = id;
     this.args = args;
+    this.seq = 0;
     // Assigned here, not by field initializers: V8 runs those as a function of their own at every
     // construction, and a spawn makes one cell. (ref, parent and ctx are set by the spawn.)
     this.ref = undefined as unknown as ActorRef;

@@ -24,7 +24,14 @@ export function startCell(cell: Cell): void {
   } catch (e) {
     cell.status = STOPPED;
     cell.gate = 1;
-    throw new ActorCrashed({ actor: cell.id, message: null, reason: 'start-failed', decision: 'stop', incarnation: 1 }, toError(e));
+    const crash = new ActorCrashed({ actor: cell.id, message: null, reason: 'start-failed', decision: 'stop', incarnation: 1 }, toError(e));
+    // Sent to while init ran (its id is known from the start): nothing waits on an actor that never was.
+    for (const m of cell.mailbox.drain()) {
+      if (m.ask !== null) {
+        if (!m.ask.settled) m.ask.failWith(crash);
+      } else deadLetter(cell, m.msg.name, m.input, 'stopped', false);
+    }
+    throw crash;
   }
   cell.live = true;
   // Made now, not in the constructor: a host may have set the starting incarnation.
