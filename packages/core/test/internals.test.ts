@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { CompiledMessage } from '../src/defineProtocol.js';
@@ -102,6 +104,18 @@ class Entry {
   seq = 0;
   constructor(readonly id: string) {}
 }
+
+describe('module load order', () => {
+  // The hot modules read some imports through module constants set when they load (see Cell.ts):
+  // whichever public entry a program imports first, every module must load.
+  it('loads from each public entry point first', () => {
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    for (const entry of ['src/index.ts', 'src/testing/index.ts', 'src/host.ts', 'src/store.ts', 'src/cluster.ts']) {
+      const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', `await import('./${entry}'); console.log('loaded')`], { cwd: root, encoding: 'utf8' });
+      expect(`${entry}: ${out.trim()}`).toBe(`${entry}: loaded`);
+    }
+  }, 60_000);
+});
 
 describe('IdRegistry', () => {
   // A constant hash makes every id share one: the path of colliding ids, which real hashes take

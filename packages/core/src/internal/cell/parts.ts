@@ -40,6 +40,16 @@ export const GATE_STORE = 16;
 /** Served by another node of the cluster (a stand-in), or its shard is being handed over: sends are forwarded. */
 export const GATE_REMOTE = 32;
 
+// A cell's yes/no states (Cell.flags).
+/** In the dispatcher's ready queue. */
+export const SCHEDULED = 1;
+/** A turn (async), a hook or a restart is in progress. */
+export const BUSY = 2;
+/** A handler runs synchronously now. */
+export const IN_HANDLER = 4;
+/** The incarnation's state exists and its onStop is owed. */
+export const LIVE = 8;
+
 /** What goes ahead of user messages, run at the next turn boundary. */
 export type SystemMessage =
   | { readonly kind: 'stop'; readonly reason: StopReason; readonly done: () => void }
