@@ -111,7 +111,10 @@ describe('module load order', () => {
   it('loads from each public entry point first', () => {
     const root = fileURLToPath(new URL('..', import.meta.url));
     for (const entry of ['src/index.ts', 'src/testing/index.ts', 'src/host.ts', 'src/store.ts', 'src/cluster.ts']) {
-      const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', `await import('./${entry}'); console.log('loaded')`], { cwd: root, encoding: 'utf8' });
+      const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', `await import('./${entry}'); console.log('loaded')`], {
+        cwd: root,
+        encoding: 'utf8',
+      });
       expect(`${entry}: ${out.trim()}`).toBe(`${entry}: loaded`);
     }
   }, 60_000);

@@ -80,6 +80,16 @@ export class Mailbox {
     this.#size--;
   }
 
+  /** Remove the oldest message, a tell (its ask slot is null already: one store less than shift). */
+  shiftTell(): void {
+    const buf = this.#buf;
+    const h = this.#head;
+    buf[h + 1] = undefined;
+    const next = h + W;
+    this.#head = next === buf.length ? 0 : next;
+    this.#size--;
+  }
+
   /** Remove and return the oldest message, or undefined when empty. */
   take(): MailboxEntry | undefined {
     if (this.#size === 0) return undefined;

@@ -116,8 +116,6 @@ export class Cell extends Mailbox implements Runnable, ReplyChannelOwner, Runnin
    * every send, instead of the status and the system's state.
    */
   declare gate: number;
-  /** System messages waiting for the next turn boundary. */
-  declare sys: SystemMessage[] | null;
   /** The message whose turn is running after its handler returned (an async handler awaiting). */
   declare current: ReplyChannel | TellTurn | null;
   /** The call-chain link of the tell whose handler runs synchronously, once it asked someone. */
@@ -153,7 +151,6 @@ export class Cell extends Mailbox implements Runnable, ReplyChannelOwner, Runnin
     this.incarnation = 1;
     this.flags = 0;
     this.gate = 0;
-    this.sys = null;
     this.current = null;
     this.running = null;
     this.turns = 0;
@@ -219,6 +216,17 @@ export class Cell extends Mailbox implements Runnable, ReplyChannelOwner, Runnin
   }
   set waiters(w: RingBuffer<Waiting> | null) {
     if (w !== null || this.rare !== null) rareOf(this).waiters = w;
+  }
+
+  /**
+   * System messages waiting for the next turn boundary. Kept with the rare parts: a run of turns
+   * then tests one field (`rare`) for them and for waiting senders.
+   */
+  get sys(): SystemMessage[] | null {
+    return this.rare === null ? null : this.rare.sys;
+  }
+  set sys(m: SystemMessage[] | null) {
+    if (m !== null || this.rare !== null) rareOf(this).sys = m;
   }
 
   /** A durable actor's revision, dirtiness and held outputs (durable.ts); null for the rest. Kept with the rare parts. */

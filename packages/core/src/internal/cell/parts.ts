@@ -77,6 +77,8 @@ export class Rare {
   deferred: Set<ReplyChannel> | null = null;
   log: Logger | null = null;
   stopped: Array<() => void> | null = null;
+  /** System messages waiting for the next turn boundary (Cell.sys). */
+  sys: SystemMessage[] | null = null;
   /** Where the actor's turns run, when not on this thread. */
   host: ActorHost | null = null;
   /** Senders waiting for room in a `wait` mailbox (Cell.waiters). */

@@ -13,7 +13,7 @@ import { admit } from './admission.js';
 import type { Cell } from './Cell.js';
 import { runDurableTurns } from './durable.js';
 import { ASYNC as ASYNC_, type BoundMessage } from './handlers.js';
-import { GATE_ZOMBIE, RUNNING as RUNNING_, rareOf } from './parts.js';
+import { BUSY as BUSY_, GATE_ZOMBIE, RUNNING as RUNNING_, rareOf } from './parts.js';
 import { turnReturned, turnThrew } from './replies.js';
 import { runSystemMessages } from './systemMessages.js';
 
@@ -24,6 +24,7 @@ import { runSystemMessages } from './systemMessages.js';
 // before any module runs), so it is set when this module runs.
 const ASK_ZOD = ASK_ZOD_;
 const ASYNC = ASYNC_;
+const BUSY = BUSY_;
 const RUNNING = RUNNING_;
 const syncState = syncState_;
 
@@ -153,6 +154,9 @@ function headThrew(cell: Cell, ask: ReplyChannel | null, h: BoundMessage, input:
 function runSyncTells(cell: Cell, first: BoundMessage, budget: number): number {
   const mailbox = cell.mailbox;
   const dispatcher = cell.core.dispatcher;
+  // The same for the whole run: a new ctx comes with a new incarnation, which a system message
+  // (ending the run) or a crash (returning) brings.
+  const ctx = cell.ctx as HandlerContext;
   let h = first;
   let n = 0;
   cell.inHandler = true;
@@ -161,7 +165,7 @@ function runSyncTells(cell: Cell, first: BoundMessage, budget: number): number {
     const input = mailbox.headInput();
     let result: unknown;
     try {
-      result = h.fn(cell.state, input, cell.ctx as HandlerContext);
+      result = h.fn(cell.state, input, ctx);
     } catch (e) {
       cell.inHandler = false;
       headThrew(cell, null, h, input, e);
@@ -170,7 +174,7 @@ function runSyncTells(cell: Cell, first: BoundMessage, budget: number): number {
     // The chain link made for this turn, if its handler asked someone.
     const link = cell.running;
     if (link !== null) cell.running = null;
-    mailbox.shift();
+    mailbox.shiftTell();
     if (result !== null && typeof result === 'object') {
       cell.inHandler = false;
       if (typeof (result as PromiseLike<unknown>).then === 'function') {
@@ -183,12 +187,18 @@ function runSyncTells(cell: Cell, first: BoundMessage, budget: number): number {
       cell.inHandler = true;
     }
     if (link !== null) link.done = true;
-    if (cell.waiters !== null && cell.waiters.length > 0) {
-      cell.inHandler = false;
-      admit(cell);
-      return n;
+    // Senders waiting for room and system messages are kept with the rare parts: one test while
+    // an actor has none.
+    const rare = cell.rare;
+    if (rare !== null) {
+      if (rare.waiters !== null && rare.waiters.length > 0) {
+        cell.inHandler = false;
+        admit(cell);
+        return n;
+      }
+      if (rare.sys !== null) break;
     }
-    if (n >= budget || mailbox.length === 0 || cell.sys !== null || dispatcher.yieldRequested || cell.busy || cell.status !== RUNNING) break;
+    if (n >= budget || mailbox.length === 0 || dispatcher.yieldRequested || (cell.flags & BUSY) !== 0 || cell.status !== RUNNING) break;
     const next = mailbox.headMsg() as BoundMessage;
     if (mailbox.headAsk() !== null || next.mode === ASYNC) break;
     h = next;
