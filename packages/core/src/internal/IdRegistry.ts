@@ -137,6 +137,12 @@ export class IdRegistry<T extends Registered> {
     return true;
   }
 
+  /** Call `fn` with every value, in no particular order (cheaper than `values`, which sorts). */
+  forEach(fn: (value: T) => void): void {
+    for (const e of this.#byHash.values()) if (typeof e !== 'number') fn(e);
+    for (const v of this.#shared.values()) fn(v);
+  }
+
   /** Whether `test` holds for every value (in no particular order). */
   every(test: (value: T) => boolean): boolean {
     for (const e of this.#byHash.values()) if (typeof e !== 'number' && !test(e)) return false;

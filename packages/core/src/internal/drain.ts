@@ -42,7 +42,7 @@ export async function drainAndStop(parts: DrainParts, timeoutMs: number): Promis
   }
   parts.setStatus('draining');
   core.draining = true;
-  for (const cell of parts.cells.values()) cell.closeGate();
+  parts.cells.forEach((cell) => cell.closeGate());
   core.logger.info({ actors: parts.cells.size, timeoutMs }, 'draining');
   const quiet = await new Promise<boolean>((resolve) => {
     const timer = clock.setTimeout(() => {
@@ -57,10 +57,13 @@ export async function drainAndStop(parts: DrainParts, timeoutMs: number): Promis
     };
     core.noteIdle();
   });
-  const cells = parts.cells.values().reverse();
   const unfinished = quiet
     ? []
-    : cells.filter((c) => !c.quiet).map((c) => ({ id: c.id, type: c.def.name, mailbox: c.mailbox.length, busy: c.busy, deferred: c.summary().deferred }));
+    : parts.cells
+        .values()
+        .reverse()
+        .filter((c) => !c.quiet)
+        .map((c) => ({ id: c.id, type: c.def.name, mailbox: c.mailbox.length, busy: c.busy, deferred: c.summary().deferred }));
   if (!quiet) core.logger.warn({ unfinished }, 'drain deadline passed; abandoning unfinished work');
   await root.shutdown((cell) => (cell.quiet ? cell.requestStop('shutdown') : cell.abandon()));
   for (const host of hosts) {
