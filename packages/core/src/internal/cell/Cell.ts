@@ -325,11 +325,14 @@ export class Cell extends Mailbox implements Runnable, ReplyChannelOwner, Runnin
   /** Queue a tell (the input is already validated). Never throws; failures become dead letters. */
   tell(msg: CompiledMessage, input: unknown): void {
     // The common case in as little code as possible, so that the JIT inlines it into every caller.
-    if (this.gate !== 0 || this.mailbox.length >= this.opts.capacity || this.waiters !== null || outputGate.turns !== 0) {
+    // Fields, not getters, where it can: what this inlines counts against the caller's inlining
+    // budget, and a tell sent from a handler must still fit (an actor with rare parts, such as
+    // waiting senders, takes tellSlow).
+    if (this.gate !== 0 || this.length >= this.type.opts.capacity || this.rare !== null || outputGate.turns !== 0) {
       tellSlow(this, msg, input);
       return;
     }
-    this.mailbox.push(msg, input, null);
+    this.push(msg, input, null);
     if ((this.flags & (SCHEDULED | BUSY)) === 0) this.core.dispatcher.schedule(this);
   }
 

@@ -41,8 +41,8 @@ export const GATE_STORE = 16;
 export const GATE_REMOTE = 32;
 
 // A cell's yes/no states (Cell.flags).
-/** In the dispatcher's ready queue. */
-export const SCHEDULED = 1;
+/** In the dispatcher's ready queue (the dispatcher's bit). */
+export { SCHEDULED } from '../Dispatcher.js';
 /** A turn (async), a hook or a restart is in progress. */
 export const BUSY = 2;
 /** A handler runs synchronously now. */

@@ -13,7 +13,7 @@ import { admit } from './admission.js';
 import type { Cell } from './Cell.js';
 import { runDurableTurns } from './durable.js';
 import { ASYNC as ASYNC_, type BoundMessage } from './handlers.js';
-import { BUSY as BUSY_, GATE_ZOMBIE, RUNNING as RUNNING_, rareOf } from './parts.js';
+import { BUSY as BUSY_, GATE_ZOMBIE, IN_HANDLER as IN_HANDLER_, RUNNING as RUNNING_, rareOf } from './parts.js';
 import { turnReturned, turnThrew } from './replies.js';
 import { runSystemMessages } from './systemMessages.js';
 
@@ -25,6 +25,7 @@ import { runSystemMessages } from './systemMessages.js';
 const ASK_ZOD = ASK_ZOD_;
 const ASYNC = ASYNC_;
 const BUSY = BUSY_;
+const IN_HANDLER = IN_HANDLER_;
 const RUNNING = RUNNING_;
 const syncState = syncState_;
 
@@ -81,17 +82,17 @@ export function runTurns(cell: Cell, budget: number): number {
     // An async turn is a link of the call chain from its start (AsyncLocalStorage carries it);
     // a sync tell gets one only if its handler asks someone (runningTurn makes it then).
     if (mode === ASYNC && ask === null) cell.running = new TellTurn(h, input, cell);
-    cell.inHandler = true;
+    cell.flags |= IN_HANDLER;
     let result: unknown;
     try {
       result = mode === ASYNC ? callAsync(cell, h, input, ask ?? (cell.running as MessageTurn)) : h.fn(cell.state, input, cell.ctx as HandlerContext);
     } catch (e) {
-      cell.inHandler = false;
+      cell.flags &= ~IN_HANDLER;
       if (t0 !== 0) (observer as ObserverState).observe(cell.def.name, h.name, performance.now() - t0);
       headThrew(cell, ask, h, input, e);
       continue;
     }
-    cell.inHandler = false;
+    cell.flags &= ~IN_HANDLER;
     // The chain link made for this tell's turn, if any (asks are their own link).
     const link = cell.running;
     if (link !== null) cell.running = null;
@@ -159,7 +160,7 @@ function runSyncTells(cell: Cell, first: BoundMessage, budget: number): number {
   const ctx = cell.ctx as HandlerContext;
   let h = first;
   let n = 0;
-  cell.inHandler = true;
+  cell.flags |= IN_HANDLER;
   for (;;) {
     n++;
     const input = mailbox.headInput();
@@ -167,7 +168,7 @@ function runSyncTells(cell: Cell, first: BoundMessage, budget: number): number {
     try {
       result = h.fn(cell.state, input, ctx);
     } catch (e) {
-      cell.inHandler = false;
+      cell.flags &= ~IN_HANDLER;
       headThrew(cell, null, h, input, e);
       return n;
     }
@@ -176,7 +177,7 @@ function runSyncTells(cell: Cell, first: BoundMessage, budget: number): number {
     if (link !== null) cell.running = null;
     mailbox.shiftTell();
     if (result !== null && typeof result === 'object') {
-      cell.inHandler = false;
+      cell.flags &= ~IN_HANDLER;
       if (typeof (result as PromiseLike<unknown>).then === 'function') {
         awaitTurn(cell, h, link ?? new TellTurn(h, input, cell), result as PromiseLike<unknown>);
         if (cell.waiters !== null && cell.waiters.length > 0) admit(cell);
@@ -184,7 +185,7 @@ function runSyncTells(cell: Cell, first: BoundMessage, budget: number): number {
       }
       // A tell's handler may replace the state (`become`); there is no reply.
       if (isBecome(result)) cell.state = result.state;
-      cell.inHandler = true;
+      cell.flags |= IN_HANDLER;
     }
     if (link !== null) link.done = true;
     // Senders waiting for room and system messages are kept with the rare parts: one test while
@@ -192,7 +193,7 @@ function runSyncTells(cell: Cell, first: BoundMessage, budget: number): number {
     const rare = cell.rare;
     if (rare !== null) {
       if (rare.waiters !== null && rare.waiters.length > 0) {
-        cell.inHandler = false;
+        cell.flags &= ~IN_HANDLER;
         admit(cell);
         return n;
       }
@@ -203,7 +204,7 @@ function runSyncTells(cell: Cell, first: BoundMessage, budget: number): number {
     if (mailbox.headAsk() !== null || next.mode === ASYNC) break;
     h = next;
   }
-  cell.inHandler = false;
+  cell.flags &= ~IN_HANDLER;
   return n;
 }
 
