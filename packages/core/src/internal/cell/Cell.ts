@@ -326,9 +326,9 @@ export class Cell extends Mailbox implements Runnable, ReplyChannelOwner, Runnin
   tell(msg: CompiledMessage, input: unknown): void {
     // The common case in as little code as possible, so that the JIT inlines it into every caller.
     // Fields, not getters, where it can: what this inlines counts against the caller's inlining
-    // budget, and a tell sent from a handler must still fit (an actor with rare parts, such as
-    // waiting senders, takes tellSlow).
-    if (this.gate !== 0 || this.length >= this.type.opts.capacity || this.rare !== null || outputGate.turns !== 0) {
+    // budget, and a tell sent from a handler must still fit.
+    const rare = this.rare;
+    if (this.gate !== 0 || this.length >= this.type.opts.capacity || (rare !== null && rare.waiters !== null) || outputGate.turns !== 0) {
       tellSlow(this, msg, input);
       return;
     }
