@@ -159,7 +159,9 @@ describe('IdRegistry', () => {
         expect(r.values()).toEqual([...m.values()]);
         expect(r.every((e) => m.get(e.id) === e)).toBe(true);
         const seen: Entry[] = [];
-        r.forEach((e) => seen.push(e));
+        r.forEach((e) => {
+          seen.push(e);
+        });
         expect(seen.sort((x, y) => x.seq - y.seq)).toEqual([...m.values()]);
       }
     });

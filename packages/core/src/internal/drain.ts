@@ -42,7 +42,9 @@ export async function drainAndStop(parts: DrainParts, timeoutMs: number): Promis
   }
   parts.setStatus('draining');
   core.draining = true;
-  parts.cells.forEach((cell) => cell.closeGate());
+  parts.cells.forEach((cell) => {
+    cell.closeGate();
+  });
   core.logger.info({ actors: parts.cells.size, timeoutMs }, 'draining');
   const quiet = await new Promise<boolean>((resolve) => {
     const timer = clock.setTimeout(() => {
