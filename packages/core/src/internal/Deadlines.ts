@@ -2,11 +2,7 @@ import type { Clock, TimerHandle } from '../Clock.js';
 import { RingBuffer } from './RingBuffer.js';
 import { smallMs as smallMs_ } from './smallInt.js';
 
-// Read on every ask through module constants, not the imports themselves: an imported
-// binding is live, and optimized code loads it and checks that it is initialized at every read;
-// a module constant the JIT folds into the code (about 1 ns a turn, 3 ns a validated send). Each
-// comes from a module outside any import cycle with this one, or is a function (initialized
-// before any module runs), so it is set when this module runs.
+// An import read on every ask, through a module constant (why: see cell/Cell.ts).
 const smallMs = smallMs_;
 
 /** What the deadline lanes hold: anything with a deadline that settles once. */

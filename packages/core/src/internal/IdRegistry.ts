@@ -92,29 +92,17 @@ export class IdRegistry<T extends Registered> {
 
   /** Register `value` under its id: in place of any value with that id, in its place in the order (as a Map does). */
   set(value: T): void {
+    if (this.add(value)) return;
+    // The id is taken: the new value takes the old one's place.
     const id = value.id;
     const h = this.#hash(id);
-    const e = this.#byHash.get(h);
-    value.seq = ++this.#seq;
-    if (e === undefined) {
-      this.#byHash.set(h, value);
-      this.#size++;
-    } else if (typeof e === 'number') {
-      const old = this.#shared.get(id);
-      if (old === undefined) {
-        this.#byHash.set(h, e + 1);
-        this.#size++;
-      } else value.seq = old.seq;
+    const e = this.#byHash.get(h) as T | number;
+    if (typeof e === 'number') {
+      value.seq = (this.#shared.get(id) as T).seq;
       this.#shared.set(id, value);
-    } else if (e.id === id) {
+    } else {
       value.seq = e.seq;
       this.#byHash.set(h, value);
-    } else {
-      // A second id with this hash: both move to the shared map.
-      this.#byHash.set(h, 2);
-      this.#shared.set(e.id, e);
-      this.#shared.set(id, value);
-      this.#size++;
     }
   }
 

@@ -26,11 +26,7 @@ export function startCell(cell: Cell): void {
     cell.gate = 1;
     const crash = new ActorCrashed({ actor: cell.id, message: null, reason: 'start-failed', decision: 'stop', incarnation: 1 }, toError(e));
     // Sent to while init ran (its id is known from the start): nothing waits on an actor that never was.
-    for (const m of cell.mailbox.drain()) {
-      if (m.ask !== null) {
-        if (!m.ask.settled) m.ask.failWith(crash);
-      } else deadLetter(cell, m.msg.name, m.input, 'stopped', false);
-    }
+    failQueued(cell, () => crash);
     throw crash;
   }
   cell.live = true;
@@ -329,14 +325,7 @@ export async function stopForGood(cell: Cell, reason: StopReason, cause: Error |
   rareOf(cell).stopReason = reason;
   cell.busy = true;
   // Built only when someone is waiting: an error captures a stack trace, and most stops fail no one.
-  let err: ActorStopped | null = null;
-  for (const m of cell.mailbox.drain()) {
-    if (m.ask !== null) {
-      if (!m.ask.settled) m.ask.failWith((err ??= new ActorStopped(cell.id, reason, cause ?? undefined)));
-    } else {
-      deadLetter(cell, m.msg.name, m.input, 'stopped', false);
-    }
-  }
+  let err = failQueued(cell, () => new ActorStopped(cell.id, reason, cause ?? undefined));
   if (cell.waiters !== null) {
     for (const w of cell.waiters.drain()) {
       if (w instanceof SendWaiter) w.settle((err ??= new ActorStopped(cell.id, reason, cause ?? undefined)));
@@ -386,6 +375,23 @@ export function abandonCell(cell: Cell): Promise<void> {
   fenceCurrent(cell, new ActorStopped(cell.id, 'shutdown'));
   cell.busy = false;
   return stopForGood(cell, 'shutdown', null);
+}
+
+/**
+ * Empty the mailbox of an actor that will not run it: its asks fail with `error()` (made on first
+ * need: an error captures a stack trace, and most stops fail no one), its tells become dead
+ * letters. Returns the error if one was made.
+ */
+function failQueued<E extends Error>(cell: Cell, error: () => E): E | null {
+  let err: E | null = null;
+  for (const m of cell.mailbox.drain()) {
+    if (m.ask !== null) {
+      if (!m.ask.settled) m.ask.failWith((err ??= error()));
+    } else {
+      deadLetter(cell, m.msg.name, m.input, 'stopped', false);
+    }
+  }
+  return err;
 }
 
 /** Run a hook as part of its own turn, so that the asks it makes count as in-flight work. */

@@ -17,11 +17,7 @@ import { BUSY as BUSY_, GATE_ZOMBIE, IN_HANDLER as IN_HANDLER_, RUNNING as RUNNI
 import { turnReturned, turnThrew } from './replies.js';
 import { runSystemMessages } from './systemMessages.js';
 
-// Read on every send or turn through module constants, not the imports themselves: an imported
-// binding is live, and optimized code loads it and checks that it is initialized at every read;
-// a module constant the JIT folds into the code (about 1 ns a turn, 3 ns a validated send). Each
-// comes from a module outside any import cycle with this one, or is a function (initialized
-// before any module runs), so it is set when this module runs.
+// Imports read on every turn, through module constants (why: see Cell.ts).
 const ASK_ZOD = ASK_ZOD_;
 const ASYNC = ASYNC_;
 const BUSY = BUSY_;
